@@ -1,0 +1,68 @@
+/**
+ * Turns whatever Temporal throws into an AppError with a stable code and a sentence saying what to do.
+ * The MCP layer shows these as isError results.
+ */
+import { WorkflowUpdateFailedError, isGrpcServiceError, ServiceError } from '@temporalio/client';
+import { ApplicationFailure, WorkflowNotFoundError } from '@temporalio/common';
+import { DomainError, isErrorCode, type ErrorCode } from '../domain/errors';
+
+export class AppError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details?: Record<string, unknown>,
+  ) {
+    super(message);
+    this.name = 'AppError';
+  }
+}
+
+const GRPC = { DEADLINE_EXCEEDED: 4, NOT_FOUND: 5, ALREADY_EXISTS: 6, RESOURCE_EXHAUSTED: 8, UNAVAILABLE: 14 } as const;
+
+export const UNAVAILABLE_HINT =
+  'Start it with `npx agent-runtime up` (or `npm start` in the agent-runtime checkout), or set TEMPORAL_ADDRESS to a running Temporal server.';
+
+function grpcCode(err: unknown): number | undefined {
+  let e: unknown = err;
+  for (let depth = 0; e && depth < 5; depth++) {
+    if (isGrpcServiceError(e)) return e.code;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+export function isUnavailable(err: unknown): boolean {
+  const code = grpcCode(err);
+  if (code === GRPC.UNAVAILABLE || code === GRPC.DEADLINE_EXCEEDED) return true;
+  const msg = err instanceof Error ? err.message : '';
+  return /Failed to connect before the deadline|ECONNREFUSED|No connection established|TransportError/i.test(msg);
+}
+
+/** Too many in-flight updates on one workflow: a transient refusal worth retrying with the same update id. */
+export function isResourceExhausted(err: unknown): boolean {
+  return grpcCode(err) === GRPC.RESOURCE_EXHAUSTED;
+}
+
+export function toAppError(err: unknown, context: { entity?: string; address?: string } = {}): AppError {
+  if (err instanceof AppError) return err;
+  if (err instanceof DomainError) return new AppError(err.code, err.message, err.details);
+  if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure) {
+    const f = err.cause;
+    const code = isErrorCode(f.type) ? f.type : 'INTERNAL';
+    const details = f.details?.[0];
+    return new AppError(code, f.message, details && typeof details === 'object' ? (details as Record<string, unknown>) : undefined);
+  }
+  if (err instanceof WorkflowNotFoundError || grpcCode(err) === GRPC.NOT_FOUND) {
+    return new AppError('NOT_FOUND', `${context.entity ?? 'The workflow'} does not exist (or has been closed and deleted).`);
+  }
+  if (isUnavailable(err)) {
+    return new AppError(
+      'TEMPORAL_UNAVAILABLE',
+      `No Temporal server answers at ${context.address ?? 'the configured address'}. ${UNAVAILABLE_HINT}`,
+    );
+  }
+  if (err instanceof ServiceError || isGrpcServiceError(err)) {
+    return new AppError('INTERNAL', `Temporal refused the call: ${(err as Error).message}`);
+  }
+  return new AppError('INTERNAL', err instanceof Error ? err.message : String(err));
+}

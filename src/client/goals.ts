@@ -1,0 +1,427 @@
+/**
+ * The goals API by intent: the only code that talks to goal workflows. MCP tools, the CLI, tests and the benchmark
+ * all go through it. Every state change is an Update with one update id for all its retries (the caller's
+ * request_id where given), so a retry after a timeout or reconnect never applies twice.
+ */
+import { randomUUID, createHash } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { WorkflowExecutionAlreadyStartedError, type Client, type WorkflowExecutionInfo } from '@temporalio/client';
+import type { UpdateDefinition } from '@temporalio/common';
+import { DomainError, fail } from '../domain/errors';
+import { goalIdOfTask, newGoalState, summarizeGoal, type GoalState } from '../domain/goal';
+import {
+  GoalIdSchema,
+  TaskIdSchema,
+  type ClaimResult,
+  type DecomposeStrategy,
+  type GoalStatus,
+  type GoalSummary,
+  type GoalView,
+  type HeartbeatResult,
+  type Task,
+  type TaskSpec,
+  type TaskStatus,
+} from '../domain/schemas';
+import { templateTasks } from '../domain/templates';
+import {
+  cancelTaskUpdate,
+  claimTaskUpdate,
+  completeTaskUpdate,
+  createTasksUpdate,
+  failTaskUpdate,
+  getGoalQuery,
+  getTaskQuery,
+  goalWorkflowId,
+  heartbeatUpdate,
+  listTasksQuery,
+  releaseTaskUpdate,
+  retryTaskUpdate,
+  startTaskUpdate,
+  type GoalWorkflowInput,
+} from '../workflows/messages';
+import type { goalWorkflow } from '../workflows/goal';
+import {
+  AR_ENTITY,
+  AR_NAME,
+  AR_PROGRESS,
+  AR_READY_COUNT,
+  AR_STATUS,
+  AR_TASK_COUNT,
+  AR_TOP_PRIORITY,
+} from '../workflows/search-attributes';
+import { AppError, isResourceExhausted, toAppError } from './errors';
+
+export interface ClientDeps {
+  /** Resolves to a connected client; rejects while Temporal is unreachable. */
+  client: () => Promise<Client>;
+  taskQueue: string;
+  /** For error messages. */
+  address: string;
+}
+
+export interface CreateGoalInput {
+  name: string;
+  description?: string;
+  metadata?: Record<string, unknown>;
+  leaseSeconds?: number;
+  maxAttempts?: number;
+  priority?: number;
+  goalId?: string;
+  requestId?: string;
+}
+
+export interface ClaimRequest {
+  agentId: string;
+  goalId?: string;
+  scope?: string;
+  tags?: string[];
+  leaseSeconds?: number;
+  waitSeconds?: number;
+  requestId?: string;
+}
+
+export type ClaimOutcome =
+  | (ClaimResult & { claimed: true; goal_id: string; reason: null })
+  | { claimed: false; task: null; lease_token: null; lease_expires_at: null; goal_id: string | null; reason: string };
+
+export const SETTABLE_STATUSES = ['in_progress', 'completed', 'failed', 'cancelled', 'pending', 'ready'] as const;
+export type SettableStatus = (typeof SETTABLE_STATUSES)[number];
+
+export interface StatusChange {
+  taskId: string;
+  status: SettableStatus;
+  agentId: string;
+  result?: string;
+  error?: string;
+  leaseToken?: number;
+  requestId?: string;
+}
+
+/** A goal as Visibility indexes it (eventually consistent), for cross-goal reads. */
+export interface IndexedGoal {
+  id: string;
+  name: string;
+  status: string;
+  readyCount: number;
+  topReadyPriority: number;
+  taskCount: number;
+  progress: number;
+  startTime: number;
+}
+
+const quote = (s: string): string => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+
+/** A readable, URL-safe goal id: the name's slug plus a short suffix (a hash of request_id when given). */
+export function makeGoalId(name: string, requestId?: string): string {
+  const slug =
+    name
+      .toLowerCase()
+      .normalize('NFKD')
+      .replace(/[^a-z0-9]+/g, '-')
+      .replace(/^-+|-+$/g, '')
+      .slice(0, 32)
+      .replace(/-+$/, '') || 'goal';
+  const suffix = requestId
+    ? createHash('sha256').update(requestId).digest('hex').slice(0, 8)
+    : randomUUID().replace(/-/g, '').slice(0, 8);
+  return `${slug}-${suffix}`;
+}
+
+export function createGoalsClient(deps: ClientDeps) {
+  const errorContext = (goalId?: string) => ({
+    entity: goalId ? `Goal ${goalId}` : undefined,
+    address: deps.address,
+  });
+
+  async function call<T>(goalId: string | undefined, fn: (client: Client) => Promise<T>): Promise<T> {
+    let client: Client;
+    try {
+      client = await deps.client();
+    } catch (err) {
+      throw toAppError(err, errorContext(goalId));
+    }
+    try {
+      return await fn(client);
+    } catch (err) {
+      throw toAppError(err, errorContext(goalId));
+    }
+  }
+
+  /** Runs an Update, retrying (same update id) while the workflow has too many updates in flight. */
+  async function update<R, A>(goalId: string, def: UpdateDefinition<R, [A]>, arg: A, requestId?: string): Promise<R> {
+    const updateId = requestId ?? randomUUID();
+    return call(goalId, async (client) => {
+      const handle = client.workflow.getHandle(goalWorkflowId(goalId));
+      for (let attempt = 0; ; attempt++) {
+        try {
+          return await handle.executeUpdate(def, { args: [arg], updateId });
+        } catch (err) {
+          if (isResourceExhausted(err) && attempt < 40) {
+            await sleep(Math.min(500, 10 * 2 ** Math.min(attempt, 6)) * (0.5 + Math.random()));
+            continue;
+          }
+          throw err;
+        }
+      }
+    });
+  }
+
+  async function query<R, A extends unknown[]>(goalId: string, def: import('@temporalio/common').QueryDefinition<R, A>, ...args: A): Promise<R> {
+    return call(goalId, (client) => client.workflow.getHandle(goalWorkflowId(goalId)).query(def, ...args));
+  }
+
+  function checkGoalId(goalId: string): string {
+    const parsed = GoalIdSchema.safeParse(goalId);
+    if (!parsed.success) fail('INVALID_ARGUMENT', `"${goalId}" is not a goal id: ${parsed.error.issues[0]?.message ?? ''}.`);
+    return goalId;
+  }
+
+  function goalOfTask(taskId: string): string {
+    const parsed = TaskIdSchema.safeParse(taskId);
+    const goalId = parsed.success ? goalIdOfTask(taskId) : undefined;
+    if (!goalId) fail('INVALID_ARGUMENT', `"${taskId}" is not a task id; task ids look like "<goal_id>/<n>", e.g. "auth-k3f9/2".`);
+    return goalId;
+  }
+
+  async function listIndexed(query: string, limit = 1000): Promise<IndexedGoal[]> {
+    return call(undefined, async (client) => {
+      const out: IndexedGoal[] = [];
+      for await (const info of client.workflow.list({ query, pageSize: Math.min(limit, 1000) })) {
+        out.push(indexed(info));
+        if (out.length >= limit) break;
+      }
+      return out;
+    });
+  }
+
+  function indexed(info: WorkflowExecutionInfo): IndexedGoal {
+    const sa = info.typedSearchAttributes;
+    return {
+      id: info.workflowId.replace(/^goal-/, ''),
+      name: sa.get(AR_NAME) ?? '',
+      status: sa.get(AR_STATUS) ?? 'active',
+      readyCount: sa.get(AR_READY_COUNT) ?? 0,
+      topReadyPriority: sa.get(AR_TOP_PRIORITY) ?? -1,
+      taskCount: sa.get(AR_TASK_COUNT) ?? 0,
+      progress: sa.get(AR_PROGRESS) ?? 0,
+      startTime: info.startTime.getTime(),
+    };
+  }
+
+  async function mapLimited<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+    const out = new Array<R>(items.length);
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: Math.min(limit, items.length) }, async () => {
+        while (next < items.length) {
+          const i = next++;
+          out[i] = await fn(items[i] as T);
+        }
+      }),
+    );
+    return out;
+  }
+
+  const api = {
+    async createGoal(input: CreateGoalInput): Promise<GoalSummary> {
+      const goalId = checkGoalId(input.goalId ?? makeGoalId(input.name, input.requestId));
+      const state: GoalState = newGoalState(
+        {
+          id: goalId,
+          name: input.name,
+          description: input.description,
+          metadata: input.metadata,
+          leaseSeconds: input.leaseSeconds,
+          maxAttempts: input.maxAttempts,
+          priority: input.priority,
+        },
+        Date.now(),
+      );
+      return call(goalId, async (client) => {
+        try {
+          await client.workflow.start<typeof goalWorkflow>('goalWorkflow', {
+            workflowId: goalWorkflowId(goalId),
+            taskQueue: deps.taskQueue,
+            args: [{ state } satisfies GoalWorkflowInput],
+            typedSearchAttributes: [
+              { key: AR_ENTITY, value: 'goal' },
+              { key: AR_STATUS, value: 'active' },
+              { key: AR_NAME, value: input.name.slice(0, 200) },
+              { key: AR_READY_COUNT, value: 0 },
+              { key: AR_TASK_COUNT, value: 0 },
+            ],
+            staticSummary: `Goal: ${input.name}`.slice(0, 400),
+            staticDetails: input.description ? input.description.slice(0, 2000) : undefined,
+          });
+          return summarizeGoal(state);
+        } catch (err) {
+          if (err instanceof WorkflowExecutionAlreadyStartedError) {
+            // The same request_id retried (or the same explicit goal id): answer with the goal that exists.
+            if (input.requestId !== undefined && input.goalId === undefined) return (await api.getGoal(goalId)).goal;
+            throw new AppError('CONFLICT', `Goal ${goalId} already exists. Pick another goal id, or use it with get_goal.`);
+          }
+          throw err;
+        }
+      });
+    },
+
+    async getGoal(goalId: string): Promise<GoalView> {
+      return query(checkGoalId(goalId), getGoalQuery);
+    },
+
+    async getTask(taskId: string): Promise<Task> {
+      const goalId = goalOfTask(taskId);
+      const task = await query(goalId, getTaskQuery, { taskId });
+      if (!task) throw new AppError('NOT_FOUND', `Task ${taskId} does not exist in goal ${goalId}. Call list_tasks to see its tasks.`);
+      return task;
+    },
+
+    async createTasks(goalId: string, tasks: TaskSpec[], requestId?: string, source?: string): Promise<Task[]> {
+      return update(checkGoalId(goalId), createTasksUpdate, { tasks, source }, requestId);
+    },
+
+    async decomposeGoal(
+      goalId: string,
+      strategy: DecomposeStrategy,
+      plan: TaskSpec[] | undefined,
+      requestId?: string,
+    ): Promise<Task[]> {
+      checkGoalId(goalId);
+      let tasks = plan;
+      if (!tasks || tasks.length === 0) {
+        const { goal } = await api.getGoal(goalId);
+        tasks = templateTasks(strategy, goal.name, goal.description);
+      }
+      return update(goalId, createTasksUpdate, { tasks, source: `decompose_goal (${plan?.length ? 'plan' : strategy})` }, requestId);
+    },
+
+    /** Claims one ready task atomically: from one goal, or from the best goal that has work; waits if asked. */
+    async claimNextTask(req: ClaimRequest): Promise<ClaimOutcome> {
+      const deadline = Date.now() + (req.waitSeconds ?? 0) * 1000;
+      const updateId = req.requestId ?? randomUUID();
+      const input = { agentId: req.agentId, scope: req.scope, tags: req.tags, leaseSeconds: req.leaseSeconds };
+      let pause = 100;
+      for (;;) {
+        let reason: string;
+        let goalId: string | null = null;
+        if (req.goalId !== undefined) {
+          goalId = checkGoalId(req.goalId);
+          try {
+            const r = await update(goalId, claimTaskUpdate, input, updateId);
+            return { ...r, claimed: true, goal_id: goalId, reason: null };
+          } catch (err) {
+            if (!(err instanceof AppError) || err.code !== 'NO_WORK') throw err;
+            reason = err.message;
+          }
+        } else {
+          const candidates = await listIndexed(
+            `ExecutionStatus = 'Running' AND ${AR_ENTITY.name} = 'goal' AND ${AR_STATUS.name} = 'active' AND ${AR_READY_COUNT.name} > 0`,
+            200,
+          );
+          // Highest ready priority first, then the oldest goal; the claim itself is decided inside each goal.
+          candidates.sort((a, b) => b.topReadyPriority - a.topReadyPriority || a.startTime - b.startTime);
+          reason =
+            candidates.length === 0
+              ? 'No goal has a ready task right now.'
+              : `None of the ${candidates.length} goal(s) with ready tasks had one matching this claim.`;
+          for (const goal of candidates) {
+            try {
+              const r = await update(goal.id, claimTaskUpdate, input, updateId);
+              return { ...r, claimed: true, goal_id: goal.id, reason: null };
+            } catch (err) {
+              if (err instanceof AppError && (err.code === 'NO_WORK' || err.code === 'NOT_FOUND' || err.code === 'GOAL_CLOSED')) continue;
+              throw err;
+            }
+          }
+        }
+        const left = deadline - Date.now();
+        if (left <= 0) {
+          return { claimed: false, task: null, lease_token: null, lease_expires_at: null, goal_id: goalId, reason };
+        }
+        await sleep(Math.min(pause, left));
+        pause = Math.min(1000, pause * 2);
+      }
+    },
+
+    async setTaskStatus(change: StatusChange): Promise<Task> {
+      const goalId = goalOfTask(change.taskId);
+      const holder = { taskId: change.taskId, agentId: change.agentId, leaseToken: change.leaseToken };
+      switch (change.status) {
+        case 'in_progress':
+          return (await update(goalId, startTaskUpdate, holder, change.requestId)).task as Task;
+        case 'completed':
+          return update(goalId, completeTaskUpdate, { ...holder, result: change.result }, change.requestId);
+        case 'failed':
+          return update(goalId, failTaskUpdate, { ...holder, error: change.error ?? change.result }, change.requestId);
+        case 'cancelled':
+          return update(goalId, cancelTaskUpdate, { taskId: change.taskId, reason: change.error ?? change.result }, change.requestId);
+        case 'pending':
+        case 'ready': {
+          // Back to the queue: a failed or cancelled task is retried, a held one is released by its holder.
+          const task = await api.getTask(change.taskId);
+          if (task.status === 'failed' || task.status === 'cancelled') {
+            return update(goalId, retryTaskUpdate, { taskId: change.taskId }, change.requestId);
+          }
+          return update(goalId, releaseTaskUpdate, holder, change.requestId);
+        }
+      }
+    },
+
+    async retryTask(taskId: string, requestId?: string): Promise<Task> {
+      return update(goalOfTask(taskId), retryTaskUpdate, { taskId }, requestId);
+    },
+
+    /** Extends the agent's leases: on one task, or on every task it holds in any goal. */
+    async heartbeat(agentId: string, taskId?: string, requestId?: string): Promise<HeartbeatResult> {
+      if (taskId !== undefined) return update(goalOfTask(taskId), heartbeatUpdate, { agentId, taskId }, requestId);
+      const goals = await listIndexed(
+        `ExecutionStatus = 'Running' AND ${AR_ENTITY.name} = 'goal' AND ArAgents = ${quote(agentId)}`,
+        200,
+      );
+      const results = await mapLimited(goals, 8, (g) =>
+        update(g.id, heartbeatUpdate, { agentId }, requestId).catch((err: unknown) => {
+          if (err instanceof AppError && err.code === 'NOT_FOUND') return { agent_id: agentId, tasks: [] };
+          throw err;
+        }),
+      );
+      return { agent_id: agentId, tasks: results.flatMap((r) => r.tasks) };
+    },
+
+    /** Goals from Visibility, each read live from its workflow (falls back to the index if it cannot answer). */
+    async listGoals(status?: GoalStatus, limit = 50): Promise<GoalSummary[]> {
+      const filter = status ? ` AND ${AR_STATUS.name} = ${quote(status)}` : '';
+      const found = await listIndexed(`${AR_ENTITY.name} = 'goal'${filter}`, limit);
+      const live = await mapLimited(found, 16, async (g) => {
+        try {
+          return (await api.getGoal(g.id)).goal;
+        } catch {
+          return undefined;
+        }
+      });
+      return live.filter((g): g is GoalSummary => g !== undefined && (status === undefined || g.status === status));
+    },
+
+    async listTasks(goalId: string | undefined, status: TaskStatus | undefined, limit = 50): Promise<Task[]> {
+      if (goalId !== undefined) return query(checkGoalId(goalId), listTasksQuery, { status, limit });
+      const goals = await listIndexed(`${AR_ENTITY.name} = 'goal' AND ExecutionStatus = 'Running'`, 200);
+      goals.sort((a, b) => a.startTime - b.startTime);
+      const out: Task[] = [];
+      for (const g of goals) {
+        if (out.length >= limit) break;
+        try {
+          out.push(...(await query(g.id, listTasksQuery, { status, limit: limit - out.length })));
+        } catch (err) {
+          if (!(err instanceof AppError) || err.code !== 'NOT_FOUND') throw err;
+        }
+      }
+      return out;
+    },
+
+    listIndexed,
+  };
+  return api;
+}
+
+export type GoalsClient = ReturnType<typeof createGoalsClient>;
+
+export { DomainError };

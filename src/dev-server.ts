@@ -1,0 +1,139 @@
+/**
+ * The embedded Temporal: `temporal server start-dev` persisted to a db file, with the project's search attributes
+ * and the dynamic config the runtime relies on (more in-flight Updates per workflow than the default 10, since
+ * many agents claim from one goal at once).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Connection } from '@temporalio/client';
+import { log } from './logger';
+import { resolveTemporalCli } from './temporal-cli';
+import { SEARCH_ATTRIBUTES } from './workflows/search-attributes';
+
+export const DEV_SERVER_DYNAMIC_CONFIG: Record<string, unknown> = {
+  'history.maxInFlightUpdates': 1000,
+  'system.forceSearchAttributesCacheRefreshOnRead': true,
+};
+
+export interface DevServerOptions {
+  /** Persist to this file; omit for an in-memory server (tests). */
+  dbFile?: string;
+  ip?: string;
+  port?: number;
+  /** Undefined: no Web UI. */
+  uiPort?: number;
+  namespace?: string;
+  /** Where the server's own log goes; defaults to a file beside the db, or is discarded. */
+  logFile?: string;
+  binary?: string;
+}
+
+export interface DevServer {
+  address: string;
+  uiUrl?: string;
+  process: ChildProcess;
+  stop(): Promise<void>;
+}
+
+export async function freePort(host = '127.0.0.1'): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, host, () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export async function isPortOpen(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host, port });
+    socket.setTimeout(500);
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('timeout', () => {
+      socket.destroy();
+      resolve(false);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+export function devServerArgs(o: DevServerOptions & { port: number; ip: string }): string[] {
+  const args = ['server', 'start-dev', '--ip', o.ip, '--port', String(o.port), '--log-level', 'error'];
+  if (o.dbFile) args.push('--db-filename', o.dbFile);
+  if (o.uiPort === undefined) args.push('--headless');
+  else args.push('--ui-port', String(o.uiPort));
+  if (o.namespace && o.namespace !== 'default') args.push('--namespace', o.namespace);
+  for (const [name, type] of Object.entries(SEARCH_ATTRIBUTES)) args.push('--search-attribute', `${name}=${type}`);
+  for (const [key, value] of Object.entries(DEV_SERVER_DYNAMIC_CONFIG)) {
+    args.push('--dynamic-config-value', `${key}=${JSON.stringify(value)}`);
+  }
+  return args;
+}
+
+export async function startDevServer(options: DevServerOptions = {}): Promise<DevServer> {
+  const binary = options.binary ?? (await resolveTemporalCli());
+  const ip = options.ip ?? '127.0.0.1';
+  const port = options.port ?? (await freePort(ip));
+  if (await isPortOpen(ip, port)) {
+    throw new Error(`Port ${ip}:${port} is already in use; stop what runs there or set TEMPORAL_ADDRESS to use it.`);
+  }
+  if (options.dbFile) fs.mkdirSync(path.dirname(options.dbFile), { recursive: true });
+  const logFile = options.logFile ?? (options.dbFile ? path.join(path.dirname(options.dbFile), 'temporal.log') : undefined);
+  const out = logFile ? fs.openSync(logFile, 'a') : 'ignore';
+  const child = spawn(binary, devServerArgs({ ...options, ip, port }), {
+    stdio: ['ignore', out, out],
+    detached: false,
+  });
+  if (typeof out === 'number') fs.closeSync(out);
+  let exited: number | null | undefined;
+  child.once('exit', (code) => {
+    exited = code;
+  });
+
+  const address = `${ip}:${port}`;
+  const started = Date.now();
+  for (;;) {
+    if (exited !== undefined) {
+      throw new Error(`The Temporal dev server exited with code ${exited} while starting${logFile ? `; see ${logFile}` : ''}.`);
+    }
+    if (await isPortOpen(ip, port)) {
+      try {
+        const connection = await Connection.connect({ address, connectTimeout: '2s' });
+        await connection.workflowService.getSystemInfo({});
+        await connection.close();
+        break;
+      } catch {
+        // not serving yet
+      }
+    }
+    if (Date.now() - started > 60_000) {
+      child.kill('SIGKILL');
+      throw new Error(`The Temporal dev server did not answer on ${address} within 60 s${logFile ? `; see ${logFile}` : ''}.`);
+    }
+    await sleep(100);
+  }
+  log.debug(`Temporal dev server ready on ${address} in ${Date.now() - started} ms`);
+
+  return {
+    address,
+    uiUrl: options.uiPort !== undefined ? `http://${ip}:${options.uiPort}` : undefined,
+    process: child,
+    async stop() {
+      if (exited !== undefined) return;
+      const done = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await done;
+      clearTimeout(timer);
+    },
+  };
+}

@@ -1,0 +1,235 @@
+/**
+ * The single source of truth for every shape that crosses a boundary: MCP tool inputs and outputs, workflow
+ * message payloads and the records kept in workflow state. Types are inferred from these schemas, never
+ * written by hand. No Temporal or Node imports here: the workflow bundle and the MCP server both use it.
+ */
+import { z } from 'zod';
+
+export const LIMITS = {
+  idLength: 64,
+  nameLength: 200,
+  titleLength: 500,
+  descriptionLength: 10_000,
+  resultLength: 20_000,
+  metadataBytes: 16_384,
+  tagLength: 64,
+  tagsPerTask: 32,
+  filesPerTask: 200,
+  fileLength: 1_024,
+  dependenciesPerTask: 100,
+  tasksPerGoal: 10_000,
+  tasksPerCall: 1_000,
+  priorityMin: 0,
+  priorityMax: 100,
+  leaseSecondsMax: 7 * 24 * 3600,
+  waitSecondsMax: 300,
+  listLimitMax: 1_000,
+  maxAttemptsMax: 100,
+} as const;
+
+/** Goal ids are short, URL-safe strings: they appear in workflow ids (`goal-<id>`) and task ids (`<id>/<n>`). */
+export const GoalIdSchema = z
+  .string()
+  .min(1)
+  .max(LIMITS.idLength)
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'a goal id is letters, digits, ".", "_" or "-" (no spaces or slashes)');
+
+export const TaskIdSchema = z
+  .string()
+  .max(LIMITS.idLength + 12)
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*\/[1-9][0-9]*$/, 'a task id looks like "<goal_id>/<n>", e.g. "auth-k3f9/2"');
+
+export const AgentIdSchema = z.string().min(1).max(128);
+
+export const TASK_STATUSES = [
+  'pending',
+  'ready',
+  'claimed',
+  'in_progress',
+  'completed',
+  'failed',
+  'cancelled',
+  'blocked',
+] as const;
+export const TaskStatusSchema = z.enum(TASK_STATUSES);
+export type TaskStatus = z.infer<typeof TaskStatusSchema>;
+
+export const GOAL_STATUSES = ['active', 'completed', 'cancelled'] as const;
+export const GoalStatusSchema = z.enum(GOAL_STATUSES);
+export type GoalStatus = z.infer<typeof GoalStatusSchema>;
+
+const Title = z.string().trim().min(1).max(LIMITS.titleLength);
+const Description = z.string().max(LIMITS.descriptionLength);
+const Priority = z.int().min(LIMITS.priorityMin).max(LIMITS.priorityMax);
+const Tag = z.string().min(1).max(LIMITS.tagLength);
+const Scope = z.string().min(1).max(LIMITS.fileLength);
+const Metadata = z
+  .record(z.string(), z.unknown())
+  .refine((m) => JSON.stringify(m).length <= LIMITS.metadataBytes, {
+    message: `metadata must serialise to at most ${LIMITS.metadataBytes} bytes of JSON`,
+  });
+
+/** A task as the workflow stores it and every tool returns it (snake_case, like the seeds). */
+export const TaskSchema = z.object({
+  id: z.string(),
+  goal_id: z.string(),
+  title: z.string(),
+  description: z.string(),
+  priority: z.number(),
+  status: TaskStatusSchema,
+  dependencies: z.array(z.string()),
+  blocked_by: z.array(z.string()),
+  scope: z.string().nullable(),
+  tags: z.array(z.string()),
+  files: z.array(z.string()),
+  agent_id: z.string().nullable(),
+  lease_token: z.number().nullable(),
+  lease_expires_at: z.string().nullable(),
+  claimed_at: z.string().nullable(),
+  started_at: z.string().nullable(),
+  last_heartbeat: z.string().nullable(),
+  completed_at: z.string().nullable(),
+  attempts: z.number(),
+  max_attempts: z.number(),
+  result: z.string().nullable(),
+  error: z.string().nullable(),
+  created_at: z.string(),
+  updated_at: z.string(),
+  metadata: z.record(z.string(), z.unknown()),
+});
+export type Task = z.infer<typeof TaskSchema>;
+
+export const TaskCountsSchema = z.object({
+  total: z.number(),
+  pending: z.number(),
+  ready: z.number(),
+  claimed: z.number(),
+  in_progress: z.number(),
+  completed: z.number(),
+  failed: z.number(),
+  cancelled: z.number(),
+  blocked: z.number(),
+});
+export type TaskCounts = z.infer<typeof TaskCountsSchema>;
+
+export const GoalSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  description: z.string(),
+  status: GoalStatusSchema,
+  metadata: z.record(z.string(), z.unknown()),
+  lease_seconds: z.number(),
+  max_attempts: z.number(),
+  priority: z.number(),
+  created_at: z.string(),
+  updated_at: z.string(),
+});
+export type Goal = z.infer<typeof GoalSchema>;
+
+export const GoalSummarySchema = GoalSchema.extend({
+  task_counts: TaskCountsSchema,
+  progress: z.number().describe('completed tasks / all tasks, 0..1'),
+});
+export type GoalSummary = z.infer<typeof GoalSummarySchema>;
+
+export const GoalEventSchema = z.object({
+  seq: z.number(),
+  at: z.string(),
+  type: z.string(),
+  task_id: z.string().nullable(),
+  agent_id: z.string().nullable(),
+  detail: z.string().nullable(),
+});
+export type GoalEvent = z.infer<typeof GoalEventSchema>;
+
+/** A task to create. `dependencies` name existing task ids, or (inside one plan) earlier or later plan entries by index. */
+export const TaskSpecSchema = z.object({
+  title: Title,
+  description: Description.optional(),
+  priority: Priority.optional(),
+  dependencies: z
+    .array(z.union([TaskIdSchema, z.int().min(0)]))
+    .max(LIMITS.dependenciesPerTask)
+    .optional(),
+  scope: Scope.optional(),
+  tags: z.array(Tag).max(LIMITS.tagsPerTask).optional(),
+  files: z.array(z.string().min(1).max(LIMITS.fileLength)).max(LIMITS.filesPerTask).optional(),
+  max_attempts: z.int().min(1).max(LIMITS.maxAttemptsMax).optional(),
+  metadata: Metadata.optional(),
+});
+export type TaskSpec = z.infer<typeof TaskSpecSchema>;
+
+export const DECOMPOSE_STRATEGIES = ['sequential', 'parallel', 'hierarchical'] as const;
+export const DecomposeStrategySchema = z.enum(DECOMPOSE_STRATEGIES);
+export type DecomposeStrategy = z.infer<typeof DecomposeStrategySchema>;
+
+// ---- workflow message payloads (camelCase, the Temporal convention; what `temporal workflow update -i` takes) ----
+
+export const CreateTasksInputSchema = z.object({
+  tasks: z.array(TaskSpecSchema).min(1).max(LIMITS.tasksPerCall),
+  source: z.string().max(64).optional(),
+});
+export type CreateTasksInput = z.infer<typeof CreateTasksInputSchema>;
+
+export const ClaimInputSchema = z.object({
+  agentId: AgentIdSchema,
+  scope: Scope.optional(),
+  tags: z.array(Tag).max(LIMITS.tagsPerTask).optional(),
+  leaseSeconds: z.int().min(0).max(LIMITS.leaseSecondsMax).optional(),
+  taskId: TaskIdSchema.optional(),
+});
+export type ClaimInput = z.infer<typeof ClaimInputSchema>;
+
+export const HolderInputSchema = z.object({
+  taskId: TaskIdSchema,
+  agentId: AgentIdSchema,
+  leaseToken: z.int().min(1).optional(),
+});
+export type HolderInput = z.infer<typeof HolderInputSchema>;
+
+export const CompleteInputSchema = HolderInputSchema.extend({
+  result: z.string().max(LIMITS.resultLength).optional(),
+});
+export type CompleteInput = z.infer<typeof CompleteInputSchema>;
+
+export const FailInputSchema = HolderInputSchema.extend({
+  error: z.string().max(LIMITS.resultLength).optional(),
+});
+export type FailInput = z.infer<typeof FailInputSchema>;
+
+export const HeartbeatInputSchema = z.object({
+  agentId: AgentIdSchema,
+  taskId: TaskIdSchema.optional(),
+});
+export type HeartbeatInput = z.infer<typeof HeartbeatInputSchema>;
+
+export const TaskRefInputSchema = z.object({
+  taskId: TaskIdSchema,
+  reason: z.string().max(LIMITS.resultLength).optional(),
+});
+export type TaskRefInput = z.infer<typeof TaskRefInputSchema>;
+
+export const ListTasksInputSchema = z.object({
+  status: TaskStatusSchema.optional(),
+  limit: z.int().min(1).max(LIMITS.listLimitMax).optional(),
+});
+export type ListTasksInput = z.infer<typeof ListTasksInputSchema>;
+
+export const ClaimResultSchema = z.object({
+  task: TaskSchema.nullable(),
+  lease_token: z.number().nullable(),
+  lease_expires_at: z.string().nullable(),
+});
+export type ClaimResult = z.infer<typeof ClaimResultSchema>;
+
+export const HeartbeatResultSchema = z.object({
+  agent_id: z.string(),
+  tasks: z.array(z.object({ id: z.string(), status: TaskStatusSchema, lease_expires_at: z.string().nullable() })),
+});
+export type HeartbeatResult = z.infer<typeof HeartbeatResultSchema>;
+
+export const GoalViewSchema = z.object({
+  goal: GoalSummarySchema,
+  tasks: z.array(TaskSchema),
+});
+export type GoalView = z.infer<typeof GoalViewSchema>;

@@ -1,0 +1,21 @@
+/** One logger for the whole process. It writes to stderr only: under stdio, stdout belongs to the MCP protocol. */
+export type Level = 'debug' | 'info' | 'warn' | 'error';
+const ORDER: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+
+function threshold(): number {
+  const env = (process.env.AGENT_RUNTIME_LOG_LEVEL ?? 'info') as Level;
+  return ORDER[env] ?? ORDER.info;
+}
+
+function write(level: Level, message: string, fields?: Record<string, unknown>): void {
+  if (ORDER[level] < threshold()) return;
+  const extra = fields && Object.keys(fields).length > 0 ? ' ' + JSON.stringify(fields) : '';
+  process.stderr.write(`[agent-runtime] ${level === 'info' ? '' : level.toUpperCase() + ' '}${message}${extra}\n`);
+}
+
+export const log = {
+  debug: (m: string, f?: Record<string, unknown>) => write('debug', m, f),
+  info: (m: string, f?: Record<string, unknown>) => write('info', m, f),
+  warn: (m: string, f?: Record<string, unknown>) => write('warn', m, f),
+  error: (m: string, f?: Record<string, unknown>) => write('error', m, f),
+};

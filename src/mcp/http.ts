@@ -1,0 +1,166 @@
+/**
+ * `agent-runtime serve`: Streamable HTTP, stateless (a fresh transport per request, JSON responses), for many
+ * agents and other machines. Bearer auth with AGENT_RUNTIME_TOKEN; a non-loopback bind without a token is refused.
+ */
+import http from 'node:http';
+import { timingSafeEqual } from 'node:crypto';
+import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import type { GoalsClient } from '../client/goals';
+import { log } from '../logger';
+import { buildRegistry, createServer } from './server';
+
+export interface HttpOptions {
+  host: string;
+  port: number;
+  goals: GoalsClient;
+  toolsets: string[];
+  /** `secret`, or `subject:secret` pairs separated by commas (the subject becomes the caller's agent id). */
+  token?: string;
+  /** Answers /healthz: whether Temporal is reachable. */
+  health?: () => Promise<boolean>;
+}
+
+export interface HttpServer {
+  url: string;
+  server: http.Server;
+  close(): Promise<void>;
+}
+
+const MAX_BODY = 4 * 1024 * 1024;
+
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host.startsWith('127.');
+}
+
+interface Credential {
+  subject?: string;
+  secret: Buffer;
+}
+
+export function parseTokens(spec: string | undefined): Credential[] {
+  if (!spec) return [];
+  return spec
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map((entry) => {
+      const colon = entry.indexOf(':');
+      return colon > 0
+        ? { subject: entry.slice(0, colon), secret: Buffer.from(entry.slice(colon + 1)) }
+        : { secret: Buffer.from(entry) };
+    });
+}
+
+function authenticate(req: http.IncomingMessage, creds: Credential[]): { ok: boolean; subject?: string } {
+  if (creds.length === 0) return { ok: true };
+  const header = req.headers.authorization ?? '';
+  const match = /^Bearer\s+(.+)$/i.exec(header);
+  if (!match) return { ok: false };
+  const given = Buffer.from((match[1] as string).trim());
+  for (const c of creds) {
+    if (c.secret.length === given.length && timingSafeEqual(c.secret, given)) return { ok: true, subject: c.subject };
+  }
+  return { ok: false };
+}
+
+function readJson(req: http.IncomingMessage): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > MAX_BODY) {
+        reject(new Error('body too large'));
+        req.destroy();
+      } else chunks.push(c);
+    });
+    req.on('end', () => {
+      try {
+        resolve(chunks.length === 0 ? undefined : JSON.parse(Buffer.concat(chunks).toString('utf8')));
+      } catch (err) {
+        reject(err instanceof Error ? err : new Error(String(err)));
+      }
+    });
+    req.on('error', reject);
+  });
+}
+
+function sendJson(res: http.ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+}
+
+export async function serveHttp(options: HttpOptions): Promise<HttpServer> {
+  const creds = parseTokens(options.token);
+  if (!isLoopback(options.host) && creds.length === 0) {
+    throw new Error(
+      `Refusing to serve MCP on ${options.host} without a token: set AGENT_RUNTIME_TOKEN (clients send "Authorization: Bearer <token>"), or bind to 127.0.0.1.`,
+    );
+  }
+  const registry = buildRegistry({ goals: options.goals, toolsets: options.toolsets });
+
+  const server = http.createServer((req, res) => {
+    void (async () => {
+      const url = new URL(req.url ?? '/', 'http://localhost');
+      if (url.pathname === '/healthz') {
+        const temporal = options.health ? await options.health().catch(() => false) : undefined;
+        return sendJson(res, temporal === false ? 503 : 200, { ok: temporal !== false, temporal });
+      }
+      if (url.pathname !== '/mcp') return sendJson(res, 404, { error: 'Not found: the MCP endpoint is /mcp' });
+      const auth = authenticate(req, creds);
+      if (!auth.ok) {
+        res.setHeader('www-authenticate', 'Bearer');
+        return sendJson(res, 401, {
+          jsonrpc: '2.0',
+          error: { code: -32001, message: 'Unauthorized: send "Authorization: Bearer <AGENT_RUNTIME_TOKEN>".' },
+          id: null,
+        });
+      }
+      if (req.method !== 'POST') {
+        return sendJson(res, 405, {
+          jsonrpc: '2.0',
+          error: { code: -32000, message: 'This server is stateless: POST JSON-RPC messages to /mcp.' },
+          id: null,
+        });
+      }
+      let body: unknown;
+      try {
+        body = await readJson(req);
+      } catch (err) {
+        return sendJson(res, 400, {
+          jsonrpc: '2.0',
+          error: { code: -32700, message: `Parse error: ${err instanceof Error ? err.message : String(err)}` },
+          id: null,
+        });
+      }
+      const header = req.headers['x-agent-id'];
+      const agentId = auth.subject ?? (typeof header === 'string' && header ? header : undefined);
+      const mcp = createServer({ goals: options.goals, toolsets: options.toolsets, context: { agentId } }, registry);
+      const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
+      res.on('close', () => {
+        void transport.close();
+        void mcp.close();
+      });
+      await mcp.connect(transport);
+      await transport.handleRequest(req, res, body);
+    })().catch((err: unknown) => {
+      log.error(`HTTP request failed: ${err instanceof Error ? err.message : String(err)}`);
+      if (!res.headersSent) sendJson(res, 500, { jsonrpc: '2.0', error: { code: -32603, message: 'Internal error' }, id: null });
+    });
+  });
+  server.keepAliveTimeout = 65_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, () => resolve());
+  });
+  const { port } = server.address() as { port: number };
+  const host = options.host.includes(':') ? `[${options.host}]` : options.host;
+  return {
+    url: `http://${host}:${port}/mcp`,
+    server,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}

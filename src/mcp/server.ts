@@ -1,0 +1,135 @@
+/**
+ * createServer(deps): one MCP server with the toolsets asked for. Tools are validated with their zod schemas
+ * here (not by the SDK) so that bad input comes back as an isError result with a code and a sentence saying
+ * what to do, and never reaches a workflow.
+ */
+import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { CallToolRequestSchema, ListToolsRequestSchema, type Tool } from '@modelcontextprotocol/sdk/types.js';
+import { z } from 'zod';
+import { AppError } from '../client/errors';
+import type { GoalsClient } from '../client/goals';
+import { log } from '../logger';
+import { errorResult, invalidArguments, okResult, type ToolContext, type ToolDef } from './tools/common';
+import { goalTools } from './tools/goals';
+
+export const SERVER_NAME = 'agent-runtime';
+export const SERVER_VERSION = '0.1.0';
+
+export interface ServerDeps {
+  goals: GoalsClient;
+  /** Toolset names to list; `all` lists every tool. */
+  toolsets: string[];
+  context?: ToolContext;
+}
+
+export function allTools(deps: ServerDeps): ToolDef[] {
+  return [...goalTools(deps)];
+}
+
+export function selectTools(tools: ToolDef[], toolsets: string[]): ToolDef[] {
+  if (toolsets.includes('all')) return tools;
+  return tools.filter((t) => t.toolsets.some((s) => toolsets.includes(s)));
+}
+
+function jsonSchema(schema: z.ZodObject, io: 'input' | 'output'): Tool['inputSchema'] {
+  const { $schema: _ignored, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as Record<string, unknown>;
+  return { ...rest, type: 'object' } as Tool['inputSchema'];
+}
+
+export interface ToolRegistry {
+  tools: ToolDef[];
+  byName: Map<string, ToolDef>;
+  listing: Tool[];
+}
+
+/** Builds the tools and their JSON Schemas once; a stateless HTTP server reuses it for every request. */
+export function buildRegistry(deps: ServerDeps): ToolRegistry {
+  const tools = selectTools(allTools(deps), deps.toolsets);
+  return {
+    tools,
+    byName: new Map(tools.map((t) => [t.name, t])),
+    listing: tools.map((t) => ({
+      name: t.name,
+      title: t.title,
+      description: t.description,
+      inputSchema: jsonSchema(t.input, 'input'),
+      outputSchema: jsonSchema(t.output, 'output') as Tool['outputSchema'],
+      annotations: { title: t.title, ...t.annotations },
+    })),
+  };
+}
+
+export function createServer(deps: ServerDeps, registry: ToolRegistry = buildRegistry(deps)): McpServer {
+  const { tools, byName, listing } = registry;
+
+  const mcp = new McpServer(
+    { name: SERVER_NAME, version: SERVER_VERSION, title: 'agent-runtime' },
+    {
+      instructions:
+        'Durable coordination for teams of agents. Plan: create_goal → decompose_goal. Work: get_next_task → update_task_status(in_progress) → heartbeat while working → update_task_status(completed|failed). Everything survives restarts; ids are stable.',
+    },
+  );
+  mcp.server.registerCapabilities({ tools: { listChanged: false } });
+  mcp.server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: listing }));
+  mcp.server.setRequestHandler(CallToolRequestSchema, async (request) => {
+    const tool = byName.get(request.params.name);
+    if (!tool) {
+      return errorResult(
+        invalidArgumentsForName(request.params.name, tools.map((t) => t.name)),
+      );
+    }
+    const parsed = tool.input.safeParse(request.params.arguments ?? {});
+    if (!parsed.success) return errorResult(invalidArguments(tool.name, parsed.error));
+    try {
+      const out = await tool.run(parsed.data, deps.context ?? {});
+      return okResult(out as Record<string, unknown>);
+    } catch (err) {
+      const result = errorResult(err);
+      log.debug(`tool ${tool.name} failed`, { error: result.content[0] });
+      return result;
+    }
+  });
+
+  registerPrompts(mcp);
+  return mcp;
+}
+
+function invalidArgumentsForName(name: string, known: string[]): AppError {
+  return new AppError(
+    'NOT_FOUND',
+    `There is no tool "${name}" on this server. Its tools: ${known.join(', ')}. Set AGENT_RUNTIME_TOOLSETS to list others.`,
+  );
+}
+
+function registerPrompts(mcp: McpServer): void {
+  mcp.registerPrompt(
+    'plan_goal',
+    {
+      title: 'Plan a goal',
+      description: 'Write a task plan for a goal, ready to submit with decompose_goal(goal_id, tasks=[…]).',
+      argsSchema: {
+        goal_id: z.string().describe('The goal to plan (from create_goal).'),
+        context: z.string().optional().describe('Anything the plan should take into account.'),
+      },
+    },
+    ({ goal_id, context }) => ({
+      messages: [
+        {
+          role: 'user',
+          content: {
+            type: 'text',
+            text: [
+              `Plan the work for goal ${goal_id}. First call get_goal("${goal_id}") to read its name and description.`,
+              context ? `Take into account: ${context}` : '',
+              'Then break it into 3-15 tasks that different agents can do, and submit them in one call:',
+              `decompose_goal(goal_id="${goal_id}", tasks=[{ "title": "...", "description": "what done looks like", "priority": 0-100, "dependencies": [indexes of earlier tasks in this list], "scope": "optional area, e.g. src/api", "tags": ["optional capabilities"] }, …])`,
+              'Rules: a task depends only on tasks it truly needs; independent tasks have no dependencies so they run in parallel; no cycles; higher priority is claimed first; titles start with a verb.',
+            ]
+              .filter(Boolean)
+              .join('\n\n'),
+          },
+        },
+      ],
+    }),
+  );
+}

@@ -1,0 +1,31 @@
+/** `agent-runtime mcp`: the MCP server over stdio, what an agent's client spawns. stdout carries only protocol. */
+import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
+import type { RuntimeConfig } from '../config';
+import { LazyClient } from '../client/connection';
+import { UNAVAILABLE_HINT } from '../client/errors';
+import { createGoalsClient } from '../client/goals';
+import { log } from '../logger';
+import { createServer } from './server';
+
+export async function serveStdio(config: RuntimeConfig): Promise<void> {
+  const lazy = new LazyClient(config);
+  const goals = createGoalsClient({ client: () => lazy.get(), taskQueue: config.taskQueue, address: config.temporalAddress });
+  const server = createServer({ goals, toolsets: config.toolsets, context: { agentId: config.agentId } });
+  lazy.get().then(
+    () => log.debug(`connected to Temporal at ${config.temporalAddress}`),
+    () => log.warn(`No Temporal server answers at ${config.temporalAddress}; every tool will say so until one does. ${UNAVAILABLE_HINT}`),
+  );
+  const transport = new StdioServerTransport();
+  const closed = new Promise<void>((resolve) => {
+    transport.onclose = () => resolve();
+  });
+  await server.connect(transport);
+  const stop = async () => {
+    await server.close().catch(() => undefined);
+    await lazy.close();
+  };
+  process.stdin.once('end', () => void stop());
+  process.once('SIGTERM', () => void stop().then(() => process.exit(0)));
+  await closed;
+  await lazy.close();
+}

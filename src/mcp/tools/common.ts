@@ -1,0 +1,67 @@
+/** What every tool is made of, and how results and errors look to the model. */
+import { z } from 'zod';
+import type { CallToolResult, ToolAnnotations } from '@modelcontextprotocol/sdk/types.js';
+import { AppError, toAppError } from '../../client/errors';
+import type { GoalsClient } from '../../client/goals';
+import type { ErrorCode } from '../../domain/errors';
+
+export interface ToolContext {
+  /** The calling agent when the tool has no agent_id argument: AGENT_ID (stdio) or the HTTP caller's identity. */
+  agentId?: string;
+}
+
+export interface ToolDeps {
+  goals: GoalsClient;
+}
+
+export interface ToolDef<I extends z.ZodObject = z.ZodObject, O extends z.ZodObject = z.ZodObject> {
+  name: string;
+  title: string;
+  description: string;
+  toolsets: string[];
+  input: I;
+  output: O;
+  annotations: ToolAnnotations;
+  run(args: z.output<I>, ctx: ToolContext): Promise<z.input<O>>;
+}
+
+/** Keeps each tool's argument and result types checked while the registry holds them side by side. */
+export function defineTool<I extends z.ZodObject, O extends z.ZodObject>(def: ToolDef<I, O>): ToolDef {
+  return def as unknown as ToolDef;
+}
+
+export const RequestIdArg = z
+  .string()
+  .min(1)
+  .max(128)
+  .optional()
+  .describe('Idempotency key: repeat a call with the same request_id (e.g. after a timeout) and it is applied once.');
+
+export function okResult(structured: Record<string, unknown>): CallToolResult {
+  return { content: [{ type: 'text', text: JSON.stringify(structured) }], structuredContent: structured };
+}
+
+/** What to do next, per code, appended when the message does not already say it. */
+const NEXT_STEP: Partial<Record<ErrorCode, string>> = {
+  INVALID_ARGUMENT: 'Fix the arguments named above and call again.',
+  INTERNAL: 'This is a bug or an unexpected server state; retrying with the same request_id is safe.',
+};
+
+export function errorResult(err: unknown): CallToolResult {
+  const e = err instanceof AppError ? err : toAppError(err);
+  const hint = NEXT_STEP[e.code];
+  const message = hint && !e.message.includes(hint) ? `${e.message} ${hint}` : e.message;
+  const error: Record<string, unknown> = { code: e.code, message };
+  if (e.details) error.details = e.details;
+  return { isError: true, content: [{ type: 'text', text: JSON.stringify({ error }) }] };
+}
+
+export function invalidArguments(tool: string, error: z.ZodError): AppError {
+  const issues = error.issues.slice(0, 8).map((i) => ({ path: i.path.map(String).join('.') || '(arguments)', message: i.message }));
+  const text = issues.map((i) => `${i.path}: ${i.message}`).join('; ');
+  return new AppError('INVALID_ARGUMENT', `Invalid arguments for ${tool}: ${text}.`, { issues });
+}
+
+export function resolveAgent(explicit: string | undefined, ctx: ToolContext): string {
+  return explicit ?? ctx.agentId ?? 'anonymous';
+}

@@ -1,0 +1,280 @@
+/**
+ * Toolset `goals`: agent-runtime-mcp's nine tools with its names and arguments, plus `heartbeat` (DESIGN §4).
+ * Each handler maps its arguments to one client call and the answer to structuredContent.
+ */
+import { z } from 'zod';
+import { AppError } from '../../client/errors';
+import { SETTABLE_STATUSES } from '../../client/goals';
+import {
+  AgentIdSchema,
+  DecomposeStrategySchema,
+  GoalIdSchema,
+  GoalStatusSchema,
+  GoalSummarySchema,
+  HeartbeatResultSchema,
+  LIMITS,
+  TaskIdSchema,
+  TaskSchema,
+  TaskSpecSchema,
+  TaskStatusSchema,
+} from '../../domain/schemas';
+import { defineTool, RequestIdArg, resolveAgent, type ToolDef, type ToolDeps } from './common';
+
+/** Where create_task puts a task given no goal_id. */
+export const INBOX_GOAL_ID = 'inbox';
+
+const AgentArg = AgentIdSchema.optional().describe(
+  'Your agent identity. Defaults to AGENT_ID of this MCP server (stdio) or your HTTP identity.',
+);
+
+const ClaimOutcomeSchema = z.object({
+  claimed: z.boolean(),
+  task: TaskSchema.nullable(),
+  lease_token: z.number().nullable().describe('Fencing token of this claim; pass it back with update_task_status.'),
+  lease_expires_at: z.string().nullable().describe('When the lease ends unless you heartbeat; null = no expiry.'),
+  goal_id: z.string().nullable(),
+  reason: z.string().nullable().describe('Why nothing was claimed, when claimed is false.'),
+});
+
+export function goalTools(deps: ToolDeps): ToolDef[] {
+  const { goals } = deps;
+  const toolsets = ['goals'];
+  return [
+    defineTool({
+      name: 'create_goal',
+      title: 'Create goal',
+      description:
+        'Create a durable goal: a container of tasks that survives restarts and sessions. Then break it into tasks with decompose_goal or create_task. lease_seconds > 0 makes every claim expire unless its agent heartbeats; 0 (default) lets a task stay in progress until its agent comes back.',
+      toolsets,
+      input: z.object({
+        name: z.string().trim().min(1).max(LIMITS.nameLength).describe('Short name of the goal.'),
+        description: z.string().max(LIMITS.descriptionLength).default('').describe('What done looks like.'),
+        metadata: z.record(z.string(), z.unknown()).optional().describe('Free-form JSON kept with the goal.'),
+        lease_seconds: z.int().min(0).max(LIMITS.leaseSecondsMax).optional().describe('Default claim lease; 0 = no expiry.'),
+        goal_id: GoalIdSchema.optional().describe('Choose the id yourself (letters, digits, . _ -); generated otherwise.'),
+        request_id: RequestIdArg,
+      }),
+      output: z.object({ goal_id: z.string(), goal: GoalSummarySchema }),
+      annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+      async run(a) {
+        if (a.metadata && JSON.stringify(a.metadata).length > LIMITS.metadataBytes) {
+          throw new AppError('INVALID_ARGUMENT', `metadata must serialise to at most ${LIMITS.metadataBytes} bytes of JSON.`);
+        }
+        const goal = await goals.createGoal({
+          name: a.name,
+          description: a.description,
+          metadata: a.metadata,
+          leaseSeconds: a.lease_seconds,
+          goalId: a.goal_id,
+          requestId: a.request_id,
+        });
+        return { goal_id: goal.id, goal };
+      },
+    }),
+    defineTool({
+      name: 'decompose_goal',
+      title: 'Decompose goal into tasks',
+      description:
+        'Break a goal into tasks in one atomic step. Either pick a template strategy — sequential (research → plan → implement → test → document, each after the previous), parallel (backend, frontend, testing at once) or hierarchical (four phases) — or submit your own plan in `tasks`, with dependencies given as indexes into that list. The prompt plan_goal helps write a plan.',
+      toolsets,
+      input: z.object({
+        goal_id: GoalIdSchema,
+        strategy: DecomposeStrategySchema.default('sequential'),
+        tasks: z
+          .array(TaskSpecSchema)
+          .max(LIMITS.tasksPerCall)
+          .optional()
+          .describe('Your own plan; `dependencies` are indexes into this list (or existing task ids).'),
+        request_id: RequestIdArg,
+      }),
+      output: z.object({ goal_id: z.string(), strategy: z.string(), count: z.number(), tasks: z.array(TaskSchema) }),
+      annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+      async run(a) {
+        const tasks = await goals.decomposeGoal(a.goal_id, a.strategy, a.tasks, a.request_id);
+        return { goal_id: a.goal_id, strategy: a.tasks?.length ? 'plan' : a.strategy, count: tasks.length, tasks };
+      },
+    }),
+    defineTool({
+      name: 'create_task',
+      title: 'Create task',
+      description:
+        'Add one task to a goal (or to the shared "inbox" goal when goal_id is omitted). It becomes ready when its dependencies (task ids of the same goal) are completed. Higher priority (0-100, default 5) is claimed first.',
+      toolsets,
+      input: z.object({
+        title: z.string().trim().min(1).max(LIMITS.titleLength),
+        goal_id: GoalIdSchema.optional(),
+        description: z.string().max(LIMITS.descriptionLength).optional(),
+        priority: z.int().min(LIMITS.priorityMin).max(LIMITS.priorityMax).default(5),
+        dependencies: z.array(TaskIdSchema).max(LIMITS.dependenciesPerTask).optional(),
+        scope: z.string().min(1).max(LIMITS.fileLength).optional().describe('Area of the codebase, e.g. "src/api".'),
+        tags: z.array(z.string().min(1).max(LIMITS.tagLength)).max(LIMITS.tagsPerTask).optional().describe('Capabilities an agent needs to take it.'),
+        files: z.array(z.string().min(1).max(LIMITS.fileLength)).max(LIMITS.filesPerTask).optional(),
+        request_id: RequestIdArg,
+      }),
+      output: z.object({ task: TaskSchema }),
+      annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+      async run(a) {
+        const spec = {
+          title: a.title,
+          description: a.description,
+          priority: a.priority,
+          dependencies: a.dependencies,
+          scope: a.scope,
+          tags: a.tags,
+          files: a.files,
+        };
+        const goalId = a.goal_id ?? INBOX_GOAL_ID;
+        const create = async () => (await goals.createTasks(goalId, [spec], a.request_id, 'create_task'))[0];
+        try {
+          return { task: (await create()) as z.infer<typeof TaskSchema> };
+        } catch (err) {
+          if (a.goal_id !== undefined || !(err instanceof AppError) || err.code !== 'NOT_FOUND') throw err;
+          // First use of the inbox: create it, tolerating a concurrent creator.
+          await goals
+            .createGoal({ goalId: INBOX_GOAL_ID, name: 'Inbox', description: 'Tasks created without a goal.' })
+            .catch((e: unknown) => {
+              if (!(e instanceof AppError && e.code === 'CONFLICT')) throw e;
+            });
+          return { task: (await create()) as z.infer<typeof TaskSchema> };
+        }
+      },
+    }),
+    defineTool({
+      name: 'get_next_task',
+      title: 'Claim the next task',
+      description:
+        'Atomically claim the best ready task for you: highest priority first, then oldest; from one goal or from any goal. Returns the task with a lease_token (pass it back when you update the task) and lease_expires_at (heartbeat before then). claimed=false with a reason when there is no work; wait_seconds waits for work to become ready. Next: update_task_status(task_id, "in_progress").',
+      toolsets,
+      input: z.object({
+        agent_id: AgentArg,
+        goal_id: GoalIdSchema.optional(),
+        scope: z.string().min(1).max(LIMITS.fileLength).optional().describe('Only tasks in this scope (or below it).'),
+        tags: z.array(z.string().min(1).max(LIMITS.tagLength)).max(LIMITS.tagsPerTask).optional().describe('Your capabilities: tasks asking for other tags are skipped.'),
+        wait_seconds: z.number().min(0).max(LIMITS.waitSecondsMax).optional(),
+        lease_seconds: z.int().min(0).max(LIMITS.leaseSecondsMax).optional().describe('Override the goal’s lease for this claim.'),
+        request_id: RequestIdArg,
+      }),
+      output: ClaimOutcomeSchema,
+      annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+      async run(a, ctx) {
+        return goals.claimNextTask({
+          agentId: resolveAgent(a.agent_id, ctx),
+          goalId: a.goal_id,
+          scope: a.scope,
+          tags: a.tags,
+          waitSeconds: a.wait_seconds,
+          leaseSeconds: a.lease_seconds,
+          requestId: a.request_id,
+        });
+      },
+    }),
+    defineTool({
+      name: 'update_task_status',
+      title: 'Update task status',
+      description:
+        'Move your task along: "in_progress" when you start (claims it if it is ready), "completed" with a result, "failed" with an error, "cancelled", or "pending" to hand it back to the queue (a failed or cancelled task is retried). Only the agent holding the task may start, complete, fail or release it.',
+      toolsets,
+      input: z.object({
+        task_id: TaskIdSchema,
+        status: z.enum(SETTABLE_STATUSES),
+        result: z.string().max(LIMITS.resultLength).optional(),
+        error: z.string().max(LIMITS.resultLength).optional(),
+        agent_id: AgentArg,
+        lease_token: z.int().min(1).optional().describe('The lease_token of your claim; a stale one is refused.'),
+        request_id: RequestIdArg,
+      }),
+      output: z.object({ task: TaskSchema }),
+      annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
+      async run(a, ctx) {
+        const task = await goals.setTaskStatus({
+          taskId: a.task_id,
+          status: a.status,
+          agentId: resolveAgent(a.agent_id, ctx),
+          result: a.result,
+          error: a.error,
+          leaseToken: a.lease_token,
+          requestId: a.request_id,
+        });
+        return { task };
+      },
+    }),
+    defineTool({
+      name: 'heartbeat',
+      title: 'Heartbeat',
+      description:
+        'Tell the runtime you are still working: extends the lease on one task (task_id or step_id) or on every task you hold. Call it well before lease_expires_at; a task whose lease runs out goes back to the queue and your later updates on it are refused with LEASE_LOST.',
+      toolsets: ['goals', 'projects'],
+      input: z.object({
+        agent_id: AgentArg,
+        task_id: TaskIdSchema.optional(),
+        step_id: TaskIdSchema.optional().describe('Same as task_id (hq’s name).'),
+        request_id: RequestIdArg,
+      }),
+      output: HeartbeatResultSchema,
+      annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+      async run(a, ctx) {
+        if (a.task_id && a.step_id && a.task_id !== a.step_id) {
+          throw new AppError('INVALID_ARGUMENT', 'task_id and step_id name the same thing; give one of them.');
+        }
+        return goals.heartbeat(resolveAgent(a.agent_id, ctx), a.task_id ?? a.step_id, a.request_id);
+      },
+    }),
+    defineTool({
+      name: 'list_goals',
+      title: 'List goals',
+      description: 'List goals with their progress and task counts, newest first; filter by status.',
+      toolsets,
+      input: z.object({
+        status: GoalStatusSchema.optional(),
+        limit: z.int().min(1).max(LIMITS.listLimitMax).default(50),
+      }),
+      output: z.object({ count: z.number(), goals: z.array(GoalSummarySchema) }),
+      annotations: { readOnlyHint: true, openWorldHint: false },
+      async run(a) {
+        const list = await goals.listGoals(a.status, a.limit);
+        return { count: list.length, goals: list };
+      },
+    }),
+    defineTool({
+      name: 'list_tasks',
+      title: 'List tasks',
+      description: 'List the tasks of a goal (or of all running goals), in creation order; filter by status.',
+      toolsets,
+      input: z.object({
+        goal_id: GoalIdSchema.optional(),
+        status: TaskStatusSchema.optional(),
+        limit: z.int().min(1).max(LIMITS.listLimitMax).default(50),
+      }),
+      output: z.object({ count: z.number(), tasks: z.array(TaskSchema) }),
+      annotations: { readOnlyHint: true, openWorldHint: false },
+      async run(a) {
+        const tasks = await goals.listTasks(a.goal_id, a.status, a.limit);
+        return { count: tasks.length, tasks };
+      },
+    }),
+    defineTool({
+      name: 'get_goal',
+      title: 'Get goal',
+      description: 'Read a goal with its progress, task counts and every task.',
+      toolsets,
+      input: z.object({ goal_id: GoalIdSchema }),
+      output: z.object({ goal: GoalSummarySchema, tasks: z.array(TaskSchema) }),
+      annotations: { readOnlyHint: true, openWorldHint: false },
+      async run(a) {
+        return goals.getGoal(a.goal_id);
+      },
+    }),
+    defineTool({
+      name: 'get_task',
+      title: 'Get task',
+      description: 'Read one task: status, holder, lease, dependencies, attempts, result or error.',
+      toolsets,
+      input: z.object({ task_id: TaskIdSchema }),
+      output: z.object({ task: TaskSchema }),
+      annotations: { readOnlyHint: true, openWorldHint: false },
+      async run(a) {
+        return { task: await goals.getTask(a.task_id) };
+      },
+    }),
+  ];
+}

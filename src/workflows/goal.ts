@@ -1,0 +1,247 @@
+/**
+ * goalWorkflow: one per goal (`goal-<goalId>`), holding the goal, its tasks, their dependency DAG, claims with
+ * leases, results and an event log. Every change is an Update whose validator rejects bad calls before anything
+ * reaches history; reads are Queries. Lease expiry is a durable timer in the main loop.
+ */
+import {
+  ApplicationFailure,
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  currentUpdateInfo,
+  setCurrentDetails,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { z } from 'zod';
+import { DomainError } from '../domain/errors';
+import * as goals from '../domain/goal';
+import {
+  ClaimInputSchema,
+  CompleteInputSchema,
+  CreateTasksInputSchema,
+  FailInputSchema,
+  HeartbeatInputSchema,
+  HolderInputSchema,
+  ListTasksInputSchema,
+  TaskRefInputSchema,
+} from '../domain/schemas';
+import { parseOrFail } from '../domain/validate';
+import {
+  cancelTaskUpdate,
+  claimTaskUpdate,
+  completeTaskUpdate,
+  createTasksUpdate,
+  failTaskUpdate,
+  getEventsQuery,
+  getGoalQuery,
+  getTaskQuery,
+  heartbeatUpdate,
+  listTasksQuery,
+  releaseTaskUpdate,
+  retryTaskUpdate,
+  startTaskUpdate,
+  type GoalWorkflowInput,
+} from './messages';
+import {
+  AR_AGENTS,
+  AR_ENTITY,
+  AR_NAME,
+  AR_PROGRESS,
+  AR_READY_COUNT,
+  AR_SCOPES,
+  AR_STATUS,
+  AR_TASK_COUNT,
+  AR_TOP_PRIORITY,
+} from './search-attributes';
+
+/** How many applied update ids (with results) travel across continue-as-new for idempotent retries. */
+const APPLIED_KEPT = 256;
+
+function toFailure(err: unknown): ApplicationFailure {
+  if (err instanceof ApplicationFailure) return err;
+  if (err instanceof DomainError) {
+    return ApplicationFailure.create({
+      type: err.code,
+      message: err.message,
+      nonRetryable: true,
+      details: err.details ? [err.details] : [],
+    });
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  return ApplicationFailure.create({ type: 'INTERNAL', message, nonRetryable: true });
+}
+
+export async function goalWorkflow(input: GoalWorkflowInput): Promise<void> {
+  const state = input.state;
+  const applied = new Map<string, unknown>(input.applied ?? []);
+  // Set by a handler when the loop must re-arm its lease timer (a lease now ends sooner than the armed one).
+  let rearm = false;
+  let armedFor: number | undefined;
+  let lastIndex = '';
+
+  const publish = (): void => {
+    const idx = goals.goalIndex(state);
+    const key = JSON.stringify(idx);
+    if (key !== lastIndex) {
+      lastIndex = key;
+      // Only changed values are written: each upsert is a history event.
+      upsertSearchAttributes([
+        { key: AR_ENTITY, value: 'goal' },
+        { key: AR_NAME, value: state.goal.name.slice(0, 200) },
+        { key: AR_STATUS, value: idx.status },
+        { key: AR_READY_COUNT, value: idx.readyCount },
+        { key: AR_TOP_PRIORITY, value: idx.topReadyPriority },
+        { key: AR_TASK_COUNT, value: idx.taskCount },
+        { key: AR_PROGRESS, value: idx.progress },
+        { key: AR_AGENTS, value: idx.agents },
+        { key: AR_SCOPES, value: idx.readyScopes },
+      ]);
+    }
+    setCurrentDetails(goals.renderGoalDetails(state));
+  };
+
+  const afterChange = (): void => {
+    const earliest = goals.earliestLeaseExpiry(state);
+    if (earliest !== undefined && (armedFor === undefined || earliest < armedFor)) rearm = true;
+    publish();
+  };
+
+  /**
+   * Registers an Update. Handlers are synchronous from validation to mutation (no await), so updates arriving
+   * together are applied one after another and a claim is atomic without a mutex.
+   */
+  function update<I, R>(
+    def: Parameters<typeof setHandler>[0],
+    schema: z.ZodType<I>,
+    what: string,
+    check: (arg: I) => unknown,
+    apply: (arg: I, now: number) => R,
+  ): void {
+    const seen = (): boolean => {
+      const id = currentUpdateInfo()?.id;
+      return id !== undefined && applied.has(id);
+    };
+    setHandler(
+      def as never,
+      ((raw: unknown): R => {
+        const id = currentUpdateInfo()?.id;
+        if (id !== undefined && applied.has(id)) return applied.get(id) as R;
+        let result: R;
+        try {
+          result = apply(parseOrFail(schema, raw, what), Date.now());
+        } catch (err) {
+          throw toFailure(err);
+        }
+        if (id !== undefined) {
+          applied.set(id, result);
+          if (applied.size > APPLIED_KEPT) applied.delete(applied.keys().next().value as string);
+        }
+        afterChange();
+        return result;
+      }) as never,
+      {
+        validator: ((raw: unknown): void => {
+          if (seen()) return;
+          try {
+            check(parseOrFail(schema, raw, what));
+          } catch (err) {
+            throw toFailure(err);
+          }
+        }) as never,
+      },
+    );
+  }
+
+  update(
+    createTasksUpdate,
+    CreateTasksInputSchema,
+    'createTasks input',
+    (i) => goals.checkAddTasks(state, i.tasks),
+    (i, now) => goals.addTasks(state, i.tasks, now, i.source ?? 'create_task'),
+  );
+  update(
+    claimTaskUpdate,
+    ClaimInputSchema,
+    'claimTask input',
+    (i) => goals.checkClaim(state, i),
+    (i, now) => goals.claimTask(state, i, now),
+  );
+  update(
+    startTaskUpdate,
+    HolderInputSchema,
+    'startTask input',
+    (i) => goals.checkStart(state, i),
+    (i, now) => goals.startTask(state, i, now),
+  );
+  update(
+    heartbeatUpdate,
+    HeartbeatInputSchema,
+    'heartbeat input',
+    (i) => goals.checkHeartbeat(state, i),
+    (i, now) => goals.heartbeat(state, i, now),
+  );
+  update(
+    completeTaskUpdate,
+    CompleteInputSchema,
+    'completeTask input',
+    (i) => goals.checkHolder(state, i, 'completed'),
+    (i, now) => goals.completeTask(state, i, now),
+  );
+  update(
+    failTaskUpdate,
+    FailInputSchema,
+    'failTask input',
+    (i) => goals.checkHolder(state, i, 'failed'),
+    (i, now) => goals.failTask(state, i, now),
+  );
+  update(
+    releaseTaskUpdate,
+    HolderInputSchema,
+    'releaseTask input',
+    (i) => goals.checkHolder(state, i, 'released'),
+    (i, now) => goals.releaseTask(state, i, now),
+  );
+  update(
+    retryTaskUpdate,
+    TaskRefInputSchema,
+    'retryTask input',
+    (i) => goals.checkRetry(state, i.taskId),
+    (i, now) => goals.retryTask(state, i.taskId, now),
+  );
+  update(
+    cancelTaskUpdate,
+    TaskRefInputSchema,
+    'cancelTask input',
+    (i) => goals.checkCancel(state, i.taskId),
+    (i, now) => goals.cancelTask(state, i.taskId, i.reason, now),
+  );
+
+  setHandler(getGoalQuery, () => ({ goal: goals.summarizeGoal(state), tasks: state.tasks }));
+  setHandler(getTaskQuery, ({ taskId }) => goals.findTask(state, taskId) ?? null);
+  setHandler(listTasksQuery, (q) => {
+    const i = parseOrFail(ListTasksInputSchema, q ?? {}, 'listTasks input');
+    return goals.listTasks(state, i.status, i.limit ?? 50);
+  });
+  setHandler(getEventsQuery, (q) => state.events.slice(-(q?.limit ?? 100)));
+
+  publish();
+
+  // Main loop: sleep until a lease is due, a handler asks to re-arm, or Temporal suggests continue-as-new.
+  for (;;) {
+    rearm = false;
+    armedFor = goals.earliestLeaseExpiry(state);
+    const wakeUp = (): boolean => rearm || workflowInfo().continueAsNewSuggested;
+    if (armedFor === undefined) await condition(wakeUp);
+    else await condition(wakeUp, Math.max(1, armedFor - Date.now()));
+
+    // A durable timer, not a read-time check: expired leases go back to ready even if nobody calls anything.
+    if (goals.expireLeases(state, Date.now()).length > 0) afterChange();
+
+    if (workflowInfo().continueAsNewSuggested) {
+      await condition(allHandlersFinished);
+      await continueAsNew<typeof goalWorkflow>({ state, applied: [...applied.entries()] });
+    }
+  }
+}

@@ -1,0 +1,28 @@
+/**
+ * The custom search attributes every entity workflow keeps current (DESIGN §2). Registered by the embedded dev
+ * server at start (`--search-attribute`) and by the one-shot step in docker-compose.yml.
+ */
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+
+export const AR_ENTITY = defineSearchAttributeKey('ArEntity', SearchAttributeType.KEYWORD);
+export const AR_STATUS = defineSearchAttributeKey('ArStatus', SearchAttributeType.KEYWORD);
+export const AR_NAME = defineSearchAttributeKey('ArName', SearchAttributeType.KEYWORD);
+export const AR_READY_COUNT = defineSearchAttributeKey('ArReadyCount', SearchAttributeType.INT);
+export const AR_TOP_PRIORITY = defineSearchAttributeKey('ArTopPriority', SearchAttributeType.INT);
+export const AR_TASK_COUNT = defineSearchAttributeKey('ArTaskCount', SearchAttributeType.INT);
+export const AR_PROGRESS = defineSearchAttributeKey('ArProgress', SearchAttributeType.DOUBLE);
+export const AR_AGENTS = defineSearchAttributeKey('ArAgents', SearchAttributeType.KEYWORD_LIST);
+export const AR_SCOPES = defineSearchAttributeKey('ArScopes', SearchAttributeType.KEYWORD_LIST);
+
+/** name → the type word the `temporal` CLI and operator API use. */
+export const SEARCH_ATTRIBUTES: Record<string, 'Keyword' | 'Int' | 'Double' | 'Bool' | 'Datetime' | 'Text' | 'KeywordList'> = {
+  ArEntity: 'Keyword',
+  ArStatus: 'Keyword',
+  ArName: 'Keyword',
+  ArReadyCount: 'Int',
+  ArTopPriority: 'Int',
+  ArTaskCount: 'Int',
+  ArProgress: 'Double',
+  ArAgents: 'KeywordList',
+  ArScopes: 'KeywordList',
+};

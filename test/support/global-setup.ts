@@ -1,0 +1,26 @@
+/**
+ * One Temporal dev server for the whole run (in memory, headless), started from the project's resolver, and the
+ * workflow code bundled once so each test's worker starts in milliseconds.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { bundleWorkflowCode } from '@temporalio/worker';
+import { startDevServer } from '../../src/dev-server';
+import { resolveTemporalCli } from '../../src/temporal-cli';
+
+export default async function globalSetup(): Promise<void> {
+  const binary = await resolveTemporalCli();
+  const server = await startDevServer({ binary });
+  const dir = path.join(__dirname, '..', '..', '.tmp');
+  fs.mkdirSync(dir, { recursive: true });
+  const { code } = await bundleWorkflowCode({
+    workflowsPath: require.resolve('../../src/workflows'),
+    logger: { trace() {}, debug() {}, info() {}, warn() {}, error: console.error, log() {} } as never,
+  });
+  const bundle = path.join(dir, 'workflow-bundle.js');
+  fs.writeFileSync(bundle, code);
+  process.env.TEST_TEMPORAL_ADDRESS = server.address;
+  process.env.TEMPORAL_CLI_PATH = binary;
+  process.env.AGENT_RUNTIME_WORKFLOW_BUNDLE = bundle;
+  (globalThis as { __devServer?: { stop(): Promise<void> } }).__devServer = server;
+}

@@ -1,0 +1,142 @@
+/** Shared test wiring: a real worker on a private task queue, the project's client, and a real MCP Client. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { Client as McpClient } from '@modelcontextprotocol/sdk/client/index.js';
+import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { loadConfig, type RuntimeConfig } from '../../src/config';
+import { LazyClient } from '../../src/client/connection';
+import { createGoalsClient, type GoalsClient } from '../../src/client/goals';
+import { createServer } from '../../src/mcp/server';
+import { startWorker, type WorkerHandle } from '../../src/worker';
+
+export const ROOT = path.resolve(__dirname, '..', '..');
+
+let runtimeInstalled = false;
+function quietRuntime(): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  try {
+    Runtime.install({ logger: new DefaultLogger('ERROR') });
+  } catch {
+    // already installed in this process by another test file
+  }
+}
+
+export function uid(prefix = 't'): string {
+  return `${prefix}-${randomUUID().slice(0, 8)}`;
+}
+
+export function testConfig(taskQueue: string, extra: NodeJS.ProcessEnv = {}): RuntimeConfig {
+  const address = process.env.TEST_TEMPORAL_ADDRESS;
+  if (!address) throw new Error('TEST_TEMPORAL_ADDRESS is not set: run the tests through jest (global setup).');
+  return { ...loadConfig({ TEMPORAL_ADDRESS: address, ...extra }), taskQueue };
+}
+
+export interface Harness {
+  config: RuntimeConfig;
+  goals: GoalsClient;
+  lazy: LazyClient;
+  worker?: WorkerHandle;
+  mcp(agentId?: string, toolsets?: string[]): Promise<McpClient>;
+  close(): Promise<void>;
+}
+
+/** A private task queue with an in-process worker (unless `worker: false`), a goals client and MCP clients. */
+export async function startHarness(opts: { worker?: boolean } = {}): Promise<Harness> {
+  const taskQueue = uid('q');
+  const config = testConfig(taskQueue);
+  let worker: WorkerHandle | undefined;
+  if (opts.worker !== false) {
+    quietRuntime();
+    worker = await startWorker(config);
+  }
+  const lazy = new LazyClient(config);
+  const goals = createGoalsClient({ client: () => lazy.get(), taskQueue, address: config.temporalAddress });
+  const clients: McpClient[] = [];
+  return {
+    config,
+    goals,
+    lazy,
+    worker,
+    async mcp(agentId, toolsets = ['all']) {
+      const server = createServer({ goals, toolsets, context: { agentId } });
+      const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
+      await server.connect(serverSide);
+      const client = new McpClient({ name: 'test', version: '1.0.0' });
+      await client.connect(clientSide);
+      clients.push(client);
+      return client;
+    },
+    async close() {
+      await Promise.all(clients.map((c) => c.close()));
+      await worker?.shutdown();
+      await lazy.close();
+    },
+  };
+}
+
+export interface ToolOutcome<T = Record<string, unknown>> {
+  isError: boolean;
+  data: T;
+  error?: { code: string; message: string; details?: unknown };
+}
+
+/** Calls a tool and returns its structuredContent, or the parsed error of an isError result. */
+export async function call<T = Record<string, any>>(
+  client: McpClient,
+  name: string,
+  args: Record<string, unknown> = {},
+): Promise<ToolOutcome<T>> {
+  const r = await client.callTool({ name, arguments: args });
+  if (r.isError) {
+    const text = (r.content as Array<{ type: string; text: string }>)[0]?.text ?? '{}';
+    const parsed = JSON.parse(text) as { error: ToolOutcome['error'] };
+    return { isError: true, data: {} as T, error: parsed.error };
+  }
+  return { isError: false, data: r.structuredContent as T };
+}
+
+/** Like call(), but fails the test with the tool's error when it returns isError. */
+export async function ok<T = Record<string, any>>(client: McpClient, name: string, args: Record<string, unknown> = {}): Promise<T> {
+  const r = await call<T>(client, name, args);
+  if (r.isError) throw new Error(`${name} failed: ${r.error?.code} ${r.error?.message}`);
+  return r.data;
+}
+
+/** Polls until `fn` returns a truthy value (for eventually-consistent reads and durable timers). */
+export async function eventually<T>(fn: () => Promise<T | undefined | false>, timeoutMs = 30_000, stepMs = 100): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v) return v;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms${last ? `: ${String(last)}` : ''}`);
+    await new Promise((r) => setTimeout(r, stepMs));
+  }
+}
+
+/** A worker in its own process (node dist/worker.js), so a test can SIGKILL it. */
+export function spawnWorker(config: RuntimeConfig): ChildProcess {
+  return spawn(process.execPath, [path.join(ROOT, 'dist', 'worker.js')], {
+    env: {
+      ...process.env,
+      TEMPORAL_ADDRESS: config.temporalAddress,
+      AGENT_RUNTIME_TASK_QUEUE: config.taskQueue,
+      AGENT_RUNTIME_LOG_LEVEL: 'warn',
+    },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+}
+
+export async function killHard(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGKILL');
+  await exited;
+}
