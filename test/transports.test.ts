@@ -1,0 +1,130 @@
+/**
+ * The two ways agents connect: a spawned `agent-runtime mcp` over stdio, and `agent-runtime serve` over
+ * Streamable HTTP; and what they say when no Temporal answers.
+ */
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { freePort } from '../src/dev-server';
+import { call, ok, ROOT, startHarness, type Harness } from './support/harness';
+
+const CLI = path.join(ROOT, 'dist', 'cli.js');
+let h: Harness;
+
+beforeAll(async () => {
+  h = await startHarness();
+});
+afterAll(async () => {
+  await h.close();
+});
+
+function baseEnv(extra: Record<string, string>): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
+  return { ...env, AGENT_RUNTIME_LOG_LEVEL: 'warn', ...extra };
+}
+
+async function seedFlow(client: Client, agent: string): Promise<void> {
+  const { goal_id: goalId } = await ok(client, 'create_goal', { name: `over ${agent}`, description: 'transport test' });
+  await ok(client, 'decompose_goal', { goal_id: goalId, strategy: 'sequential' });
+  const first = await ok(client, 'get_next_task', { goal_id: goalId });
+  expect(first.task.agent_id).toBe(agent); // identity from AGENT_ID (stdio) or the X-Agent-Id header (HTTP)
+  await ok(client, 'update_task_status', { task_id: first.task.id, status: 'in_progress' });
+  await ok(client, 'update_task_status', { task_id: first.task.id, status: 'completed', result: 'ok' });
+  const second = await ok(client, 'get_next_task', { goal_id: goalId });
+  expect(second.task.id).toBe(`${goalId}/2`);
+}
+
+test('a spawned `agent-runtime mcp` serves the seed flow over stdio', async () => {
+  const transport = new StdioClientTransport({
+    command: process.execPath,
+    args: [CLI, 'mcp'],
+    env: baseEnv({
+      TEMPORAL_ADDRESS: h.config.temporalAddress,
+      AGENT_RUNTIME_TASK_QUEUE: h.config.taskQueue,
+      AGENT_ID: 'stdio-agent',
+    }),
+    stderr: 'pipe',
+  });
+  const client = new Client({ name: 'stdio-test', version: '1.0.0' });
+  await client.connect(transport);
+  try {
+    const { tools } = await client.listTools();
+    expect(tools.map((t) => t.name)).toContain('get_next_task');
+    await seedFlow(client, 'stdio-agent');
+  } finally {
+    await client.close();
+  }
+});
+
+test('`agent-runtime serve` serves the seed flow over Streamable HTTP, with bearer auth', async () => {
+  const port = await freePort();
+  const child = spawn(process.execPath, [CLI, 'serve'], {
+    env: baseEnv({
+      TEMPORAL_ADDRESS: h.config.temporalAddress,
+      AGENT_RUNTIME_TASK_QUEUE: h.config.taskQueue,
+      PORT: String(port),
+      AGENT_RUNTIME_TOKEN: 'http-agent:s3cret',
+      AGENT_RUNTIME_LOG_LEVEL: 'info',
+    }),
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      let err = '';
+      child.stderr.on('data', (d: Buffer) => {
+        err += d.toString();
+        if (err.includes('/mcp')) resolve();
+      });
+      child.once('exit', (code) => reject(new Error(`serve exited ${code}: ${err}`)));
+    });
+    const url = new URL(`http://127.0.0.1:${port}/mcp`);
+
+    const anonymous = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    expect(anonymous.status).toBe(401);
+
+    const client = new Client({ name: 'http-test', version: '1.0.0' });
+    await client.connect(
+      new StreamableHTTPClientTransport(url, { requestInit: { headers: { Authorization: 'Bearer s3cret' } } }),
+    );
+    await seedFlow(client, 'http-agent');
+    await client.close();
+  } finally {
+    child.kill('SIGTERM');
+  }
+});
+
+test('with no Temporal at the address, `agent-runtime mcp` says so on stderr and in every tool result', async () => {
+  const deadPort = await freePort();
+  const transport = new StdioClientTransport({
+    command: process.execPath,
+    args: [CLI, 'mcp'],
+    env: baseEnv({ TEMPORAL_ADDRESS: `127.0.0.1:${deadPort}` }),
+    stderr: 'pipe',
+  });
+  let stderr = '';
+  transport.stderr?.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
+  const client = new Client({ name: 'offline-test', version: '1.0.0' });
+  await client.connect(transport);
+  try {
+    const { tools } = await client.listTools();
+    expect(tools.length).toBeGreaterThan(5);
+    for (const [tool, args] of [
+      ['create_goal', { name: 'x' }],
+      ['list_goals', {}],
+      ['get_next_task', { agent_id: 'a' }],
+    ] as const) {
+      const r = await call(client, tool, args);
+      expect(r.isError).toBe(true);
+      expect(r.error?.code).toBe('TEMPORAL_UNAVAILABLE');
+      expect(r.error?.message).toContain('agent-runtime up');
+    }
+    expect(stderr).toContain(`127.0.0.1:${deadPort}`);
+  } finally {
+    await client.close();
+  }
+}, 60_000);

@@ -1,0 +1,102 @@
+/**
+ * `agent-runtime up` as a user runs it (`npm start`): the embedded dev server persisted to a db file, the worker,
+ * the Web UI and the HTTP MCP server. Stopped with Ctrl-C and started again, every goal and task is still there.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { freePort } from '../src/dev-server';
+import { ok, ROOT } from './support/harness';
+
+interface Up {
+  child: ChildProcess;
+  output: () => string;
+}
+
+async function startUp(env: Record<string, string>): Promise<Up> {
+  const child = spawn(process.execPath, [path.join(ROOT, 'dist', 'cli.js'), 'up'], {
+    env: { ...(process.env as Record<string, string>), ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
+  await new Promise<void>((resolve, reject) => {
+    const timer = setInterval(() => {
+      if (out.includes('agent-runtime is up.')) {
+        clearInterval(timer);
+        resolve();
+      }
+    }, 50);
+    child.once('exit', (code) => {
+      clearInterval(timer);
+      reject(new Error(`up exited with ${code}:\n${out}`));
+    });
+  });
+  return { child, output: () => out };
+}
+
+async function stopUp(up: Up): Promise<number | null> {
+  const exited = new Promise<number | null>((resolve) => up.child.once('exit', (code) => resolve(code)));
+  up.child.kill('SIGINT');
+  return exited;
+}
+
+async function connect(url: string, agent: string): Promise<Client> {
+  const client = new Client({ name: 'up-test', version: '1.0.0' });
+  await client.connect(new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers: { 'X-Agent-Id': agent } } }));
+  return client;
+}
+
+test('npm start serves the UI and MCP; stopping and starting again loses nothing', async () => {
+  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'agent-runtime-up-'));
+  const [temporalPort, uiPort, mcpPort] = [await freePort(), await freePort(), await freePort()];
+  const env = {
+    AGENT_RUNTIME_HOME: home,
+    AGENT_RUNTIME_TEMPORAL_PORT: String(temporalPort),
+    TEMPORAL_UI_PORT: String(uiPort),
+    PORT: String(mcpPort),
+    AGENT_RUNTIME_TASK_QUEUE: 'agent-runtime',
+  };
+  const mcpUrl = `http://127.0.0.1:${mcpPort}/mcp`;
+
+  let up = await startUp(env);
+  let goalId: string;
+  let taskId: string;
+  try {
+    expect(up.output()).toContain(`Web UI        http://127.0.0.1:${uiPort}`);
+    expect(up.output()).toContain(`MCP (HTTP)    ${mcpUrl}`);
+    const ui = await fetch(`http://127.0.0.1:${uiPort}/`);
+    expect(ui.status).toBe(200);
+    expect(fs.existsSync(path.join(home, 'temporal.db'))).toBe(true);
+
+    const client = await connect(mcpUrl, 'persistent-agent');
+    goalId = (await ok(client, 'create_goal', { name: 'Survive a restart', description: 'durability' })).goal_id;
+    await ok(client, 'decompose_goal', { goal_id: goalId, strategy: 'sequential' });
+    const claim = await ok(client, 'get_next_task', { goal_id: goalId });
+    taskId = claim.task.id;
+    await ok(client, 'update_task_status', { task_id: taskId, status: 'in_progress' });
+    await client.close();
+  } finally {
+    expect(await stopUp(up)).toBe(0);
+  }
+
+  up = await startUp(env);
+  try {
+    const client = await connect(mcpUrl, 'persistent-agent');
+    const view = await ok(client, 'get_goal', { goal_id: goalId });
+    expect(view.goal.name).toBe('Survive a restart');
+    expect(view.tasks).toHaveLength(5);
+    expect(view.tasks[0]).toMatchObject({ id: taskId, status: 'in_progress', agent_id: 'persistent-agent' });
+    await ok(client, 'update_task_status', { task_id: taskId, status: 'completed', result: 'after restart' });
+    const next = await ok(client, 'get_next_task', { goal_id: goalId });
+    expect(next.task.id).toBe(`${goalId}/2`);
+    await client.close();
+  } finally {
+    expect(await stopUp(up)).toBe(0);
+    fs.rmSync(home, { recursive: true, force: true });
+  }
+}, 180_000);
