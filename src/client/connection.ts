@@ -4,7 +4,7 @@ import { Client, Connection, type ConnectionOptions } from '@temporalio/client';
 import type { RuntimeConfig } from '../config';
 
 export function connectionOptions(config: RuntimeConfig): ConnectionOptions {
-  const options: ConnectionOptions = { address: config.temporalAddress, connectTimeout: '5s' };
+  const options: ConnectionOptions = { address: config.temporalAddress, connectTimeout: '3s' };
   if (config.tlsCertPath && config.tlsKeyPath) {
     options.tls = {
       clientCertPair: { crt: fs.readFileSync(config.tlsCertPath), key: fs.readFileSync(config.tlsKeyPath) },
@@ -27,14 +27,29 @@ export async function connectClient(config: RuntimeConfig): Promise<Client> {
  */
 export class LazyClient {
   private pending?: Promise<Client>;
+  private failedAt = 0;
+  private lastError?: unknown;
+  /** After a failed connect, calls fail at once for this long instead of each waiting for the connect timeout. */
+  static readonly RETRY_AFTER_MS = 2_000;
+
   constructor(private readonly config: RuntimeConfig) {}
 
   get(): Promise<Client> {
+    if (!this.pending && this.lastError !== undefined && Date.now() - this.failedAt < LazyClient.RETRY_AFTER_MS) {
+      return Promise.reject(this.lastError);
+    }
     if (!this.pending) {
       this.pending = connectClient(this.config);
-      this.pending.catch(() => {
-        this.pending = undefined;
-      });
+      this.pending.then(
+        () => {
+          this.lastError = undefined;
+        },
+        (err: unknown) => {
+          this.pending = undefined;
+          this.lastError = err;
+          this.failedAt = Date.now();
+        },
+      );
     }
     return this.pending;
   }

@@ -1,0 +1,59 @@
+/** Pure pieces of the edges: configuration, goal ids, tokens, the CLI resolver's error. */
+import { flagsToEnv, loadConfig } from '../../src/config';
+import { makeGoalId } from '../../src/client/goals';
+import { isLoopback, parseTokens } from '../../src/mcp/http';
+import { selectTools } from '../../src/mcp/server';
+import { TemporalCliNotFound } from '../../src/temporal-cli';
+import { GoalIdSchema } from '../../src/domain/schemas';
+
+test('configuration defaults follow DESIGN §1', () => {
+  const c = loadConfig({});
+  expect(c).toMatchObject({ temporalAddress: '127.0.0.1:7233', embedded: true, namespace: 'default', port: 3100, host: '127.0.0.1' });
+  expect(c.toolsets).toEqual(['goals', 'relay', 'breakers']);
+  expect(loadConfig({ AGENT_RUNTIME_TOOLSETS: 'all' }).toolsets).toContain('projects');
+  expect(loadConfig({ TEMPORAL_ADDRESS: 'temporal:7233' }).embedded).toBe(false);
+});
+
+test('every variable has a --flag', () => {
+  expect(flagsToEnv(['--temporal-address', 'h:1', '--toolsets=all', '--agent-id', 'me', '--home', '/x'])).toEqual({
+    TEMPORAL_ADDRESS: 'h:1',
+    AGENT_RUNTIME_TOOLSETS: 'all',
+    AGENT_ID: 'me',
+    AGENT_RUNTIME_HOME: '/x',
+  });
+});
+
+test('goal ids are readable, URL-safe, and stable for one request_id', () => {
+  const id = makeGoalId('Build the Auth System!');
+  expect(id).toMatch(/^build-the-auth-system-[0-9a-f]{8}$/);
+  expect(GoalIdSchema.safeParse(id).success).toBe(true);
+  expect(makeGoalId('x', 'req-1')).toBe(makeGoalId('x', 'req-1'));
+  expect(makeGoalId('日本語')).toMatch(/^goal-/);
+});
+
+test('tokens may name their subject', () => {
+  const creds = parseTokens('alice:one, two');
+  expect(creds.map((c) => [c.subject, c.secret.toString()])).toEqual([
+    ['alice', 'one'],
+    [undefined, 'two'],
+  ]);
+  expect(isLoopback('127.0.0.1')).toBe(true);
+  expect(isLoopback('0.0.0.0')).toBe(false);
+});
+
+test('toolsets select tools; a tool in two toolsets is listed once', () => {
+  const tools = [
+    { name: 'a', toolsets: ['goals'] },
+    { name: 'heartbeat', toolsets: ['goals', 'projects'] },
+    { name: 'b', toolsets: ['relay'] },
+  ] as never[];
+  expect(selectTools(tools, ['projects']).map((t: { name: string }) => t.name)).toEqual(['heartbeat']);
+  expect(selectTools(tools, ['all'])).toHaveLength(3);
+});
+
+test('the missing-CLI error names the three ways to get one', () => {
+  const msg = new TemporalCliNotFound('no go').message;
+  expect(msg).toContain('TEMPORAL_CLI_PATH');
+  expect(msg).toContain('PATH');
+  expect(msg).toContain('go install github.com/temporalio/cli/cmd/temporal@v1.5.1');
+});
