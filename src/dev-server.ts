@@ -6,6 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Connection } from '@temporalio/client';
@@ -29,6 +30,8 @@ export interface DevServerOptions {
   /** Where the server's own log goes; defaults to a file beside the db, or is discarded. */
   logFile?: string;
   binary?: string;
+  /** Extra dynamic config on top of DEV_SERVER_DYNAMIC_CONFIG. */
+  dynamicConfig?: Record<string, unknown>;
 }
 
 export interface DevServer {
@@ -73,13 +76,35 @@ export function devServerArgs(o: DevServerOptions & { port: number; ip: string }
   else args.push('--ui-port', String(o.uiPort));
   if (o.namespace && o.namespace !== 'default') args.push('--namespace', o.namespace);
   for (const [name, type] of Object.entries(SEARCH_ATTRIBUTES)) args.push('--search-attribute', `${name}=${type}`);
-  for (const [key, value] of Object.entries(DEV_SERVER_DYNAMIC_CONFIG)) {
+  for (const [key, value] of Object.entries({ ...DEV_SERVER_DYNAMIC_CONFIG, ...o.dynamicConfig })) {
     args.push('--dynamic-config-value', `${key}=${JSON.stringify(value)}`);
   }
   return args;
 }
 
+/** Starts the dev server; if it exits at once (a port taken between probe and bind), tries once more on new ports. */
 export async function startDevServer(options: DevServerOptions = {}): Promise<DevServer> {
+  try {
+    return await startOnce(options);
+  } catch (err) {
+    if (options.port !== undefined || !(err instanceof EarlyExit)) throw err;
+    log.warn(`${err.message} Retrying on another port.`);
+    return startOnce(options);
+  }
+}
+
+class EarlyExit extends Error {}
+
+function tail(file: string | undefined, lines = 8): string {
+  if (!file) return '';
+  try {
+    return '\n' + fs.readFileSync(file, 'utf8').trim().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '';
+  }
+}
+
+async function startOnce(options: DevServerOptions): Promise<DevServer> {
   const binary = options.binary ?? (await resolveTemporalCli());
   const ip = options.ip ?? '127.0.0.1';
   const port = options.port ?? (await freePort(ip));
@@ -87,13 +112,17 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
     throw new Error(`Port ${ip}:${port} is already in use; stop what runs there or set TEMPORAL_ADDRESS to use it.`);
   }
   if (options.dbFile) fs.mkdirSync(path.dirname(options.dbFile), { recursive: true });
-  const logFile = options.logFile ?? (options.dbFile ? path.join(path.dirname(options.dbFile), 'temporal.log') : undefined);
-  const out = logFile ? fs.openSync(logFile, 'a') : 'ignore';
+  const logFile =
+    options.logFile ??
+    (options.dbFile
+      ? path.join(path.dirname(options.dbFile), 'temporal.log')
+      : path.join(os.tmpdir(), `agent-runtime-temporal-${port}.log`));
+  const out = fs.openSync(logFile, 'a');
   const child = spawn(binary, devServerArgs({ ...options, ip, port }), {
     stdio: ['ignore', out, out],
     detached: false,
   });
-  if (typeof out === 'number') fs.closeSync(out);
+  fs.closeSync(out);
   let exited: number | null | undefined;
   child.once('exit', (code) => {
     exited = code;
@@ -103,7 +132,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   const started = Date.now();
   for (;;) {
     if (exited !== undefined) {
-      throw new Error(`The Temporal dev server exited with code ${exited} while starting${logFile ? `; see ${logFile}` : ''}.`);
+      throw new EarlyExit(`The Temporal dev server exited with code ${exited} while starting; see ${logFile}.${tail(logFile)}`);
     }
     if (await isPortOpen(ip, port)) {
       try {
@@ -117,7 +146,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
     }
     if (Date.now() - started > 60_000) {
       child.kill('SIGKILL');
-      throw new Error(`The Temporal dev server did not answer on ${address} within 60 s${logFile ? `; see ${logFile}` : ''}.`);
+      throw new Error(`The Temporal dev server did not answer on ${address} within 60 s; see ${logFile}.${tail(logFile)}`);
     }
     await sleep(100);
   }
