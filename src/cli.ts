@@ -26,7 +26,7 @@ const USAGE = `Usage: agent-runtime <up|mcp|serve|worker|temporal-cli> [--tempor
 function quietWorkerRuntime(): void {
   // Worker SDK logs would otherwise go to stdout; keep warnings only, on stderr.
   Runtime.install({
-    logger: new DefaultLogger('WARN', (entry) => log.warn(entry.message, entry.meta as Record<string, unknown>)),
+    logger: new DefaultLogger('WARN', (entry) => log.warn(entry.message, entry.meta)),
   });
 }
 
@@ -53,7 +53,11 @@ async function up(config: RuntimeConfig): Promise<void> {
   quietWorkerRuntime();
   const worker = await startWorker(config);
   const lazy = new LazyClient(config);
-  const goals = createGoalsClient({ client: () => lazy.get(), taskQueue: config.taskQueue, address: config.temporalAddress });
+  const goals = createGoalsClient({
+    client: () => lazy.get(),
+    taskQueue: config.taskQueue,
+    address: config.temporalAddress,
+  });
   const http = await serveHttp({
     host: config.host,
     port: config.port,
@@ -101,10 +105,24 @@ async function up(config: RuntimeConfig): Promise<void> {
 
 async function serve(config: RuntimeConfig): Promise<void> {
   const lazy = new LazyClient(config);
-  const goals = createGoalsClient({ client: () => lazy.get(), taskQueue: config.taskQueue, address: config.temporalAddress });
-  const http = await serveHttp({ host: config.host, port: config.port, goals, toolsets: config.toolsets, token: config.token });
+  const goals = createGoalsClient({
+    client: () => lazy.get(),
+    taskQueue: config.taskQueue,
+    address: config.temporalAddress,
+  });
+  const http = await serveHttp({
+    host: config.host,
+    port: config.port,
+    goals,
+    toolsets: config.toolsets,
+    token: config.token,
+  });
   log.info(`MCP (HTTP) on ${http.url}, Temporal at ${config.temporalAddress}`);
-  const stop = () => void http.close().then(() => lazy.close()).then(() => process.exit(0));
+  const stop = () =>
+    void http
+      .close()
+      .then(() => lazy.close())
+      .then(() => process.exit(0));
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
 }

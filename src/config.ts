@@ -39,7 +39,11 @@ export function flagsToEnv(argv: string[]): Record<string, string> {
     const value = eq > 0 ? arg.slice(eq + 1) : argv[i + 1];
     if (value === undefined) continue;
     if (eq < 0) i++;
-    const known: Record<string, string> = { HOME: 'AGENT_RUNTIME_HOME', TOOLSETS: 'AGENT_RUNTIME_TOOLSETS', TOKEN: 'AGENT_RUNTIME_TOKEN' };
+    const known: Record<string, string> = {
+      HOME: 'AGENT_RUNTIME_HOME',
+      TOOLSETS: 'AGENT_RUNTIME_TOOLSETS',
+      TOKEN: 'AGENT_RUNTIME_TOKEN',
+    };
     env[known[name] ?? name] = value;
   }
   return env;
@@ -48,12 +52,21 @@ export function flagsToEnv(argv: string[]): Record<string, string> {
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): RuntimeConfig {
   const toolsetsRaw = (env.AGENT_RUNTIME_TOOLSETS ?? '').trim();
   const toolsets =
-    toolsetsRaw === '' ? [...DEFAULT_TOOLSETS] : toolsetsRaw === 'all' ? [...ALL_TOOLSETS] : toolsetsRaw.split(',').map((s) => s.trim()).filter(Boolean);
+    toolsetsRaw === ''
+      ? [...DEFAULT_TOOLSETS]
+      : toolsetsRaw === 'all'
+        ? [...ALL_TOOLSETS]
+        : toolsetsRaw
+            .split(',')
+            .map((s) => s.trim())
+            .filter(Boolean);
   const port = Number(env.PORT ?? 3100);
   const embeddedPort = Number(env.AGENT_RUNTIME_TEMPORAL_PORT ?? 7233);
   return {
     home: env.AGENT_RUNTIME_HOME ?? path.join(os.homedir(), '.agent-runtime'),
-    temporalAddress: env.TEMPORAL_ADDRESS ?? (env.AGENT_RUNTIME_TEMPORAL_PORT ? `127.0.0.1:${embeddedPort}` : DEFAULT_TEMPORAL_ADDRESS),
+    temporalAddress:
+      env.TEMPORAL_ADDRESS ??
+      (env.AGENT_RUNTIME_TEMPORAL_PORT ? `127.0.0.1:${embeddedPort}` : DEFAULT_TEMPORAL_ADDRESS),
     embedded: !env.TEMPORAL_ADDRESS,
     namespace: env.TEMPORAL_NAMESPACE ?? 'default',
     apiKey: env.TEMPORAL_API_KEY || undefined,

@@ -132,7 +132,9 @@ async function startOnce(options: DevServerOptions): Promise<DevServer> {
   const started = Date.now();
   for (;;) {
     if (exited !== undefined) {
-      throw new EarlyExit(`The Temporal dev server exited with code ${exited} while starting; see ${logFile}.${tail(logFile)}`);
+      throw new EarlyExit(
+        `The Temporal dev server exited with code ${exited} while starting; see ${logFile}.${tail(logFile)}`,
+      );
     }
     if (await isPortOpen(ip, port)) {
       try {
@@ -146,7 +148,9 @@ async function startOnce(options: DevServerOptions): Promise<DevServer> {
     }
     if (Date.now() - started > 60_000) {
       child.kill('SIGKILL');
-      throw new Error(`The Temporal dev server did not answer on ${address} within 60 s; see ${logFile}.${tail(logFile)}`);
+      throw new Error(
+        `The Temporal dev server did not answer on ${address} within 60 s; see ${logFile}.${tail(logFile)}`,
+      );
     }
     await sleep(100);
   }

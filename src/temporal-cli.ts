@@ -55,7 +55,8 @@ export class TemporalCliNotFound extends Error {
 export function findTemporalCli(): string | undefined {
   const explicit = process.env.TEMPORAL_CLI_PATH;
   if (explicit) {
-    if (!isExecutable(explicit)) throw new TemporalCliNotFound(`TEMPORAL_CLI_PATH=${explicit} is not an executable file`);
+    if (!isExecutable(explicit))
+      throw new TemporalCliNotFound(`TEMPORAL_CLI_PATH=${explicit} is not an executable file`);
     return explicit;
   }
   return onPath('temporal') ?? (isExecutable(cachedBinaryPath()) ? cachedBinaryPath() : undefined);
@@ -73,7 +74,10 @@ export async function resolveTemporalCli(): Promise<string> {
     `Building the Temporal CLI ${TEMPORAL_CLI_VERSION} with Go into ${dir} (first run only; takes a few minutes)…`,
   );
   const started = Date.now();
-  const ticker = setInterval(() => log.info(`…still building the Temporal CLI (${Math.round((Date.now() - started) / 1000)} s)`), 30_000);
+  const ticker = setInterval(
+    () => log.info(`…still building the Temporal CLI (${Math.round((Date.now() - started) / 1000)} s)`),
+    30_000,
+  );
   try {
     await new Promise<void>((resolve, reject) => {
       const child = spawn(go, ['install', `${TEMPORAL_CLI_MODULE}@${TEMPORAL_CLI_VERSION}`], {
@@ -86,19 +90,30 @@ export async function resolveTemporalCli(): Promise<string> {
       });
       child.on('error', reject);
       child.on('exit', (code) =>
-        code === 0 ? resolve() : reject(new TemporalCliNotFound(`go install exited with ${code}: ${stderr.trim().split('\n').slice(-3).join(' ')}`)),
+        code === 0
+          ? resolve()
+          : reject(
+              new TemporalCliNotFound(
+                `go install exited with ${code}: ${stderr.trim().split('\n').slice(-3).join(' ')}`,
+              ),
+            ),
       );
     });
   } finally {
     clearInterval(ticker);
   }
-  if (!isExecutable(cachedBinaryPath())) throw new TemporalCliNotFound(`go install finished but ${cachedBinaryPath()} is missing`);
+  if (!isExecutable(cachedBinaryPath()))
+    throw new TemporalCliNotFound(`go install finished but ${cachedBinaryPath()} is missing`);
   log.info(`Built the Temporal CLI in ${Math.round((Date.now() - started) / 1000)} s: ${cachedBinaryPath()}`);
   return cachedBinaryPath();
 }
 
 /** Runs the CLI synchronously (for short commands such as `workflow list`). */
-export function runTemporalCli(binary: string, args: string[], timeoutMs = 60_000): { status: number | null; stdout: string; stderr: string } {
+export function runTemporalCli(
+  binary: string,
+  args: string[],
+  timeoutMs = 60_000,
+): { status: number | null; stdout: string; stderr: string } {
   const r = spawnSync(binary, args, { encoding: 'utf8', timeout: timeoutMs });
   return { status: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
 }

@@ -38,7 +38,10 @@ afterAll(async () => {
 test('state and applied update ids survive continue-as-new', async () => {
   const goals = createGoalsClient({ client: () => lazy.get(), taskQueue: 'can-test', address: server.address });
   const goal = await goals.createGoal({ name: 'long lived', leaseSeconds: 600 });
-  await goals.createTasks(goal.id, Array.from({ length: 40 }, (_, i) => ({ title: `t${i}` })));
+  await goals.createTasks(
+    goal.id,
+    Array.from({ length: 40 }, (_, i) => ({ title: `t${i}` })),
+  );
 
   const first = await goals.claimNextTask({ agentId: 'a', goalId: goal.id, requestId: 'claim-before-can' });
   expect(first.claimed).toBe(true);

@@ -20,11 +20,17 @@ afterAll(async () => {
 });
 
 test('the worker killed (SIGKILL) and restarted mid-flow: every task completed exactly once', async () => {
-  const { goal_id: goalId } = await ok(mcp, 'create_goal', { name: 'crash drill', description: 'survive a dead worker' });
+  const { goal_id: goalId } = await ok(mcp, 'create_goal', {
+    name: 'crash drill',
+    description: 'survive a dead worker',
+  });
   // Three waves of four tasks: wave n+1 depends on all of wave n.
   const tasks = Array.from({ length: 12 }, (_, i) => {
     const wave = Math.floor(i / 4);
-    return { title: `wave ${wave} task ${i % 4}`, dependencies: wave === 0 ? [] : [0, 1, 2, 3].map((k) => (wave - 1) * 4 + k) };
+    return {
+      title: `wave ${wave} task ${i % 4}`,
+      dependencies: wave === 0 ? [] : [0, 1, 2, 3].map((k) => (wave - 1) * 4 + k),
+    };
   });
   await ok(mcp, 'decompose_goal', { goal_id: goalId, tasks });
 
@@ -51,7 +57,7 @@ test('the worker killed (SIGKILL) and restarted mid-flow: every task completed e
   };
   const agents = Promise.all(['a1', 'a2', 'a3', 'a4'].map(agent));
 
-  await eventually(async () => completions.length >= 3, 60_000, 20);
+  await eventually(() => Promise.resolve(completions.length >= 3), 60_000, 20);
   await killHard(worker);
   await new Promise((r) => setTimeout(r, 1000));
   worker = spawnWorker(h.config);

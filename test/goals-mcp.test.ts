@@ -35,7 +35,13 @@ describe('the seed usage flow', () => {
       'Document Build auth system',
     ]);
     expect(plan.tasks.map((t: { priority: number }) => t.priority)).toEqual([10, 9, 8, 7, 6]);
-    expect(plan.tasks.map((t: { status: string }) => t.status)).toEqual(['ready', 'pending', 'pending', 'pending', 'pending']);
+    expect(plan.tasks.map((t: { status: string }) => t.status)).toEqual([
+      'ready',
+      'pending',
+      'pending',
+      'pending',
+      'pending',
+    ]);
 
     const first = await ok(mcp, 'get_next_task', { goal_id: goalId, agent_id: 'alice' });
     expect(first.claimed).toBe(true);
@@ -46,7 +52,11 @@ describe('the seed usage flow', () => {
     expect(nothing.claimed).toBe(false);
     expect(nothing.reason).toMatch(/waiting on dependencies/);
 
-    const started = await ok(mcp, 'update_task_status', { task_id: first.task.id, status: 'in_progress', agent_id: 'alice' });
+    const started = await ok(mcp, 'update_task_status', {
+      task_id: first.task.id,
+      status: 'in_progress',
+      agent_id: 'alice',
+    });
     expect(started.task.status).toBe('in_progress');
     const done = await ok(mcp, 'update_task_status', {
       task_id: first.task.id,
@@ -75,7 +85,9 @@ describe('the seed usage flow', () => {
       'Testing for Dashboard',
     ]);
     expect(plan.tasks.every((t: { status: string }) => t.status === 'ready')).toBe(true);
-    const claims = await Promise.all(['a', 'b', 'c'].map((a) => ok(mcp, 'get_next_task', { goal_id: goalId, agent_id: a })));
+    const claims = await Promise.all(
+      ['a', 'b', 'c'].map((a) => ok(mcp, 'get_next_task', { goal_id: goalId, agent_id: a })),
+    );
     expect(new Set(claims.map((c) => c.task.id)).size).toBe(3);
   });
 
@@ -150,7 +162,12 @@ describe('claims', () => {
 
   test('get_next_task without goal_id claims from any goal with ready work', async () => {
     const goalId = await newGoal();
-    const created = await ok(mcp, 'create_task', { goal_id: goalId, title: 'cross-goal work', priority: 100, scope: `unique-${goalId}` });
+    const created = await ok(mcp, 'create_task', {
+      goal_id: goalId,
+      title: 'cross-goal work',
+      priority: 100,
+      scope: `unique-${goalId}`,
+    });
     const claim = await eventually(async () => {
       const r = await ok(mcp, 'get_next_task', { agent_id: 'roamer', scope: `unique-${goalId}` });
       return r.claimed ? r : undefined;
@@ -161,7 +178,10 @@ describe('claims', () => {
 
   test('wait_seconds waits for work to become ready', async () => {
     const goalId = await newGoal();
-    await ok(mcp, 'decompose_goal', { goal_id: goalId, tasks: [{ title: 'first' }, { title: 'second', dependencies: [0] }] });
+    await ok(mcp, 'decompose_goal', {
+      goal_id: goalId,
+      tasks: [{ title: 'first' }, { title: 'second', dependencies: [0] }],
+    });
     const first = await ok(mcp, 'get_next_task', { goal_id: goalId, agent_id: 'w1' });
     const waiting = ok(mcp, 'get_next_task', { goal_id: goalId, agent_id: 'w2', wait_seconds: 20 });
     await new Promise((r) => setTimeout(r, 300));
@@ -198,7 +218,11 @@ describe('leases and fencing', () => {
     );
     expect(task.agent_id).toBeNull();
     expect(task.attempts).toBe(1);
-    const late = await call(mcp, 'update_task_status', { task_id: claim.task.id, status: 'completed', agent_id: 'sleepy' });
+    const late = await call(mcp, 'update_task_status', {
+      task_id: claim.task.id,
+      status: 'completed',
+      agent_id: 'sleepy',
+    });
     expect(late.isError).toBe(true);
     expect(late.error?.code).toBe('LEASE_LOST');
   });
@@ -228,7 +252,11 @@ describe('leases and fencing', () => {
     await new Promise((r) => setTimeout(r, 1500));
     const mine = await ok(later, 'list_tasks', { goal_id: goalId, status: 'in_progress' });
     expect(mine.tasks.map((t: { id: string }) => t.id)).toEqual([claim.task.id]);
-    const done = await ok(later, 'update_task_status', { task_id: claim.task.id, status: 'completed', result: 'resumed' });
+    const done = await ok(later, 'update_task_status', {
+      task_id: claim.task.id,
+      status: 'completed',
+      result: 'resumed',
+    });
     expect(done.task.status).toBe('completed');
     expect((await ok(later, 'get_goal', { goal_id: goalId })).goal.status).toBe('completed');
   });
@@ -237,12 +265,20 @@ describe('leases and fencing', () => {
     const goalId = await newGoal();
     await ok(mcp, 'create_task', { goal_id: goalId, title: 'contested' });
     const old = await ok(mcp, 'get_next_task', { goal_id: goalId, agent_id: 'zombie', lease_seconds: 1 });
-    await eventually(async () => (await ok(mcp, 'get_task', { task_id: old.task.id })).task.status === 'ready', 15_000, 200);
+    await eventually(
+      async () => (await ok(mcp, 'get_task', { task_id: old.task.id })).task.status === 'ready',
+      15_000,
+      200,
+    );
     const fresh = await ok(mcp, 'get_next_task', { goal_id: goalId, agent_id: 'fresh' });
     expect(fresh.task.id).toBe(old.task.id);
     expect(fresh.lease_token).toBeGreaterThan(old.lease_token);
 
-    const zombie = await call(mcp, 'update_task_status', { task_id: old.task.id, status: 'completed', agent_id: 'zombie' });
+    const zombie = await call(mcp, 'update_task_status', {
+      task_id: old.task.id,
+      status: 'completed',
+      agent_id: 'zombie',
+    });
     expect(zombie.error?.code).toBe('LEASE_LOST');
     const staleToken = await call(mcp, 'update_task_status', {
       task_id: old.task.id,
@@ -253,7 +289,12 @@ describe('leases and fencing', () => {
     expect(staleToken.error?.code).toBe('LEASE_LOST');
     const task = (await ok(mcp, 'get_task', { task_id: old.task.id })).task;
     expect(task).toMatchObject({ status: 'claimed', agent_id: 'fresh', result: null });
-    await ok(mcp, 'update_task_status', { task_id: old.task.id, status: 'completed', agent_id: 'fresh', lease_token: fresh.lease_token });
+    await ok(mcp, 'update_task_status', {
+      task_id: old.task.id,
+      status: 'completed',
+      agent_id: 'fresh',
+      lease_token: fresh.lease_token,
+    });
   });
 });
 
@@ -262,7 +303,12 @@ describe('failure, blocking and retry', () => {
     const goalId = await newGoal();
     await ok(mcp, 'decompose_goal', { goal_id: goalId, strategy: 'sequential' });
     const c = await ok(mcp, 'get_next_task', { goal_id: goalId, agent_id: 'f' });
-    const failed = await ok(mcp, 'update_task_status', { task_id: c.task.id, status: 'failed', agent_id: 'f', error: 'no access' });
+    const failed = await ok(mcp, 'update_task_status', {
+      task_id: c.task.id,
+      status: 'failed',
+      agent_id: 'f',
+      error: 'no access',
+    });
     expect(failed.task).toMatchObject({ status: 'failed', error: 'no access', attempts: 1 });
     const blocked = await ok(mcp, 'list_tasks', { goal_id: goalId, status: 'blocked' });
     expect(blocked.count).toBe(4);
@@ -282,7 +328,11 @@ describe('failure, blocking and retry', () => {
       await ok(mcp, 'update_task_status', { task_id: c.task.id, status: 'failed', agent_id: 'f', error: `try ${i}` });
       if (i === 0) await ok(mcp, 'update_task_status', { task_id: c.task.id, status: 'pending', agent_id: 'f' });
     }
-    const exhausted = await call(mcp, 'update_task_status', { task_id: `${goalId}/1`, status: 'pending', agent_id: 'f' });
+    const exhausted = await call(mcp, 'update_task_status', {
+      task_id: `${goalId}/1`,
+      status: 'pending',
+      agent_id: 'f',
+    });
     expect(exhausted.error?.code).toBe('RETRY_EXHAUSTED');
   });
 });
@@ -306,21 +356,68 @@ describe('bad input returns isError with a code and changes nothing', () => {
     ['unknown goal', 'create_task', () => ({ goal_id: 'no-such-goal', title: 'x' }), 'NOT_FOUND'],
     ['unknown task', 'get_task', () => ({ task_id: `${goalId}/999` }), 'NOT_FOUND'],
     ['malformed task id', 'get_task', () => ({ task_id: 'nonsense' }), 'INVALID_ARGUMENT'],
-    ['unknown status', 'update_task_status', () => ({ task_id: `${goalId}/1`, status: 'done-ish' }), 'INVALID_ARGUMENT'],
-    ['status set by the runtime', 'update_task_status', () => ({ task_id: `${goalId}/1`, status: 'blocked' }), 'INVALID_ARGUMENT'],
-    ['unknown dependency', 'create_task', () => ({ goal_id: goalId, title: 'x', dependencies: [`${goalId}/77`] }), 'NOT_FOUND'],
+    [
+      'unknown status',
+      'update_task_status',
+      () => ({ task_id: `${goalId}/1`, status: 'done-ish' }),
+      'INVALID_ARGUMENT',
+    ],
+    [
+      'status set by the runtime',
+      'update_task_status',
+      () => ({ task_id: `${goalId}/1`, status: 'blocked' }),
+      'INVALID_ARGUMENT',
+    ],
+    [
+      'unknown dependency',
+      'create_task',
+      () => ({ goal_id: goalId, title: 'x', dependencies: [`${goalId}/77`] }),
+      'NOT_FOUND',
+    ],
     [
       'dependency cycle',
       'decompose_goal',
-      () => ({ goal_id: goalId, tasks: [{ title: 'a', dependencies: [2] }, { title: 'b', dependencies: [0] }, { title: 'c', dependencies: [1] }] }),
+      () => ({
+        goal_id: goalId,
+        tasks: [
+          { title: 'a', dependencies: [2] },
+          { title: 'b', dependencies: [0] },
+          { title: 'c', dependencies: [1] },
+        ],
+      }),
       'DEPENDENCY_CYCLE',
     ],
-    ['self dependency', 'decompose_goal', () => ({ goal_id: goalId, tasks: [{ title: 'a', dependencies: [0] }] }), 'DEPENDENCY_CYCLE'],
+    [
+      'self dependency',
+      'decompose_goal',
+      () => ({ goal_id: goalId, tasks: [{ title: 'a', dependencies: [0] }] }),
+      'DEPENDENCY_CYCLE',
+    ],
     ['oversized title', 'create_task', () => ({ goal_id: goalId, title: 'x'.repeat(5000) }), 'INVALID_ARGUMENT'],
-    ['oversized result', 'update_task_status', () => ({ task_id: `${goalId}/1`, status: 'completed', agent_id: 'holder', result: 'y'.repeat(100_000) }), 'INVALID_ARGUMENT'],
-    ['priority out of range', 'create_task', () => ({ goal_id: goalId, title: 'x', priority: 1000 }), 'INVALID_ARGUMENT'],
-    ['not the holder', 'update_task_status', () => ({ task_id: `${goalId}/1`, status: 'completed', agent_id: 'intruder' }), 'LEASE_LOST'],
-    ['completing an unclaimed task', 'update_task_status', () => ({ task_id: `${goalId}/2`, status: 'completed', agent_id: 'holder' }), 'CONFLICT'],
+    [
+      'oversized result',
+      'update_task_status',
+      () => ({ task_id: `${goalId}/1`, status: 'completed', agent_id: 'holder', result: 'y'.repeat(100_000) }),
+      'INVALID_ARGUMENT',
+    ],
+    [
+      'priority out of range',
+      'create_task',
+      () => ({ goal_id: goalId, title: 'x', priority: 1000 }),
+      'INVALID_ARGUMENT',
+    ],
+    [
+      'not the holder',
+      'update_task_status',
+      () => ({ task_id: `${goalId}/1`, status: 'completed', agent_id: 'intruder' }),
+      'LEASE_LOST',
+    ],
+    [
+      'completing an unclaimed task',
+      'update_task_status',
+      () => ({ task_id: `${goalId}/2`, status: 'completed', agent_id: 'holder' }),
+      'CONFLICT',
+    ],
     ['bad goal id', 'get_goal', () => ({ goal_id: 'has spaces/and slashes' }), 'INVALID_ARGUMENT'],
     ['unknown strategy', 'decompose_goal', () => ({ goal_id: goalId, strategy: 'random' }), 'INVALID_ARGUMENT'],
     ['unknown tool', 'no_such_tool', () => ({}), 'NOT_FOUND'],
@@ -355,7 +452,18 @@ describe('listing', () => {
     const { tools } = await mcp.listTools();
     const names = tools.map((t) => t.name);
     expect(names).toEqual(
-      expect.arrayContaining(['create_goal', 'decompose_goal', 'create_task', 'get_next_task', 'update_task_status', 'heartbeat', 'list_goals', 'list_tasks', 'get_goal', 'get_task']),
+      expect.arrayContaining([
+        'create_goal',
+        'decompose_goal',
+        'create_task',
+        'get_next_task',
+        'update_task_status',
+        'heartbeat',
+        'list_goals',
+        'list_tasks',
+        'get_goal',
+        'get_task',
+      ]),
     );
     for (const t of tools) {
       expect(t.inputSchema.type).toBe('object');

@@ -11,10 +11,14 @@ let mcp: Client;
 // Asynchronous on purpose: the worker runs in this process and must keep answering while the CLI waits.
 const cli = async (...args: string[]): Promise<string> =>
   (
-    await promisify(execFile)(process.env.TEMPORAL_CLI_PATH as string, [...args, '--address', h.config.temporalAddress], {
-      encoding: 'utf8',
-      timeout: 60_000,
-    })
+    await promisify(execFile)(
+      process.env.TEMPORAL_CLI_PATH as string,
+      [...args, '--address', h.config.temporalAddress],
+      {
+        encoding: 'utf8',
+        timeout: 60_000,
+      },
+    )
   ).stdout;
 
 beforeAll(async () => {
@@ -35,13 +39,18 @@ test('workflow list finds goals by search attribute; query getGoal reads one', a
   });
   expect(listed).toContain(`goal-${goalId}`);
 
-  const queried = JSON.parse(await cli('workflow', 'query', '-w', `goal-${goalId}`, '--name', 'getGoal', '-o', 'json')) as {
+  const queried = JSON.parse(
+    await cli('workflow', 'query', '-w', `goal-${goalId}`, '--name', 'getGoal', '-o', 'json'),
+  ) as {
     queryResult: Array<{ goal: { name: string }; tasks: unknown[] }>;
   };
   expect(queried.queryResult[0]?.goal.name).toBe(name);
   expect(queried.queryResult[0]?.tasks).toHaveLength(3);
 
-  const described = JSON.parse(await cli('workflow', 'describe', '-w', `goal-${goalId}`, '-o', 'json')) as Record<string, any>;
+  const described = JSON.parse(await cli('workflow', 'describe', '-w', `goal-${goalId}`, '-o', 'json')) as Record<
+    string,
+    any
+  >;
   expect(JSON.stringify(described)).toContain(`Goal: ${name}`); // the static summary the UI shows
   // The current details the UI shows, read through the built-in metadata query.
   const metadata = await cli('workflow', 'metadata', '-w', `goal-${goalId}`, '-o', 'json');
@@ -56,7 +65,17 @@ test('workflow update retryTask retries a failed task exactly as the tool does',
   await ok(mcp, 'update_task_status', { task_id: claim.task.id, status: 'failed', error: 'flaky network' });
   expect((await ok(mcp, 'list_tasks', { goal_id: goalId, status: 'blocked' })).count).toBe(4);
 
-  await cli('workflow', 'update', 'execute', '-w', `goal-${goalId}`, '--name', 'retryTask', '-i', JSON.stringify({ taskId: claim.task.id }));
+  await cli(
+    'workflow',
+    'update',
+    'execute',
+    '-w',
+    `goal-${goalId}`,
+    '--name',
+    'retryTask',
+    '-i',
+    JSON.stringify({ taskId: claim.task.id }),
+  );
 
   const task = (await ok(mcp, 'get_task', { task_id: claim.task.id })).task;
   expect(task.status).toBe('ready');
@@ -64,7 +83,17 @@ test('workflow update retryTask retries a failed task exactly as the tool does',
 
   // A bad update from the CLI is rejected by the validator and changes nothing.
   await expect(
-    cli('workflow', 'update', 'execute', '-w', `goal-${goalId}`, '--name', 'retryTask', '-i', JSON.stringify({ taskId: claim.task.id })),
+    cli(
+      'workflow',
+      'update',
+      'execute',
+      '-w',
+      `goal-${goalId}`,
+      '--name',
+      'retryTask',
+      '-i',
+      JSON.stringify({ taskId: claim.task.id }),
+    ),
   ).rejects.toThrow(/only a failed or cancelled task can be retried/);
   expect((await ok(mcp, 'get_task', { task_id: claim.task.id })).task.status).toBe('ready');
 });

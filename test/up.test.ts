@@ -47,7 +47,9 @@ async function stopUp(up: Up): Promise<number | null> {
 
 async function connect(url: string, agent: string): Promise<Client> {
   const client = new Client({ name: 'up-test', version: '1.0.0' });
-  await client.connect(new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers: { 'X-Agent-Id': agent } } }));
+  await client.connect(
+    new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers: { 'X-Agent-Id': agent } } }),
+  );
   return client;
 }
 

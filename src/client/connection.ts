@@ -28,7 +28,7 @@ export async function connectClient(config: RuntimeConfig): Promise<Client> {
 export class LazyClient {
   private pending?: Promise<Client>;
   private failedAt = 0;
-  private lastError?: unknown;
+  private lastError?: Error;
   /** After a failed connect, calls fail at once for this long instead of each waiting for the connect timeout. */
   static readonly RETRY_AFTER_MS = 2_000;
 
@@ -46,7 +46,7 @@ export class LazyClient {
         },
         (err: unknown) => {
           this.pending = undefined;
-          this.lastError = err;
+          this.lastError = err instanceof Error ? err : new Error(JSON.stringify(err));
           this.failedAt = Date.now();
         },
       );

@@ -50,10 +50,17 @@ export function toAppError(err: unknown, context: { entity?: string; address?: s
     const f = err.cause;
     const code = isErrorCode(f.type) ? f.type : 'INTERNAL';
     const details = f.details?.[0];
-    return new AppError(code, f.message, details && typeof details === 'object' ? (details as Record<string, unknown>) : undefined);
+    return new AppError(
+      code,
+      f.message,
+      details && typeof details === 'object' ? (details as Record<string, unknown>) : undefined,
+    );
   }
   if (err instanceof WorkflowNotFoundError || grpcCode(err) === GRPC.NOT_FOUND) {
-    return new AppError('NOT_FOUND', `${context.entity ?? 'The workflow'} does not exist (or has been closed and deleted).`);
+    return new AppError(
+      'NOT_FOUND',
+      `${context.entity ?? 'The workflow'} does not exist (or has been closed and deleted).`,
+    );
   }
   if (isUnavailable(err)) {
     return new AppError(

@@ -6,7 +6,7 @@
 import { randomUUID, createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { WorkflowExecutionAlreadyStartedError, type Client, type WorkflowExecutionInfo } from '@temporalio/client';
-import type { UpdateDefinition } from '@temporalio/common';
+import type { QueryDefinition, UpdateDefinition } from '@temporalio/common';
 import { DomainError, fail } from '../domain/errors';
 import { goalIdOfTask, newGoalState, summarizeGoal, type GoalState } from '../domain/goal';
 import {
@@ -166,20 +166,22 @@ export function createGoalsClient(deps: ClientDeps) {
     });
   }
 
-  async function query<R, A extends unknown[]>(goalId: string, def: import('@temporalio/common').QueryDefinition<R, A>, ...args: A): Promise<R> {
+  async function query<R, A extends unknown[]>(goalId: string, def: QueryDefinition<R, A>, ...args: A): Promise<R> {
     return call(goalId, (client) => client.workflow.getHandle(goalWorkflowId(goalId)).query(def, ...args));
   }
 
   function checkGoalId(goalId: string): string {
     const parsed = GoalIdSchema.safeParse(goalId);
-    if (!parsed.success) fail('INVALID_ARGUMENT', `"${goalId}" is not a goal id: ${parsed.error.issues[0]?.message ?? ''}.`);
+    if (!parsed.success)
+      fail('INVALID_ARGUMENT', `"${goalId}" is not a goal id: ${parsed.error.issues[0]?.message ?? ''}.`);
     return goalId;
   }
 
   function goalOfTask(taskId: string): string {
     const parsed = TaskIdSchema.safeParse(taskId);
     const goalId = parsed.success ? goalIdOfTask(taskId) : undefined;
-    if (!goalId) fail('INVALID_ARGUMENT', `"${taskId}" is not a task id; task ids look like "<goal_id>/<n>", e.g. "auth-k3f9/2".`);
+    if (!goalId)
+      fail('INVALID_ARGUMENT', `"${taskId}" is not a task id; task ids look like "<goal_id>/<n>", e.g. "auth-k3f9/2".`);
     return goalId;
   }
 
@@ -258,7 +260,10 @@ export function createGoalsClient(deps: ClientDeps) {
           if (err instanceof WorkflowExecutionAlreadyStartedError) {
             // The same request_id retried (or the same explicit goal id): answer with the goal that exists.
             if (input.requestId !== undefined && input.goalId === undefined) return (await api.getGoal(goalId)).goal;
-            throw new AppError('CONFLICT', `Goal ${goalId} already exists. Pick another goal id, or use it with get_goal.`);
+            throw new AppError(
+              'CONFLICT',
+              `Goal ${goalId} already exists. Pick another goal id, or use it with get_goal.`,
+            );
           }
           throw err;
         }
@@ -272,7 +277,11 @@ export function createGoalsClient(deps: ClientDeps) {
     async getTask(taskId: string): Promise<Task> {
       const goalId = goalOfTask(taskId);
       const task = await query(goalId, getTaskQuery, { taskId });
-      if (!task) throw new AppError('NOT_FOUND', `Task ${taskId} does not exist in goal ${goalId}. Call list_tasks to see its tasks.`);
+      if (!task)
+        throw new AppError(
+          'NOT_FOUND',
+          `Task ${taskId} does not exist in goal ${goalId}. Call list_tasks to see its tasks.`,
+        );
       return task;
     },
 
@@ -292,7 +301,12 @@ export function createGoalsClient(deps: ClientDeps) {
         const { goal } = await api.getGoal(goalId);
         tasks = templateTasks(strategy, goal.name, goal.description);
       }
-      return update(goalId, createTasksUpdate, { tasks, source: `decompose_goal (${plan?.length ? 'plan' : strategy})` }, requestId);
+      return update(
+        goalId,
+        createTasksUpdate,
+        { tasks, source: `decompose_goal (${plan?.length ? 'plan' : strategy})` },
+        requestId,
+      );
     },
 
     /** Claims one ready task atomically: from one goal, or from the best goal that has work; waits if asked. */
@@ -329,7 +343,11 @@ export function createGoalsClient(deps: ClientDeps) {
               const r = await update(goal.id, claimTaskUpdate, input, updateId);
               return { ...r, claimed: true, goal_id: goal.id, reason: null };
             } catch (err) {
-              if (err instanceof AppError && (err.code === 'NO_WORK' || err.code === 'NOT_FOUND' || err.code === 'GOAL_CLOSED')) continue;
+              if (
+                err instanceof AppError &&
+                (err.code === 'NO_WORK' || err.code === 'NOT_FOUND' || err.code === 'GOAL_CLOSED')
+              )
+                continue;
               throw err;
             }
           }
@@ -354,7 +372,12 @@ export function createGoalsClient(deps: ClientDeps) {
         case 'failed':
           return update(goalId, failTaskUpdate, { ...holder, error: change.error ?? change.result }, change.requestId);
         case 'cancelled':
-          return update(goalId, cancelTaskUpdate, { taskId: change.taskId, reason: change.error ?? change.result }, change.requestId);
+          return update(
+            goalId,
+            cancelTaskUpdate,
+            { taskId: change.taskId, reason: change.error ?? change.result },
+            change.requestId,
+          );
         case 'pending':
         case 'ready': {
           // Back to the queue: a failed or cancelled task is retried, a held one is released by its holder.

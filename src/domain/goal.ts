@@ -244,8 +244,6 @@ export function addTasks(state: GoalState, specs: TaskSpec[], now: number, sourc
 
 // ---------------------------------------------------------------------------------------------- readiness
 
-const OPEN_DEPENDENCY_STATES: ReadonlySet<TaskStatus> = new Set(['pending', 'ready', 'claimed', 'in_progress']);
-
 /**
  * Recomputes pending / ready / blocked for every task that is waiting on others. A task is blocked while any
  * dependency is failed or cancelled (or itself blocked), with `blocked_by` naming the root causes.
@@ -310,7 +308,10 @@ function touchGoal(state: GoalState, now: number): void {
 export function matchesClaim(task: Task, filter: { scope?: string; tags?: string[] }): boolean {
   if (filter.scope !== undefined) {
     const s = task.scope;
-    if (s === null || (s !== filter.scope && !s.startsWith(filter.scope.endsWith('/') ? filter.scope : `${filter.scope}/`)))
+    if (
+      s === null ||
+      (s !== filter.scope && !s.startsWith(filter.scope.endsWith('/') ? filter.scope : `${filter.scope}/`))
+    )
       return false;
   }
   if (filter.tags !== undefined && task.tags.length > 0) {
@@ -331,7 +332,8 @@ export function pickNextTask(state: GoalState, filter: { scope?: string; tags?: 
 }
 
 export function checkClaim(state: GoalState, input: ClaimInput): Task {
-  if (state.goal.status === 'cancelled') fail('GOAL_CLOSED', `Goal ${state.goal.id} is cancelled; it has no work to claim.`);
+  if (state.goal.status === 'cancelled')
+    fail('GOAL_CLOSED', `Goal ${state.goal.id} is cancelled; it has no work to claim.`);
   if (input.taskId !== undefined) {
     const task = getTask(state, input.taskId);
     if (task.status !== 'ready') {
@@ -339,16 +341,18 @@ export function checkClaim(state: GoalState, input: ClaimInput): Task {
     }
     return task;
   }
-  return (
-    pickNextTask(state, input) ??
-    fail('NO_WORK', noWorkReason(state, input), { goal_id: state.goal.id })
-  );
+  return pickNextTask(state, input) ?? fail('NO_WORK', noWorkReason(state, input), { goal_id: state.goal.id });
 }
 
 export function noWorkReason(state: GoalState, filter: { scope?: string; tags?: string[] }): string {
   const c = countTasks(state.tasks);
   if (c.total === 0) return `Goal ${state.goal.id} has no tasks yet; add some with create_task or decompose_goal.`;
-  if (c.ready > 0) return `Goal ${state.goal.id} has ${c.ready} ready task(s), but none matches the scope/tags asked for.`;
+  if (c.ready > 0) {
+    const asked = [filter.scope ? `scope "${filter.scope}"` : '', filter.tags ? `tags [${filter.tags.join(', ')}]` : '']
+      .filter(Boolean)
+      .join(' and ');
+    return `Goal ${state.goal.id} has ${c.ready} ready task(s), but none matches ${asked || 'this claim'}.`;
+  }
   const parts = [
     c.pending > 0 ? `${c.pending} waiting on dependencies` : '',
     c.claimed + c.in_progress > 0 ? `${c.claimed + c.in_progress} held by other agents` : '',
@@ -446,7 +450,8 @@ export function startTask(state: GoalState, input: HolderInput, now: number): Cl
 }
 
 export function checkHeartbeat(state: GoalState, input: HeartbeatInput): Task[] {
-  if (input.taskId !== undefined) return [checkHolder(state, { taskId: input.taskId, agentId: input.agentId }, 'heartbeated')];
+  if (input.taskId !== undefined)
+    return [checkHolder(state, { taskId: input.taskId, agentId: input.agentId }, 'heartbeated')];
   return state.tasks.filter(
     (t) => (t.status === 'claimed' || t.status === 'in_progress') && t.agent_id === input.agentId,
   );

@@ -63,11 +63,9 @@ const Description = z.string().max(LIMITS.descriptionLength);
 const Priority = z.int().min(LIMITS.priorityMin).max(LIMITS.priorityMax);
 const Tag = z.string().min(1).max(LIMITS.tagLength);
 const Scope = z.string().min(1).max(LIMITS.fileLength);
-const Metadata = z
-  .record(z.string(), z.unknown())
-  .refine((m) => JSON.stringify(m).length <= LIMITS.metadataBytes, {
-    message: `metadata must serialise to at most ${LIMITS.metadataBytes} bytes of JSON`,
-  });
+const Metadata = z.record(z.string(), z.unknown()).refine((m) => JSON.stringify(m).length <= LIMITS.metadataBytes, {
+  message: `metadata must serialise to at most ${LIMITS.metadataBytes} bytes of JSON`,
+});
 
 /** A task as the workflow stores it and every tool returns it (snake_case, like the seeds). */
 export const TaskSchema = z.object({

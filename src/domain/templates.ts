@@ -19,7 +19,12 @@ export function templateTasks(strategy: DecomposeStrategy, goalName: string, goa
       }));
     case 'parallel':
       return [`Backend work for ${goalName}`, `Frontend work for ${goalName}`, `Testing for ${goalName}`].map(
-        (title) => ({ title, description: `Independent workstream (parallel).${about}`, priority: 5, dependencies: [] }),
+        (title) => ({
+          title,
+          description: `Independent workstream (parallel).${about}`,
+          priority: 5,
+          dependencies: [],
+        }),
       );
     case 'hierarchical':
       return ['Foundation', 'Core implementation', 'Integration', 'Optimization'].map((phase, i) => ({

@@ -144,7 +144,8 @@ export async function serveHttp(options: HttpOptions): Promise<HttpServer> {
       await transport.handleRequest(req, res, body);
     })().catch((err: unknown) => {
       log.error(`HTTP request failed: ${err instanceof Error ? err.message : String(err)}`);
-      if (!res.headersSent) sendJson(res, 500, { jsonrpc: '2.0', error: { code: -32603, message: 'Internal error' }, id: null });
+      if (!res.headersSent)
+        sendJson(res, 500, { jsonrpc: '2.0', error: { code: -32603, message: 'Internal error' }, id: null });
     });
   });
   server.keepAliveTimeout = 65_000;

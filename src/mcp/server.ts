@@ -32,8 +32,11 @@ export function selectTools(tools: ToolDef[], toolsets: string[]): ToolDef[] {
 }
 
 function jsonSchema(schema: z.ZodObject, io: 'input' | 'output'): Tool['inputSchema'] {
-  const { $schema: _ignored, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as Record<string, unknown>;
-  return { ...rest, type: 'object' } as Tool['inputSchema'];
+  const { $schema: _ignored, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as Record<
+    string,
+    unknown
+  >;
+  return { ...rest, type: 'object' };
 }
 
 export interface ToolRegistry {
@@ -53,7 +56,7 @@ export function buildRegistry(deps: ServerDeps): ToolRegistry {
       title: t.title,
       description: t.description,
       inputSchema: jsonSchema(t.input, 'input'),
-      outputSchema: jsonSchema(t.output, 'output') as Tool['outputSchema'],
+      outputSchema: jsonSchema(t.output, 'output'),
       annotations: { title: t.title, ...t.annotations },
     })),
   };
@@ -75,14 +78,17 @@ export function createServer(deps: ServerDeps, registry: ToolRegistry = buildReg
     const tool = byName.get(request.params.name);
     if (!tool) {
       return errorResult(
-        invalidArgumentsForName(request.params.name, tools.map((t) => t.name)),
+        invalidArgumentsForName(
+          request.params.name,
+          tools.map((t) => t.name),
+        ),
       );
     }
     const parsed = tool.input.safeParse(request.params.arguments ?? {});
     if (!parsed.success) return errorResult(invalidArguments(tool.name, parsed.error));
     try {
       const out = await tool.run(parsed.data, deps.context ?? {});
-      return okResult(out as Record<string, unknown>);
+      return okResult(out);
     } catch (err) {
       const result = errorResult(err);
       log.debug(`tool ${tool.name} failed`, { error: result.content[0] });

@@ -9,11 +9,18 @@ import { createServer } from './server';
 
 export async function serveStdio(config: RuntimeConfig): Promise<void> {
   const lazy = new LazyClient(config);
-  const goals = createGoalsClient({ client: () => lazy.get(), taskQueue: config.taskQueue, address: config.temporalAddress });
+  const goals = createGoalsClient({
+    client: () => lazy.get(),
+    taskQueue: config.taskQueue,
+    address: config.temporalAddress,
+  });
   const server = createServer({ goals, toolsets: config.toolsets, context: { agentId: config.agentId } });
   lazy.get().then(
     () => log.debug(`connected to Temporal at ${config.temporalAddress}`),
-    () => log.warn(`No Temporal server answers at ${config.temporalAddress}; every tool will say so until one does. ${UNAVAILABLE_HINT}`),
+    () =>
+      log.warn(
+        `No Temporal server answers at ${config.temporalAddress}; every tool will say so until one does. ${UNAVAILABLE_HINT}`,
+      ),
   );
   const transport = new StdioServerTransport();
   const closed = new Promise<void>((resolve) => {

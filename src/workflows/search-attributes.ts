@@ -15,7 +15,10 @@ export const AR_AGENTS = defineSearchAttributeKey('ArAgents', SearchAttributeTyp
 export const AR_SCOPES = defineSearchAttributeKey('ArScopes', SearchAttributeType.KEYWORD_LIST);
 
 /** name → the type word the `temporal` CLI and operator API use. */
-export const SEARCH_ATTRIBUTES: Record<string, 'Keyword' | 'Int' | 'Double' | 'Bool' | 'Datetime' | 'Text' | 'KeywordList'> = {
+export const SEARCH_ATTRIBUTES: Record<
+  string,
+  'Keyword' | 'Int' | 'Double' | 'Bool' | 'Datetime' | 'Text' | 'KeywordList'
+> = {
   ArEntity: 'Keyword',
   ArStatus: 'Keyword',
   ArName: 'Keyword',

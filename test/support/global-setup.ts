@@ -15,7 +15,7 @@ export default async function globalSetup(): Promise<void> {
   fs.mkdirSync(dir, { recursive: true });
   const { code } = await bundleWorkflowCode({
     workflowsPath: require.resolve('../../src/workflows'),
-    logger: { trace() {}, debug() {}, info() {}, warn() {}, error: console.error, log() {} } as never,
+    logger: { trace() {}, debug() {}, info() {}, warn() {}, error: console.error, log() {} },
   });
   const bundle = path.join(dir, 'workflow-bundle.js');
   fs.writeFileSync(bundle, code);

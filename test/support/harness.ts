@@ -99,14 +99,22 @@ export async function call<T = Record<string, any>>(
 }
 
 /** Like call(), but fails the test with the tool's error when it returns isError. */
-export async function ok<T = Record<string, any>>(client: McpClient, name: string, args: Record<string, unknown> = {}): Promise<T> {
+export async function ok<T = Record<string, any>>(
+  client: McpClient,
+  name: string,
+  args: Record<string, unknown> = {},
+): Promise<T> {
   const r = await call<T>(client, name, args);
   if (r.isError) throw new Error(`${name} failed: ${r.error?.code} ${r.error?.message}`);
   return r.data;
 }
 
 /** Polls until `fn` returns a truthy value (for eventually-consistent reads and durable timers). */
-export async function eventually<T>(fn: () => Promise<T | undefined | false>, timeoutMs = 30_000, stepMs = 100): Promise<T> {
+export async function eventually<T>(
+  fn: () => Promise<T | undefined | false>,
+  timeoutMs = 30_000,
+  stepMs = 100,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
@@ -116,7 +124,8 @@ export async function eventually<T>(fn: () => Promise<T | undefined | false>, ti
     } catch (err) {
       last = err;
     }
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms${last ? `: ${String(last)}` : ''}`);
+    if (Date.now() > deadline)
+      throw new Error(`condition not met within ${timeoutMs} ms${last instanceof Error ? `: ${last.message}` : ''}`);
     await new Promise((r) => setTimeout(r, stepMs));
   }
 }

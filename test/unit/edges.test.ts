@@ -8,7 +8,13 @@ import { GoalIdSchema } from '../../src/domain/schemas';
 
 test('configuration defaults follow DESIGN §1', () => {
   const c = loadConfig({});
-  expect(c).toMatchObject({ temporalAddress: '127.0.0.1:7233', embedded: true, namespace: 'default', port: 3100, host: '127.0.0.1' });
+  expect(c).toMatchObject({
+    temporalAddress: '127.0.0.1:7233',
+    embedded: true,
+    namespace: 'default',
+    port: 3100,
+    host: '127.0.0.1',
+  });
   expect(c.toolsets).toEqual(['goals', 'relay', 'breakers']);
   expect(loadConfig({ AGENT_RUNTIME_TOOLSETS: 'all' }).toolsets).toContain('projects');
   expect(loadConfig({ TEMPORAL_ADDRESS: 'temporal:7233' }).embedded).toBe(false);

@@ -30,7 +30,15 @@ describe('creating tasks', () => {
   test('a cycle inside a plan is refused and nothing is added', () => {
     const s = goal();
     const code = codeOf(() =>
-      g.addTasks(s, [{ title: 'a', dependencies: [1] }, { title: 'b', dependencies: [2] }, { title: 'c', dependencies: [0] }], T0),
+      g.addTasks(
+        s,
+        [
+          { title: 'a', dependencies: [1] },
+          { title: 'b', dependencies: [2] },
+          { title: 'c', dependencies: [0] },
+        ],
+        T0,
+      ),
     );
     expect(code).toBe('DEPENDENCY_CYCLE');
     expect(s.tasks).toHaveLength(0);
@@ -64,7 +72,15 @@ describe('creating tasks', () => {
 describe('claiming', () => {
   test('highest priority first, then oldest; each claim grows the lease token', () => {
     const s = goal();
-    g.addTasks(s, [{ title: 'low', priority: 1 }, { title: 'hi-old', priority: 7 }, { title: 'hi-new', priority: 7 }], T0);
+    g.addTasks(
+      s,
+      [
+        { title: 'low', priority: 1 },
+        { title: 'hi-old', priority: 7 },
+        { title: 'hi-new', priority: 7 },
+      ],
+      T0,
+    );
     const a = g.claimTask(s, { agentId: 'a' }, T0);
     const b = g.claimTask(s, { agentId: 'b' }, T0);
     const c = g.claimTask(s, { agentId: 'c' }, T0);
@@ -83,7 +99,14 @@ describe('claiming', () => {
 
   test('scope matches the scope itself and anything below it', () => {
     const s = goal();
-    g.addTasks(s, [{ title: 'api', scope: 'src/api' }, { title: 'apix', scope: 'src/apix' }], T0);
+    g.addTasks(
+      s,
+      [
+        { title: 'api', scope: 'src/api' },
+        { title: 'apix', scope: 'src/apix' },
+      ],
+      T0,
+    );
     expect(g.pickNextTask(s, { scope: 'src/api' })?.title).toBe('api');
     expect(g.pickNextTask(s, { scope: 'src' })?.title).toBe('api');
     expect(g.pickNextTask(s, { scope: 'lib' })).toBeUndefined();
@@ -93,7 +116,9 @@ describe('claiming', () => {
     const s = goal();
     g.addTasks(s, [{ title: 'a' }, { title: 'b', dependencies: [0] }], T0);
     g.claimTask(s, { agentId: 'a' }, T0);
-    expect(g.noWorkReason(s, {})).toBe('No task of goal demo is ready: 1 waiting on dependencies, 1 held by other agents.');
+    expect(g.noWorkReason(s, {})).toBe(
+      'No task of goal demo is ready: 1 waiting on dependencies, 1 held by other agents.',
+    );
   });
 });
 
@@ -181,7 +206,11 @@ describe('views', () => {
 
   test('the event log is bounded', () => {
     const s = goal();
-    g.addTasks(s, Array.from({ length: 10 }, (_, i) => ({ title: `t${i}` })), T0);
+    g.addTasks(
+      s,
+      Array.from({ length: 10 }, (_, i) => ({ title: `t${i}` })),
+      T0,
+    );
     for (let i = 0; i < 400; i++) {
       const c = g.claimTask(s, { agentId: 'a' }, T0);
       g.releaseTask(s, { taskId: c.task?.id as string, agentId: 'a' }, T0);

@@ -27,7 +27,7 @@ export interface ToolDef<I extends z.ZodObject = z.ZodObject, O extends z.ZodObj
 
 /** Keeps each tool's argument and result types checked while the registry holds them side by side. */
 export function defineTool<I extends z.ZodObject, O extends z.ZodObject>(def: ToolDef<I, O>): ToolDef {
-  return def as unknown as ToolDef;
+  return def;
 }
 
 export const RequestIdArg = z
@@ -57,7 +57,9 @@ export function errorResult(err: unknown): CallToolResult {
 }
 
 export function invalidArguments(tool: string, error: z.ZodError): AppError {
-  const issues = error.issues.slice(0, 8).map((i) => ({ path: i.path.map(String).join('.') || '(arguments)', message: i.message }));
+  const issues = error.issues
+    .slice(0, 8)
+    .map((i) => ({ path: i.path.map(String).join('.') || '(arguments)', message: i.message }));
   const text = issues.map((i) => `${i.path}: ${i.message}`).join('; ');
   return new AppError('INVALID_ARGUMENT', `Invalid arguments for ${tool}: ${text}.`, { issues });
 }

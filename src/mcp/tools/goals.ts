@@ -50,15 +50,25 @@ export function goalTools(deps: ToolDeps): ToolDef[] {
         name: z.string().trim().min(1).max(LIMITS.nameLength).describe('Short name of the goal.'),
         description: z.string().max(LIMITS.descriptionLength).default('').describe('What done looks like.'),
         metadata: z.record(z.string(), z.unknown()).optional().describe('Free-form JSON kept with the goal.'),
-        lease_seconds: z.int().min(0).max(LIMITS.leaseSecondsMax).optional().describe('Default claim lease; 0 = no expiry.'),
-        goal_id: GoalIdSchema.optional().describe('Choose the id yourself (letters, digits, . _ -); generated otherwise.'),
+        lease_seconds: z
+          .int()
+          .min(0)
+          .max(LIMITS.leaseSecondsMax)
+          .optional()
+          .describe('Default claim lease; 0 = no expiry.'),
+        goal_id: GoalIdSchema.optional().describe(
+          'Choose the id yourself (letters, digits, . _ -); generated otherwise.',
+        ),
         request_id: RequestIdArg,
       }),
       output: z.object({ goal_id: z.string(), goal: GoalSummarySchema }),
       annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
       async run(a) {
         if (a.metadata && JSON.stringify(a.metadata).length > LIMITS.metadataBytes) {
-          throw new AppError('INVALID_ARGUMENT', `metadata must serialise to at most ${LIMITS.metadataBytes} bytes of JSON.`);
+          throw new AppError(
+            'INVALID_ARGUMENT',
+            `metadata must serialise to at most ${LIMITS.metadataBytes} bytes of JSON.`,
+          );
         }
         const goal = await goals.createGoal({
           name: a.name,
@@ -107,7 +117,11 @@ export function goalTools(deps: ToolDeps): ToolDef[] {
         priority: z.int().min(LIMITS.priorityMin).max(LIMITS.priorityMax).default(5),
         dependencies: z.array(TaskIdSchema).max(LIMITS.dependenciesPerTask).optional(),
         scope: z.string().min(1).max(LIMITS.fileLength).optional().describe('Area of the codebase, e.g. "src/api".'),
-        tags: z.array(z.string().min(1).max(LIMITS.tagLength)).max(LIMITS.tagsPerTask).optional().describe('Capabilities an agent needs to take it.'),
+        tags: z
+          .array(z.string().min(1).max(LIMITS.tagLength))
+          .max(LIMITS.tagsPerTask)
+          .optional()
+          .describe('Capabilities an agent needs to take it.'),
         files: z.array(z.string().min(1).max(LIMITS.fileLength)).max(LIMITS.filesPerTask).optional(),
         request_id: RequestIdArg,
       }),
@@ -149,9 +163,18 @@ export function goalTools(deps: ToolDeps): ToolDef[] {
         agent_id: AgentArg,
         goal_id: GoalIdSchema.optional(),
         scope: z.string().min(1).max(LIMITS.fileLength).optional().describe('Only tasks in this scope (or below it).'),
-        tags: z.array(z.string().min(1).max(LIMITS.tagLength)).max(LIMITS.tagsPerTask).optional().describe('Your capabilities: tasks asking for other tags are skipped.'),
+        tags: z
+          .array(z.string().min(1).max(LIMITS.tagLength))
+          .max(LIMITS.tagsPerTask)
+          .optional()
+          .describe('Your capabilities: tasks asking for other tags are skipped.'),
         wait_seconds: z.number().min(0).max(LIMITS.waitSecondsMax).optional(),
-        lease_seconds: z.int().min(0).max(LIMITS.leaseSecondsMax).optional().describe('Override the goal’s lease for this claim.'),
+        lease_seconds: z
+          .int()
+          .min(0)
+          .max(LIMITS.leaseSecondsMax)
+          .optional()
+          .describe('Override the goal’s lease for this claim.'),
         request_id: RequestIdArg,
       }),
       output: ClaimOutcomeSchema,
