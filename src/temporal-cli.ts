@@ -81,7 +81,7 @@ export async function resolveTemporalCli(): Promise<string> {
   try {
     await new Promise<void>((resolve, reject) => {
       const child = spawn(go, ['install', `${TEMPORAL_CLI_MODULE}@${TEMPORAL_CLI_VERSION}`], {
-        env: { ...process.env, GOBIN: dir, GOFLAGS: process.env.GOFLAGS ?? '-mod=mod' },
+        env: { ...process.env, GOBIN: dir },
         stdio: ['ignore', 'ignore', 'pipe'],
       });
       let stderr = '';
