@@ -11,6 +11,7 @@ import path from 'node:path';
 import fs from 'node:fs';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { flagsToEnv, loadConfig, type RuntimeConfig } from './config';
+import { ensureSearchAttributes } from './client/admin';
 import { LazyClient } from './client/connection';
 import { createGoalsClient } from './client/goals';
 import { startDevServer, isPortOpen, type DevServer } from './dev-server';
@@ -50,9 +51,19 @@ async function up(config: RuntimeConfig): Promise<void> {
       });
     }
   }
+  const lazy = new LazyClient(config);
+  if (!devServer) {
+    try {
+      const added = await ensureSearchAttributes(await lazy.get(), config.namespace);
+      if (added.length > 0) log.info(`Registered search attributes on ${config.temporalAddress}: ${added.join(', ')}`);
+    } catch (err) {
+      log.warn(
+        `Could not check or register the search attributes on ${config.temporalAddress} (${err instanceof Error ? err.message : String(err)}); create them as docker-compose.yml does, or list and cross-goal claims will not find goals.`,
+      );
+    }
+  }
   quietWorkerRuntime();
   const worker = await startWorker(config);
-  const lazy = new LazyClient(config);
   const goals = createGoalsClient({
     client: () => lazy.get(),
     taskQueue: config.taskQueue,

@@ -30,6 +30,8 @@ export interface DevServerOptions {
   /** Where the server's own log goes; defaults to a file beside the db, or is discarded. */
   logFile?: string;
   binary?: string;
+  /** False: register no search attributes (to test registering them later). */
+  searchAttributes?: boolean;
   /** Extra dynamic config on top of DEV_SERVER_DYNAMIC_CONFIG. */
   dynamicConfig?: Record<string, unknown>;
 }
@@ -75,7 +77,9 @@ export function devServerArgs(o: DevServerOptions & { port: number; ip: string }
   if (o.uiPort === undefined) args.push('--headless');
   else args.push('--ui-port', String(o.uiPort));
   if (o.namespace && o.namespace !== 'default') args.push('--namespace', o.namespace);
-  for (const [name, type] of Object.entries(SEARCH_ATTRIBUTES)) args.push('--search-attribute', `${name}=${type}`);
+  if (o.searchAttributes !== false) {
+    for (const [name, type] of Object.entries(SEARCH_ATTRIBUTES)) args.push('--search-attribute', `${name}=${type}`);
+  }
   for (const [key, value] of Object.entries({ ...DEV_SERVER_DYNAMIC_CONFIG, ...o.dynamicConfig })) {
     args.push('--dynamic-config-value', `${key}=${JSON.stringify(value)}`);
   }

@@ -1,10 +1,13 @@
 /**
+ * Tests that need a Temporal dev server of their own.
+ *
  * A goal workflow continues-as-new when Temporal suggests it, carrying its state and the update ids it applied,
  * so a retried call after the new run began is answered, not applied twice. A private dev server suggests
  * continue-as-new after 60 history events to make that happen in seconds.
  */
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { loadConfig } from '../src/config';
+import { ensureSearchAttributes } from '../src/client/admin';
 import { LazyClient } from '../src/client/connection';
 import { createGoalsClient } from '../src/client/goals';
 import { startDevServer, type DevServer } from '../src/dev-server';
@@ -65,4 +68,19 @@ test('state and applied update ids survive continue-as-new', async () => {
   expect(view.tasks.filter((t) => t.result !== null)).toHaveLength(20);
   // The lease timer is re-armed in the new run: the held task still has its lease.
   expect(view.tasks.find((t) => t.id === first.task?.id)?.lease_expires_at).not.toBeNull();
+});
+
+test('search attributes are registered on a Temporal that lacks them, once', async () => {
+  const bare = await startDevServer({ binary: process.env.TEMPORAL_CLI_PATH, searchAttributes: false });
+  const lazyBare = new LazyClient(loadConfig({ TEMPORAL_ADDRESS: bare.address }));
+  try {
+    const client = await lazyBare.get();
+    expect(await ensureSearchAttributes(client, 'default')).toEqual(expect.arrayContaining(['ArEntity', 'ArAgents']));
+    const listed = await client.connection.operatorService.listSearchAttributes({ namespace: 'default' });
+    expect(Object.keys(listed.customAttributes ?? {})).toEqual(expect.arrayContaining(['ArEntity', 'ArScopes']));
+    expect(await ensureSearchAttributes(client, 'default')).toEqual([]);
+  } finally {
+    await lazyBare.close();
+    await bare.stop();
+  }
 });
