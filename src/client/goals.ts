@@ -8,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { WorkflowExecutionAlreadyStartedError, type Client, type WorkflowExecutionInfo } from '@temporalio/client';
 import type { QueryDefinition, UpdateDefinition } from '@temporalio/common';
 import { DomainError, fail } from '../domain/errors';
-import { goalIdOfTask, newGoalState, summarizeGoal, type GoalState } from '../domain/goal';
+import { addTasks, goalIndex, goalIdOfTask, newGoalState, summarizeGoal, type GoalState } from '../domain/goal';
 import {
   GoalIdSchema,
   TaskIdSchema,
@@ -31,6 +31,9 @@ import {
   failTaskUpdate,
   getGoalQuery,
   getTaskQuery,
+  getTasksQuery,
+  recoverTaskUpdate,
+  setPriorityUpdate,
   goalWorkflowId,
   heartbeatUpdate,
   listTasksQuery,
@@ -46,7 +49,7 @@ import {
   AR_PROGRESS,
   AR_READY_COUNT,
   AR_STATUS,
-  AR_TASK_COUNT,
+  AR_PRIORITY,
   AR_TOP_PRIORITY,
 } from '../workflows/search-attributes';
 import { AppError, isResourceExhausted, toAppError } from './errors';
@@ -68,6 +71,9 @@ export interface CreateGoalInput {
   priority?: number;
   goalId?: string;
   requestId?: string;
+  /** Tasks the goal starts with, in the same atomic step as its creation. */
+  tasks?: TaskSpec[];
+  source?: string;
 }
 
 export interface ClaimRequest {
@@ -104,7 +110,7 @@ export interface IndexedGoal {
   status: string;
   readyCount: number;
   topReadyPriority: number;
-  taskCount: number;
+  priority: number;
   progress: number;
   startTime: number;
 }
@@ -204,7 +210,7 @@ export function createGoalsClient(deps: ClientDeps) {
       status: sa.get(AR_STATUS) ?? 'active',
       readyCount: sa.get(AR_READY_COUNT) ?? 0,
       topReadyPriority: sa.get(AR_TOP_PRIORITY) ?? -1,
-      taskCount: sa.get(AR_TASK_COUNT) ?? 0,
+      priority: sa.get(AR_PRIORITY) ?? 0,
       progress: sa.get(AR_PROGRESS) ?? 0,
       startTime: info.startTime.getTime(),
     };
@@ -232,13 +238,15 @@ export function createGoalsClient(deps: ClientDeps) {
           id: goalId,
           name: input.name,
           description: input.description,
-          metadata: input.metadata,
+          metadata: input.requestId ? { ...input.metadata, created_by_request: input.requestId } : input.metadata,
           leaseSeconds: input.leaseSeconds,
           maxAttempts: input.maxAttempts,
           priority: input.priority,
         },
         Date.now(),
       );
+      if (input.tasks && input.tasks.length > 0) addTasks(state, input.tasks, Date.now(), input.source ?? 'create_goal');
+      const index = goalIndex(state);
       return call(goalId, async (client) => {
         try {
           await client.workflow.start<typeof goalWorkflow>('goalWorkflow', {
@@ -249,8 +257,9 @@ export function createGoalsClient(deps: ClientDeps) {
               { key: AR_ENTITY, value: 'goal' },
               { key: AR_STATUS, value: 'active' },
               { key: AR_NAME, value: input.name.slice(0, 200) },
-              { key: AR_READY_COUNT, value: 0 },
-              { key: AR_TASK_COUNT, value: 0 },
+              { key: AR_READY_COUNT, value: index.readyCount },
+              { key: AR_TOP_PRIORITY, value: index.topReadyPriority },
+              { key: AR_PRIORITY, value: state.goal.priority },
             ],
             staticSummary: `Goal: ${input.name}`.slice(0, 400),
             staticDetails: input.description ? input.description.slice(0, 2000) : undefined,
@@ -258,8 +267,11 @@ export function createGoalsClient(deps: ClientDeps) {
           return summarizeGoal(state);
         } catch (err) {
           if (err instanceof WorkflowExecutionAlreadyStartedError) {
-            // The same request_id retried (or the same explicit goal id): answer with the goal that exists.
-            if (input.requestId !== undefined && input.goalId === undefined) return (await api.getGoal(goalId)).goal;
+            // The same request_id retried: answer with the goal it created.
+            if (input.requestId !== undefined) {
+              const existing = (await api.getGoal(goalId)).goal;
+              if (existing.metadata.created_by_request === input.requestId) return existing;
+            }
             throw new AppError(
               'CONFLICT',
               `Goal ${goalId} already exists. Pick another goal id, or use it with get_goal.`,
@@ -286,7 +298,16 @@ export function createGoalsClient(deps: ClientDeps) {
     },
 
     async createTasks(goalId: string, tasks: TaskSpec[], requestId?: string, source?: string): Promise<Task[]> {
-      return update(checkGoalId(goalId), createTasksUpdate, { tasks, source }, requestId);
+      const { ids } = await update(checkGoalId(goalId), createTasksUpdate, { tasks, source }, requestId);
+      return query(goalId, getTasksQuery, { taskIds: ids });
+    },
+
+    async recoverTask(taskId: string, reason?: string, requestId?: string): Promise<Task> {
+      return update(goalOfTask(taskId), recoverTaskUpdate, { taskId, reason }, requestId);
+    },
+
+    async setGoalPriority(goalId: string, priority: number, requestId?: string) {
+      return update(checkGoalId(goalId), setPriorityUpdate, { priority }, requestId);
     },
 
     async decomposeGoal(
@@ -301,12 +322,7 @@ export function createGoalsClient(deps: ClientDeps) {
         const { goal } = await api.getGoal(goalId);
         tasks = templateTasks(strategy, goal.name, goal.description);
       }
-      return update(
-        goalId,
-        createTasksUpdate,
-        { tasks, source: `decompose_goal (${plan?.length ? 'plan' : strategy})` },
-        requestId,
-      );
+      return api.createTasks(goalId, tasks, requestId, `decompose_goal (${plan?.length ? 'plan' : strategy})`);
     },
 
     /** Claims one ready task atomically: from one goal, or from the best goal that has work; waits if asked. */
@@ -332,8 +348,10 @@ export function createGoalsClient(deps: ClientDeps) {
             `ExecutionStatus = 'Running' AND ${AR_ENTITY.name} = 'goal' AND ${AR_STATUS.name} = 'active' AND ${AR_READY_COUNT.name} > 0`,
             200,
           );
-          // Highest ready priority first, then the oldest goal; the claim itself is decided inside each goal.
-          candidates.sort((a, b) => b.topReadyPriority - a.topReadyPriority || a.startTime - b.startTime);
+          // Highest goal priority, then highest ready task priority, then the oldest goal; the claim itself is decided inside each goal.
+          candidates.sort(
+            (a, b) => b.priority - a.priority || b.topReadyPriority - a.topReadyPriority || a.startTime - b.startTime,
+          );
           reason =
             candidates.length === 0
               ? 'No goal has a ready task right now.'
@@ -361,9 +379,9 @@ export function createGoalsClient(deps: ClientDeps) {
       }
     },
 
-    async setTaskStatus(change: StatusChange): Promise<Task> {
+    async setTaskStatus(change: StatusChange & { metadata?: Record<string, unknown> }): Promise<Task> {
       const goalId = goalOfTask(change.taskId);
-      const holder = { taskId: change.taskId, agentId: change.agentId, leaseToken: change.leaseToken };
+      const holder = { taskId: change.taskId, agentId: change.agentId, leaseToken: change.leaseToken, metadata: change.metadata };
       switch (change.status) {
         case 'in_progress':
           return (await update(goalId, startTaskUpdate, holder, change.requestId)).task as Task;
@@ -390,8 +408,8 @@ export function createGoalsClient(deps: ClientDeps) {
       }
     },
 
-    async retryTask(taskId: string, requestId?: string): Promise<Task> {
-      return update(goalOfTask(taskId), retryTaskUpdate, { taskId }, requestId);
+    async retryTask(taskId: string, requestId?: string, force = false): Promise<Task> {
+      return update(goalOfTask(taskId), retryTaskUpdate, { taskId, force }, requestId);
     },
 
     /** Extends the agent's leases: on one task, or on every task it holds in any goal. */
@@ -441,6 +459,10 @@ export function createGoalsClient(deps: ClientDeps) {
     },
 
     listIndexed,
+    queryGoal: query,
+    goalOfTask,
+    checkGoalId,
+    mapLimited,
   };
   return api;
 }

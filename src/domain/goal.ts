@@ -439,6 +439,7 @@ export function checkStart(state: GoalState, input: HolderInput): Task {
 export function startTask(state: GoalState, input: HolderInput, now: number): ClaimResult {
   let task = checkStart(state, input);
   if (task.status === 'ready') task = claimTask(state, { agentId: input.agentId, taskId: task.id }, now).task as Task;
+  mergeMetadata(task, input.metadata);
   if (task.status !== 'in_progress') {
     task.status = 'in_progress';
     task.started_at = iso(now);
@@ -466,6 +467,10 @@ export function heartbeat(state: GoalState, input: HeartbeatInput, now: number):
   };
 }
 
+function mergeMetadata(task: Task, patch: Record<string, unknown> | undefined): void {
+  if (patch && Object.keys(patch).length > 0) task.metadata = { ...task.metadata, ...patch };
+}
+
 function clearLease(task: Task): void {
   task.agent_id = null;
   task.lease_token = null;
@@ -474,6 +479,7 @@ function clearLease(task: Task): void {
 
 export function completeTask(state: GoalState, input: CompleteInput, now: number): Task {
   const task = checkHolder(state, input, 'completed');
+  mergeMetadata(task, input.metadata);
   task.status = 'completed';
   task.result = input.result ?? null;
   task.completed_at = iso(now);
@@ -487,6 +493,7 @@ export function completeTask(state: GoalState, input: CompleteInput, now: number
 
 export function failTask(state: GoalState, input: FailInput, now: number): Task {
   const task = checkHolder(state, input, 'failed');
+  mergeMetadata(task, input.metadata);
   task.status = 'failed';
   task.error = input.error ?? 'failed without a message';
   task.attempts += 1;
@@ -504,24 +511,34 @@ export function releaseTask(state: GoalState, input: HolderInput, now: number): 
   return task;
 }
 
-function backToQueue(state: GoalState, task: Task, now: number, event: string, agentId: string | null): void {
+function backToQueue(
+  state: GoalState,
+  task: Task,
+  now: number,
+  event: string,
+  agentId: string | null,
+  reason?: string,
+): void {
   const holder = task.agent_id;
   clearLease(task);
   task.status = 'ready';
   task.attempts += 1;
   task.started_at = null;
   task.updated_at = iso(now);
-  logEvent(state, now, event, task.id, agentId ?? holder, holder ? `was held by ${holder}` : null);
+  const detail = [holder ? `was held by ${holder}` : '', reason ?? ''].filter(Boolean).join('; ');
+  logEvent(state, now, event, task.id, agentId ?? holder, detail || null);
   touchGoal(state, now);
 }
 
-export function checkRetry(state: GoalState, taskId: string): Task {
+export const MAX_ARCHIVED_FAILURES = 20;
+
+export function checkRetry(state: GoalState, taskId: string, force = false): Task {
   const task = getTask(state, taskId);
   if (task.status !== 'failed' && task.status !== 'cancelled') {
     fail('CONFLICT', `Task ${task.id} is ${task.status}; only a failed or cancelled task can be retried.`);
   }
   if (state.goal.status === 'cancelled') fail('GOAL_CLOSED', `Goal ${state.goal.id} is cancelled.`);
-  if (task.status === 'failed' && task.attempts >= task.max_attempts) {
+  if (task.status === 'failed' && !force && task.attempts >= task.max_attempts) {
     fail(
       'RETRY_EXHAUSTED',
       `Task ${task.id} has failed ${task.attempts} time(s), its limit of ${task.max_attempts} attempts; create a new task if the work should still be done.`,
@@ -530,8 +547,14 @@ export function checkRetry(state: GoalState, taskId: string): Task {
   return task;
 }
 
-export function retryTask(state: GoalState, taskId: string, now: number): Task {
-  const task = checkRetry(state, taskId);
+/** Failed or cancelled → back to pending/ready; the failure is archived in metadata.failures. */
+export function retryTask(state: GoalState, taskId: string, now: number, force = false): Task {
+  const task = checkRetry(state, taskId, force);
+  if (task.status === 'failed') {
+    const previous = Array.isArray(task.metadata.failures) ? (task.metadata.failures as unknown[]) : [];
+    const archived = { error: task.error, failed_at: task.updated_at, attempt: task.attempts };
+    task.metadata = { ...task.metadata, failures: [...previous, archived].slice(-MAX_ARCHIVED_FAILURES) };
+  }
   clearLease(task);
   task.status = 'pending';
   task.error = null;
@@ -540,6 +563,28 @@ export function retryTask(state: GoalState, taskId: string, now: number): Task {
   refreshWaitingTasks(state, now);
   touchGoal(state, now);
   return task;
+}
+
+/** An operator forces a held task back to the queue (hq's recover_step), whoever holds it. */
+export function checkRecover(state: GoalState, taskId: string): Task {
+  const task = getTask(state, taskId);
+  if (task.status !== 'claimed' && task.status !== 'in_progress') {
+    fail('CONFLICT', `Task ${task.id} is ${task.status}; only a claimed or in-progress task can be recovered.`);
+  }
+  return task;
+}
+
+export function recoverTask(state: GoalState, taskId: string, reason: string | undefined, now: number): Task {
+  const task = checkRecover(state, taskId);
+  backToQueue(state, task, now, 'task_recovered', null, reason);
+  return task;
+}
+
+export function setPriority(state: GoalState, priority: number, now: number): Goal {
+  state.goal.priority = priority;
+  logEvent(state, now, 'goal_priority_set', null, null, String(priority));
+  touchGoal(state, now);
+  return state.goal;
 }
 
 export function checkCancel(state: GoalState, taskId: string): Task {
@@ -632,6 +677,7 @@ export function goalIndex(state: GoalState): {
   readyCount: number;
   topReadyPriority: number;
   taskCount: number;
+  priority: number;
   agents: string[];
   readyScopes: string[];
   progress: number;
@@ -652,6 +698,7 @@ export function goalIndex(state: GoalState): {
     readyCount: counts.ready,
     topReadyPriority: top,
     taskCount: counts.total,
+    priority: state.goal.priority,
     agents: [...agents].sort().slice(0, 50),
     readyScopes: [...scopes].sort().slice(0, 50),
     progress: counts.total === 0 ? 0 : counts.completed / counts.total,

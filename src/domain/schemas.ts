@@ -17,7 +17,7 @@ export const LIMITS = {
   filesPerTask: 200,
   fileLength: 1_024,
   dependenciesPerTask: 100,
-  tasksPerGoal: 10_000,
+  tasksPerGoal: 2_000,
   tasksPerCall: 1_000,
   priorityMin: 0,
   priorityMax: 100,
@@ -182,6 +182,8 @@ export const HolderInputSchema = z.object({
   taskId: TaskIdSchema,
   agentId: AgentIdSchema,
   leaseToken: z.int().min(1).optional(),
+  /** Merged into the task's metadata (e.g. a step's worktree, commit_hash, files_modified). */
+  metadata: Metadata.optional(),
 });
 export type HolderInput = z.infer<typeof HolderInputSchema>;
 
@@ -204,7 +206,15 @@ export type HeartbeatInput = z.infer<typeof HeartbeatInputSchema>;
 export const TaskRefInputSchema = z.object({
   taskId: TaskIdSchema,
   reason: z.string().max(LIMITS.resultLength).optional(),
+  /** retryTask: an operator's recovery, past max_attempts. */
+  force: z.boolean().optional(),
 });
+
+export const SetPriorityInputSchema = z.object({ priority: Priority });
+export type SetPriorityInput = z.infer<typeof SetPriorityInputSchema>;
+
+export const CreatedTasksSchema = z.object({ goal_id: z.string(), ids: z.array(z.string()) });
+export type CreatedTasks = z.infer<typeof CreatedTasksSchema>;
 export type TaskRefInput = z.infer<typeof TaskRefInputSchema>;
 
 export const ListTasksInputSchema = z.object({

@@ -11,6 +11,7 @@ import type { GoalsClient } from '../client/goals';
 import { log } from '../logger';
 import { errorResult, invalidArguments, okResult, type ToolContext, type ToolDef } from './tools/common';
 import { goalTools } from './tools/goals';
+import { projectTools } from './tools/projects';
 
 export const SERVER_NAME = 'agent-runtime';
 export const SERVER_VERSION = '0.1.0';
@@ -23,7 +24,7 @@ export interface ServerDeps {
 }
 
 export function allTools(deps: ServerDeps): ToolDef[] {
-  return [...goalTools(deps)];
+  return [...goalTools(deps), ...projectTools(deps)];
 }
 
 export function selectTools(tools: ToolDef[], toolsets: string[]): ToolDef[] {

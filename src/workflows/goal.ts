@@ -25,6 +25,7 @@ import {
   HeartbeatInputSchema,
   HolderInputSchema,
   ListTasksInputSchema,
+  SetPriorityInputSchema,
   TaskRefInputSchema,
 } from '../domain/schemas';
 import { parseOrFail } from '../domain/validate';
@@ -37,6 +38,9 @@ import {
   getEventsQuery,
   getGoalQuery,
   getTaskQuery,
+  getTasksQuery,
+  recoverTaskUpdate,
+  setPriorityUpdate,
   heartbeatUpdate,
   listTasksQuery,
   releaseTaskUpdate,
@@ -52,7 +56,7 @@ import {
   AR_READY_COUNT,
   AR_SCOPES,
   AR_STATUS,
-  AR_TASK_COUNT,
+  AR_PRIORITY,
   AR_TOP_PRIORITY,
 } from './search-attributes';
 
@@ -93,7 +97,7 @@ export async function goalWorkflow(input: GoalWorkflowInput): Promise<void> {
         { key: AR_STATUS, value: idx.status },
         { key: AR_READY_COUNT, value: idx.readyCount },
         { key: AR_TOP_PRIORITY, value: idx.topReadyPriority },
-        { key: AR_TASK_COUNT, value: idx.taskCount },
+        { key: AR_PRIORITY, value: idx.priority },
         { key: AR_PROGRESS, value: idx.progress },
         { key: AR_AGENTS, value: idx.agents },
         { key: AR_SCOPES, value: idx.readyScopes },
@@ -159,7 +163,10 @@ export async function goalWorkflow(input: GoalWorkflowInput): Promise<void> {
     CreateTasksInputSchema,
     'createTasks input',
     (i) => goals.checkAddTasks(state, i.tasks),
-    (i, now) => goals.addTasks(state, i.tasks, now, i.source ?? 'create_task'),
+    (i, now) => ({
+      goal_id: state.goal.id,
+      ids: goals.addTasks(state, i.tasks, now, i.source ?? 'create_task').map((t) => t.id),
+    }),
   );
   update(
     claimTaskUpdate,
@@ -207,8 +214,8 @@ export async function goalWorkflow(input: GoalWorkflowInput): Promise<void> {
     retryTaskUpdate,
     TaskRefInputSchema,
     'retryTask input',
-    (i) => goals.checkRetry(state, i.taskId),
-    (i, now) => goals.retryTask(state, i.taskId, now),
+    (i) => goals.checkRetry(state, i.taskId, i.force),
+    (i, now) => goals.retryTask(state, i.taskId, now, i.force),
   );
   update(
     cancelTaskUpdate,
@@ -218,6 +225,24 @@ export async function goalWorkflow(input: GoalWorkflowInput): Promise<void> {
     (i, now) => goals.cancelTask(state, i.taskId, i.reason, now),
   );
 
+  update(
+    recoverTaskUpdate,
+    TaskRefInputSchema,
+    'recoverTask input',
+    (i) => goals.checkRecover(state, i.taskId),
+    (i, now) => goals.recoverTask(state, i.taskId, i.reason, now),
+  );
+  update(
+    setPriorityUpdate,
+    SetPriorityInputSchema,
+    'setPriority input',
+    () => undefined,
+    (i, now) => goals.setPriority(state, i.priority, now),
+  );
+
+  setHandler(getTasksQuery, ({ taskIds }) =>
+    taskIds.map((id) => goals.findTask(state, id)).filter((t): t is NonNullable<typeof t> => t !== undefined),
+  );
   setHandler(getGoalQuery, () => ({ goal: goals.summarizeGoal(state), tasks: state.tasks }));
   setHandler(getTaskQuery, ({ taskId }) => goals.findTask(state, taskId) ?? null);
   setHandler(listTasksQuery, (q) => {

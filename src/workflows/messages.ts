@@ -8,7 +8,9 @@ import type {
   ClaimInput,
   ClaimResult,
   CompleteInput,
+  CreatedTasks,
   CreateTasksInput,
+  Goal,
   FailInput,
   GoalEvent,
   GoalView,
@@ -16,6 +18,7 @@ import type {
   HeartbeatResult,
   HolderInput,
   ListTasksInput,
+  SetPriorityInput,
   Task,
   TaskRefInput,
 } from '../domain/schemas';
@@ -31,7 +34,8 @@ export interface GoalWorkflowInput {
   applied?: Array<[string, unknown]>;
 }
 
-export const createTasksUpdate = defineUpdate<Task[], [CreateTasksInput]>('createTasks');
+/** Answers with the new ids only: a 1,000-task plan's full records would bloat history; read them with getTasks. */
+export const createTasksUpdate = defineUpdate<CreatedTasks, [CreateTasksInput]>('createTasks');
 export const claimTaskUpdate = defineUpdate<ClaimResult, [ClaimInput]>('claimTask');
 export const startTaskUpdate = defineUpdate<ClaimResult, [HolderInput]>('startTask');
 export const heartbeatUpdate = defineUpdate<HeartbeatResult, [HeartbeatInput]>('heartbeat');
@@ -40,8 +44,13 @@ export const failTaskUpdate = defineUpdate<Task, [FailInput]>('failTask');
 export const releaseTaskUpdate = defineUpdate<Task, [HolderInput]>('releaseTask');
 export const retryTaskUpdate = defineUpdate<Task, [TaskRefInput]>('retryTask');
 export const cancelTaskUpdate = defineUpdate<Task, [TaskRefInput]>('cancelTask');
+/** An operator forces a held task back to the queue, whoever holds it. */
+export const recoverTaskUpdate = defineUpdate<Task, [TaskRefInput]>('recoverTask');
+/** The goal's priority orders claims across goals. */
+export const setPriorityUpdate = defineUpdate<Goal, [SetPriorityInput]>('setPriority');
 
 export const getGoalQuery = defineQuery<GoalView>('getGoal');
 export const getTaskQuery = defineQuery<Task | null, [{ taskId: string }]>('getTask');
 export const listTasksQuery = defineQuery<Task[], [ListTasksInput]>('listTasks');
+export const getTasksQuery = defineQuery<Task[], [{ taskIds: string[] }]>('getTasks');
 export const getEventsQuery = defineQuery<GoalEvent[], [{ limit?: number }]>('getEvents');

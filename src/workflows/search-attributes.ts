@@ -9,7 +9,8 @@ export const AR_STATUS = defineSearchAttributeKey('ArStatus', SearchAttributeTyp
 export const AR_NAME = defineSearchAttributeKey('ArName', SearchAttributeType.KEYWORD);
 export const AR_READY_COUNT = defineSearchAttributeKey('ArReadyCount', SearchAttributeType.INT);
 export const AR_TOP_PRIORITY = defineSearchAttributeKey('ArTopPriority', SearchAttributeType.INT);
-export const AR_TASK_COUNT = defineSearchAttributeKey('ArTaskCount', SearchAttributeType.INT);
+/** The goal's own priority: orders claims across goals (projects) before task priority. */
+export const AR_PRIORITY = defineSearchAttributeKey('ArPriority', SearchAttributeType.INT);
 export const AR_PROGRESS = defineSearchAttributeKey('ArProgress', SearchAttributeType.DOUBLE);
 export const AR_AGENTS = defineSearchAttributeKey('ArAgents', SearchAttributeType.KEYWORD_LIST);
 export const AR_SCOPES = defineSearchAttributeKey('ArScopes', SearchAttributeType.KEYWORD_LIST);
@@ -24,7 +25,7 @@ export const SEARCH_ATTRIBUTES: Record<
   ArName: 'Keyword',
   ArReadyCount: 'Int',
   ArTopPriority: 'Int',
-  ArTaskCount: 'Int',
+  ArPriority: 'Int',
   ArProgress: 'Double',
   ArAgents: 'KeywordList',
   ArScopes: 'KeywordList',
