@@ -80,7 +80,10 @@ async function main(): Promise<void> {
 
   const sample = async () => {
     for (const name of names) {
-      const d = await client.workflow.getHandle(goalWorkflowId(name)).describe().catch(() => undefined);
+      const d = await client.workflow
+        .getHandle(goalWorkflowId(name))
+        .describe()
+        .catch(() => undefined);
       if (!d) continue;
       maxHistory = Math.max(maxHistory, d.historyLength);
       runs.add(d.runId);
@@ -88,7 +91,10 @@ async function main(): Promise<void> {
   };
   const sampler = setInterval(() => void sample(), 5_000);
   const progress = setInterval(
-    () => say(`claims ${claims}, heartbeats ${heartbeats}, completed ${completedAcks.size}, max history ${maxHistory}, runs seen ${runs.size}, errors ${errors}`),
+    () =>
+      say(
+        `claims ${claims}, heartbeats ${heartbeats}, completed ${completedAcks.size}, max history ${maxHistory}, runs seen ${runs.size}, errors ${errors}`,
+      ),
     15_000,
   );
 
@@ -115,7 +121,12 @@ async function main(): Promise<void> {
           heartbeats += 1;
         }
         held.delete(stepId);
-        await projects.completeStep({ stepId, agentId: id, commitHash: `c-${stepId}`, leaseToken: c.lease_token ?? undefined });
+        await projects.completeStep({
+          stepId,
+          agentId: id,
+          commitHash: `c-${stepId}`,
+          leaseToken: c.lease_token ?? undefined,
+        });
         completedAcks.add(stepId);
       } catch (err) {
         errors += 1;

@@ -191,10 +191,12 @@ export function createGoalsClient(deps: ClientDeps) {
     return goalId;
   }
 
+  /** Goals of this deployment (its task queue) matching a Visibility query. */
   async function listIndexed(query: string, limit = 1000): Promise<IndexedGoal[]> {
+    const scoped = `(${query}) AND TaskQueue = ${quote(deps.taskQueue)}`;
     return call(undefined, async (client) => {
       const out: IndexedGoal[] = [];
-      for await (const info of client.workflow.list({ query, pageSize: Math.min(limit, 1000) })) {
+      for await (const info of client.workflow.list({ query: scoped, pageSize: Math.min(limit, 1000) })) {
         out.push(indexed(info));
         if (out.length >= limit) break;
       }
@@ -245,7 +247,8 @@ export function createGoalsClient(deps: ClientDeps) {
         },
         Date.now(),
       );
-      if (input.tasks && input.tasks.length > 0) addTasks(state, input.tasks, Date.now(), input.source ?? 'create_goal');
+      if (input.tasks && input.tasks.length > 0)
+        addTasks(state, input.tasks, Date.now(), input.source ?? 'create_goal');
       const index = goalIndex(state);
       return call(goalId, async (client) => {
         try {
@@ -381,7 +384,12 @@ export function createGoalsClient(deps: ClientDeps) {
 
     async setTaskStatus(change: StatusChange & { metadata?: Record<string, unknown> }): Promise<Task> {
       const goalId = goalOfTask(change.taskId);
-      const holder = { taskId: change.taskId, agentId: change.agentId, leaseToken: change.leaseToken, metadata: change.metadata };
+      const holder = {
+        taskId: change.taskId,
+        agentId: change.agentId,
+        leaseToken: change.leaseToken,
+        metadata: change.metadata,
+      };
       switch (change.status) {
         case 'in_progress':
           return (await update(goalId, startTaskUpdate, holder, change.requestId)).task as Task;

@@ -2,7 +2,16 @@
  * hq's projects and steps by intent, on the goals API: a project is a goal whose id is its name, a step a task.
  */
 import { type GoalEvent, type GoalStatus, type Task, type GoalSummary } from '../domain/schemas';
-import { computeMetrics, staleSteps, stepsToPlan, toStep, type Metrics, type StaleStep, type Step, type StepSpec } from '../domain/projects';
+import {
+  computeMetrics,
+  staleSteps,
+  stepsToPlan,
+  toStep,
+  type Metrics,
+  type StaleStep,
+  type Step,
+  type StepSpec,
+} from '../domain/projects';
 import { getEventsQuery } from '../workflows/messages';
 import { AppError } from './errors';
 import type { ClaimOutcome, GoalsClient } from './goals';
@@ -43,8 +52,20 @@ export type StepClaim =
 
 function toStepClaim(c: ClaimOutcome): StepClaim {
   return c.claimed && c.task
-    ? { claimed: true, step: toStep(c.task), lease_token: c.lease_token, lease_expires_at: c.lease_expires_at, reason: null }
-    : { claimed: false, step: null, lease_token: null, lease_expires_at: null, reason: c.reason ?? 'No step is ready.' };
+    ? {
+        claimed: true,
+        step: toStep(c.task),
+        lease_token: c.lease_token,
+        lease_expires_at: c.lease_expires_at,
+        reason: null,
+      }
+    : {
+        claimed: false,
+        step: null,
+        lease_token: null,
+        lease_expires_at: null,
+        reason: c.reason ?? 'No step is ready.',
+      };
 }
 
 const isProject = (g: GoalSummary): boolean => g.metadata.kind === 'project';
@@ -100,7 +121,9 @@ export function createProjectsClient(goals: GoalsClient) {
     async listProjects(status?: GoalStatus): Promise<ProjectView[]> {
       const list = await goals.listGoals(status, 1000);
       const projects = list.filter(isProject);
-      const views = await goals.mapLimited(projects, 16, async (g) => projectView(g, (await goals.getGoal(g.id)).tasks));
+      const views = await goals.mapLimited(projects, 16, async (g) =>
+        projectView(g, (await goals.getGoal(g.id)).tasks),
+      );
       return views.sort((a, b) => b.priority - a.priority || a.created_at.localeCompare(b.created_at));
     },
 
@@ -128,7 +151,11 @@ export function createProjectsClient(goals: GoalsClient) {
         agentId: input.agentId,
         leaseToken: input.leaseToken,
         result: input.notes ?? `commit ${input.commitHash}`,
-        metadata: { commit_hash: input.commitHash, files_modified: input.filesModified ?? [], notes: input.notes ?? null },
+        metadata: {
+          commit_hash: input.commitHash,
+          files_modified: input.filesModified ?? [],
+          notes: input.notes ?? null,
+        },
         requestId: input.requestId,
       });
       return toStep(task);
@@ -147,7 +174,8 @@ export function createProjectsClient(goals: GoalsClient) {
       const sources = projectName ? [await project(goals.checkGoalId(projectName))] : await allProjects();
       sources.sort((a, b) => b.goal.priority - a.goal.priority || a.goal.created_at.localeCompare(b.goal.created_at));
       const inScope = (t: Task) =>
-        scope === undefined || (t.scope !== null && (t.scope === scope || t.scope.startsWith(scope.endsWith('/') ? scope : `${scope}/`)));
+        scope === undefined ||
+        (t.scope !== null && (t.scope === scope || t.scope.startsWith(scope.endsWith('/') ? scope : `${scope}/`)));
       return sources.flatMap((p) => p.tasks.filter((t) => t.status === 'ready' && inScope(t)).map(toStep));
     },
 
@@ -170,11 +198,17 @@ export function createProjectsClient(goals: GoalsClient) {
       return { projects: sources.length, ...computeMetrics(tasks) };
     },
 
-    async getAgentEvents(agentId?: string, projectName?: string, limit = 100): Promise<Array<GoalEvent & { project_id: string }>> {
+    async getAgentEvents(
+      agentId?: string,
+      projectName?: string,
+      limit = 100,
+    ): Promise<Array<GoalEvent & { project_id: string }>> {
       const names = projectName ? [goals.checkGoalId(projectName)] : (await allProjects()).map((p) => p.goal.id);
       const perProject = await goals.mapLimited(names, 16, async (name) => {
         const events = await goals.queryGoal(name, getEventsQuery, { limit: 500 });
-        return events.filter((e) => agentId === undefined || e.agent_id === agentId).map((e) => ({ ...e, project_id: name }));
+        return events
+          .filter((e) => agentId === undefined || e.agent_id === agentId)
+          .map((e) => ({ ...e, project_id: name }));
       });
       return perProject
         .flat()

@@ -103,22 +103,33 @@ export function stepsToPlan(steps: StepSpec[]): TaskSpec[] {
   const sorted = [...steps].sort((a, b) => a.step_num - b.step_num);
   const index = new Map<number, number>();
   sorted.forEach((s, i) => {
-    if (index.has(s.step_num)) fail('INVALID_ARGUMENT', `Step number ${s.step_num} appears twice; step numbers must be unique.`);
+    if (index.has(s.step_num))
+      fail('INVALID_ARGUMENT', `Step number ${s.step_num} appears twice; step numbers must be unique.`);
     index.set(s.step_num, i);
   });
   const deps = sorted.map((s) =>
     s.depends_on.map((n) => {
       const i = index.get(n);
       if (i === undefined) {
-        fail('INVALID_ARGUMENT', `Step ${s.step_num} depends on step ${n}, which is not in this project. Known steps: ${[...index.keys()].join(', ')}.`);
+        fail(
+          'INVALID_ARGUMENT',
+          `Step ${s.step_num} depends on step ${n}, which is not in this project. Known steps: ${[...index.keys()].join(', ')}.`,
+        );
       }
       if (n === s.step_num) fail('DEPENDENCY_CYCLE', `Step ${n} cannot depend on itself.`);
       return i;
     }),
   );
   const names = sorted.map((s) => `step ${s.step_num}`);
-  const cycle = findCycle(names, deps.map((d) => d.map((i) => names[i] as string)));
-  if (cycle) fail('DEPENDENCY_CYCLE', `These steps depend on each other in a cycle: ${cycle.join(' → ')}. Remove one dependency.`);
+  const cycle = findCycle(
+    names,
+    deps.map((d) => d.map((i) => names[i] as string)),
+  );
+  if (cycle)
+    fail(
+      'DEPENDENCY_CYCLE',
+      `These steps depend on each other in a cycle: ${cycle.join(' → ')}. Remove one dependency.`,
+    );
   return sorted.map((s, i) => ({
     title: s.title ?? `Step ${s.step_num}: ${s.branch}`,
     description: s.description ?? `Work on branch ${s.branch} in ${s.scope}.`,
@@ -135,13 +146,19 @@ export function parseSteps(raw: unknown): StepSpec[] {
     try {
       value = JSON.parse(raw) as unknown;
     } catch (err) {
-      fail('INVALID_ARGUMENT', `steps is a string but not valid JSON (${err instanceof Error ? err.message : String(err)}); pass an array of {step_num, branch, scope, depends_on}.`);
+      fail(
+        'INVALID_ARGUMENT',
+        `steps is a string but not valid JSON (${err instanceof Error ? err.message : String(err)}); pass an array of {step_num, branch, scope, depends_on}.`,
+      );
     }
   }
   const parsed = z.array(StepSpecSchema).max(LIMITS.tasksPerCall).safeParse(value);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    fail('INVALID_ARGUMENT', `Invalid steps: ${issue ? `${issue.path.join('.') || '(steps)'}: ${issue.message}` : 'not an array'}. Each step is {step_num, branch, scope, depends_on: [step_num, …]}.`);
+    fail(
+      'INVALID_ARGUMENT',
+      `Invalid steps: ${issue ? `${issue.path.join('.') || '(steps)'}: ${issue.message}` : 'not an array'}. Each step is {step_num, branch, scope, depends_on: [step_num, …]}.`,
+    );
   }
   return parsed.data;
 }
@@ -153,7 +170,10 @@ export function parseStringList(raw: unknown, what: string): string[] {
     try {
       value = JSON.parse(raw) as unknown;
     } catch {
-      value = raw.split(',').map((s) => s.trim()).filter(Boolean);
+      value = raw
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
     }
   }
   const parsed = z.array(z.string().max(LIMITS.fileLength)).max(LIMITS.filesPerTask).safeParse(value);
@@ -175,7 +195,8 @@ export function staleSteps(tasks: readonly Task[], now: number, timeoutMinutes: 
     if (t.status !== 'claimed' && t.status !== 'in_progress') continue;
     const last = Date.parse(t.last_heartbeat ?? t.claimed_at ?? t.updated_at);
     const minutes = (now - last) / 60_000;
-    if (minutes >= timeoutMinutes) out.push({ step: toStep(t), minutes_since_heartbeat: Math.round(minutes * 10) / 10 });
+    if (minutes >= timeoutMinutes)
+      out.push({ step: toStep(t), minutes_since_heartbeat: Math.round(minutes * 10) / 10 });
   }
   return out;
 }
@@ -200,12 +221,25 @@ export const MetricsSchema = z.object({
   by_scope: z.record(z.string(), CountsSchema),
   by_agent: z.record(
     z.string(),
-    z.object({ completed: z.number(), failed: z.number(), active: z.number(), avg_seconds_claim_to_complete: z.number().nullable() }),
+    z.object({
+      completed: z.number(),
+      failed: z.number(),
+      active: z.number(),
+      avg_seconds_claim_to_complete: z.number().nullable(),
+    }),
   ),
 });
 export type Metrics = z.infer<typeof MetricsSchema>;
 
-const emptyCounts = (): Counts => ({ total: 0, not_started: 0, claimed: 0, in_progress: 0, completed: 0, failed: 0, cancelled: 0 });
+const emptyCounts = (): Counts => ({
+  total: 0,
+  not_started: 0,
+  claimed: 0,
+  in_progress: 0,
+  completed: 0,
+  failed: 0,
+  cancelled: 0,
+});
 
 function mean(values: number[]): number | null {
   return values.length === 0 ? null : Math.round((values.reduce((a, b) => a + b, 0) / values.length) * 10) / 10;
@@ -249,7 +283,12 @@ export function computeMetrics(tasks: readonly Task[]): Metrics {
     by_agent: Object.fromEntries(
       Object.entries(agents).map(([id, a]) => [
         id,
-        { completed: a.completed, failed: a.failed, active: a.active, avg_seconds_claim_to_complete: mean(a.durations) },
+        {
+          completed: a.completed,
+          failed: a.failed,
+          active: a.active,
+          avg_seconds_claim_to_complete: mean(a.durations),
+        },
       ]),
     ),
   };

@@ -28,6 +28,7 @@ import {
   SetPriorityInputSchema,
   TaskRefInputSchema,
 } from '../domain/schemas';
+import type { Task } from '../domain/schemas';
 import { parseOrFail } from '../domain/validate';
 import {
   cancelTaskUpdate,
@@ -62,6 +63,38 @@ import {
 
 /** How many applied update ids (with results) travel across continue-as-new for idempotent retries. */
 const APPLIED_KEPT = 256;
+
+type Remembered = { $task: string } | { $claim: string; lease_token: number | null; lease_expires_at: string | null };
+
+const isTask = (v: unknown): v is Task => typeof v === 'object' && v !== null && 'goal_id' in v && 'status' in v;
+
+/**
+ * What is kept of an applied update's result for idempotent retries: task results by reference (rehydrated from the
+ * current state), so 256 remembered results stay small inside the continue-as-new input.
+ */
+function compact(result: unknown): unknown {
+  if (isTask(result)) return { $task: result.id } satisfies Remembered;
+  if (typeof result === 'object' && result !== null && 'lease_token' in result && 'task' in result) {
+    const claim = result as { task: Task | null; lease_token: number | null; lease_expires_at: string | null };
+    if (claim.task)
+      return { $claim: claim.task.id, lease_token: claim.lease_token, lease_expires_at: claim.lease_expires_at };
+  }
+  return result;
+}
+
+function rehydrate(state: goals.GoalState, kept: unknown): unknown {
+  if (typeof kept !== 'object' || kept === null) return kept;
+  if ('$task' in kept) return goals.findTask(state, (kept as { $task: string }).$task) ?? null;
+  if ('$claim' in kept) {
+    const k = kept as { $claim: string; lease_token: number | null; lease_expires_at: string | null };
+    return {
+      task: goals.findTask(state, k.$claim) ?? null,
+      lease_token: k.lease_token,
+      lease_expires_at: k.lease_expires_at,
+    };
+  }
+  return kept;
+}
 
 function toFailure(err: unknown): ApplicationFailure {
   if (err instanceof ApplicationFailure) return err;
@@ -131,7 +164,7 @@ export async function goalWorkflow(input: GoalWorkflowInput): Promise<void> {
       def as never,
       ((raw: unknown): R => {
         const id = currentUpdateInfo()?.id;
-        if (id !== undefined && applied.has(id)) return applied.get(id) as R;
+        if (id !== undefined && applied.has(id)) return rehydrate(state, applied.get(id)) as R;
         let result: R;
         try {
           result = apply(parseOrFail(schema, raw, what), Date.now());
@@ -139,7 +172,7 @@ export async function goalWorkflow(input: GoalWorkflowInput): Promise<void> {
           throw toFailure(err);
         }
         if (id !== undefined) {
-          applied.set(id, result);
+          applied.set(id, compact(result));
           if (applied.size > APPLIED_KEPT) applied.delete(applied.keys().next().value as string);
         }
         afterChange();

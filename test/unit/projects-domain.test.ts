@@ -105,7 +105,7 @@ test('metrics count per status, scope and agent, with average durations', () => 
   g.claimTask(s, { agentId: 'x' }, T0);
   g.startTask(s, { taskId: 'p/1', agentId: 'x' }, T0 + 10_000);
   g.completeTask(s, { taskId: 'p/1', agentId: 'x' }, T0 + 70_000);
-  g.claimTask(s, { agentId: 'y' }, T0);
+  g.claimTask(s, { agentId: 'y', taskId: 'p/3' }, T0);
   g.failTask(s, { taskId: 'p/3', agentId: 'y', error: 'no' }, T0 + 5_000);
   const m = computeMetrics(s.tasks);
   expect(m.counts).toEqual({

@@ -4,8 +4,22 @@
  */
 import { z } from 'zod';
 import { createProjectsClient } from '../../client/projects';
-import { AgentIdSchema, GoalEventSchema, GoalIdSchema, GoalStatusSchema, LIMITS, TaskIdSchema } from '../../domain/schemas';
-import { MetricsSchema, parseSteps, parseStringList, StepSchema, StepSpecSchema, CountsSchema } from '../../domain/projects';
+import {
+  AgentIdSchema,
+  GoalEventSchema,
+  GoalIdSchema,
+  GoalStatusSchema,
+  LIMITS,
+  TaskIdSchema,
+} from '../../domain/schemas';
+import {
+  MetricsSchema,
+  parseSteps,
+  parseStringList,
+  StepSchema,
+  StepSpecSchema,
+  CountsSchema,
+} from '../../domain/projects';
 import { defineTool, RequestIdArg, resolveAgent, type ToolDef, type ToolDeps } from './common';
 
 const ProjectSchema = z.object({
@@ -49,7 +63,12 @@ export function projectTools(deps: ToolDeps): ToolDef[] {
         steps: z
           .union([z.array(StepSpecSchema).max(LIMITS.tasksPerCall), z.string().max(2_000_000)])
           .describe('An array of {step_num, branch, scope, depends_on}, or the same as a JSON string.'),
-        priority: z.int().min(LIMITS.priorityMin).max(LIMITS.priorityMax).optional().describe('Higher-priority projects are claimed from first.'),
+        priority: z
+          .int()
+          .min(LIMITS.priorityMin)
+          .max(LIMITS.priorityMax)
+          .optional()
+          .describe('Higher-priority projects are claimed from first.'),
         lease_seconds: z.int().min(0).max(LIMITS.leaseSecondsMax).optional(),
         request_id: RequestIdArg,
       }),
@@ -81,7 +100,8 @@ export function projectTools(deps: ToolDeps): ToolDef[] {
     defineTool({
       name: 'list_projects',
       title: 'List projects',
-      description: 'List projects with their step counts, highest priority first; filter by status (active, completed).',
+      description:
+        'List projects with their step counts, highest priority first; filter by status (active, completed).',
       toolsets,
       input: z.object({ status: GoalStatusSchema.optional() }),
       output: z.object({ count: z.number(), projects: z.array(ProjectSchema) }),
@@ -146,7 +166,8 @@ export function projectTools(deps: ToolDeps): ToolDef[] {
           stepId: a.step_id,
           agentId: resolveAgent(a.agent_id, ctx),
           commitHash: a.commit_hash,
-          filesModified: a.files_modified === undefined ? undefined : parseStringList(a.files_modified, 'files_modified'),
+          filesModified:
+            a.files_modified === undefined ? undefined : parseStringList(a.files_modified, 'files_modified'),
           notes: a.notes,
           leaseToken: a.lease_token,
           requestId: a.request_id,
@@ -186,7 +207,8 @@ export function projectTools(deps: ToolDeps): ToolDef[] {
     defineTool({
       name: 'get_available_steps',
       title: 'Available steps',
-      description: 'Steps ready to claim now, across all projects (highest project priority first) or in one; filter by scope.',
+      description:
+        'Steps ready to claim now, across all projects (highest project priority first) or in one; filter by scope.',
       toolsets,
       input: z.object({ project: ProjectName.optional(), scope: z.string().min(1).max(LIMITS.fileLength).optional() }),
       output: z.object({ count: z.number(), steps: z.array(StepSchema) }),
@@ -202,7 +224,13 @@ export function projectTools(deps: ToolDeps): ToolDef[] {
       description:
         'Steps held by agents that have not heartbeated for timeout_minutes (default 15). Leases already return such steps to the queue by themselves; use recover_step to force one back now.',
       toolsets,
-      input: z.object({ timeout_minutes: z.number().min(0).max(7 * 24 * 60).default(15) }),
+      input: z.object({
+        timeout_minutes: z
+          .number()
+          .min(0)
+          .max(7 * 24 * 60)
+          .default(15),
+      }),
       output: z.object({
         count: z.number(),
         stale: z.array(z.object({ step: StepSchema, minutes_since_heartbeat: z.number() })),
@@ -216,7 +244,8 @@ export function projectTools(deps: ToolDeps): ToolDef[] {
     defineTool({
       name: 'recover_step',
       title: 'Recover a step',
-      description: 'Force a claimed or in-progress step back to the queue now, whoever holds it (its holder’s later calls get LEASE_LOST).',
+      description:
+        'Force a claimed or in-progress step back to the queue now, whoever holds it (its holder’s later calls get LEASE_LOST).',
       toolsets,
       input: z.object({ step_id: StepId, request_id: RequestIdArg }),
       output: z.object({ step: StepSchema }),
@@ -228,7 +257,8 @@ export function projectTools(deps: ToolDeps): ToolDef[] {
     defineTool({
       name: 'recover_failed_step',
       title: 'Recover a failed step',
-      description: 'Put a failed step back in the queue, archiving its failure in `failures`; its dependents are unblocked.',
+      description:
+        'Put a failed step back in the queue, archiving its failure in `failures`; its dependents are unblocked.',
       toolsets,
       input: z.object({ step_id: StepId, request_id: RequestIdArg }),
       output: z.object({ step: StepSchema }),
@@ -240,7 +270,8 @@ export function projectTools(deps: ToolDeps): ToolDef[] {
     defineTool({
       name: 'get_metrics',
       title: 'Metrics',
-      description: 'Step counts, average claim-to-complete and start-to-complete times, per scope and per agent; for one project or all, optionally one agent.',
+      description:
+        'Step counts, average claim-to-complete and start-to-complete times, per scope and per agent; for one project or all, optionally one agent.',
       toolsets,
       input: z.object({ project: ProjectName.optional(), agent_id: AgentIdSchema.optional() }),
       output: MetricsSchema.extend({ projects: z.number() }),
@@ -252,7 +283,8 @@ export function projectTools(deps: ToolDeps): ToolDef[] {
     defineTool({
       name: 'get_agent_events',
       title: 'Agent events',
-      description: 'The durable event log (claims, starts, completions, failures, expiries, recoveries), newest first; filter by agent and project.',
+      description:
+        'The durable event log (claims, starts, completions, failures, expiries, recoveries), newest first; filter by agent and project.',
       toolsets,
       input: z.object({
         agent_id: AgentIdSchema.optional(),
