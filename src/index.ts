@@ -1,5 +1,6 @@
 /** The library surface: the client API by intent, the MCP server factory, and the shared message definitions. */
 export { createGoalsClient, makeGoalId, type GoalsClient, type ClaimOutcome } from './client/goals';
+export { createProjectsClient, type ProjectsClient } from './client/projects';
 export { LazyClient, connectClient } from './client/connection';
 export { AppError } from './client/errors';
 export { createServer, buildRegistry } from './mcp/server';

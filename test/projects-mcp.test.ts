@@ -243,6 +243,31 @@ describe('concurrency and scale', () => {
   });
 });
 
+test('100 projects of 100 steps: created, claimed from and listed across projects', async () => {
+  const tag = uid('fleet');
+  const names = Array.from({ length: 100 }, (_, p) => `${tag}-${p}`);
+  const steps = Array.from({ length: 100 }, (_, i) => ({
+    step_num: i + 1,
+    branch: `b${i}`,
+    scope: `${tag}/m${i % 5}`,
+    depends_on: i >= 5 ? [i - 4] : [],
+  }));
+  for (let i = 0; i < names.length; i += 10) {
+    await Promise.all(
+      names.slice(i, i + 10).map((name) => ok(mcp, 'create_project', { name, base_commit: 'f', steps })),
+    );
+  }
+  const claims = await Promise.all(
+    names.map((name, p) => ok(mcp, 'claim_step', { project: name, agent_id: `fleet-${p}` })),
+  );
+  expect(claims.every((c) => c.claimed && c.step.step_num === 1)).toBe(true);
+  const available = await eventually(async () => {
+    const r = await ok(mcp, 'get_available_steps', { scope: tag });
+    return r.count === 100 * 4 ? r : undefined;
+  });
+  expect(new Set(available.steps.map((s: any) => s.project_id)).size).toBe(100);
+}, 120_000);
+
 describe('toolsets', () => {
   test('AGENT_RUNTIME_TOOLSETS=projects lists exactly hq’s tools; all lists every tool', async () => {
     const hq = await h.mcp('x', ['projects']);

@@ -97,3 +97,19 @@ test('workflow update retryTask retries a failed task exactly as the tool does',
   ).rejects.toThrow(/only a failed or cancelled task can be retried/);
   expect((await ok(mcp, 'get_task', { task_id: claim.task.id })).task.status).toBe('ready');
 });
+
+test('workflow update setPriority changes the order in which goals are claimed from', async () => {
+  const scope = uid('prio');
+  const first = (await ok(mcp, 'create_goal', { name: `first ${scope}` })).goal_id;
+  const second = (await ok(mcp, 'create_goal', { name: `second ${scope}` })).goal_id;
+  for (const goalId of [first, second]) await ok(mcp, 'create_task', { goal_id: goalId, title: 'work', scope });
+  await cli('workflow', 'update', 'execute', '-w', `goal-${second}`, '--name', 'setPriority', '-i', '{"priority":50}');
+  expect((await ok(mcp, 'get_goal', { goal_id: second })).goal.priority).toBe(50);
+  // Wait until Visibility has indexed both goals (with the new priority), then claim across goals.
+  await eventually(async () => {
+    const indexed = await h.goals.listIndexed(`WorkflowId IN ('goal-${first}', 'goal-${second}') AND ArReadyCount > 0`);
+    return indexed.length === 2 && indexed.find((g) => g.id === second)?.priority === 50;
+  });
+  const claim = await ok(mcp, 'get_next_task', { agent_id: 'prio-agent', scope });
+  expect(claim.goal_id).toBe(second);
+});

@@ -17,7 +17,7 @@ export const LIMITS = {
   filesPerTask: 200,
   fileLength: 1_024,
   dependenciesPerTask: 100,
-  tasksPerGoal: 2_000,
+  tasksPerGoal: 1_500,
   tasksPerCall: 1_000,
   priorityMin: 0,
   priorityMax: 100,
