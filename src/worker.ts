@@ -5,7 +5,8 @@
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from './activities';
 import { loadConfig, type RuntimeConfig } from './config';
-import { connectionOptions } from './client/connection';
+import { connectionOptions, LazyClient } from './client/connection';
+import { createGoalsClient } from './client/goals';
 import { log } from './logger';
 
 export interface WorkerHandle {
@@ -24,15 +25,25 @@ export function workflowSource(): Pick<WorkerOptions, 'workflowsPath' | 'workflo
 export async function startWorker(config: RuntimeConfig, extra: Partial<WorkerOptions> = {}): Promise<WorkerHandle> {
   const { address, tls } = connectionOptions(config);
   const connection = await NativeConnection.connect({ address, tls, apiKey: config.apiKey });
+  // Activities reach other workflows through the project's client.
+  const lazy = new LazyClient(config);
+  const goals = createGoalsClient({
+    client: () => lazy.get(),
+    taskQueue: config.taskQueue,
+    address: config.temporalAddress,
+  });
   const worker = await Worker.create({
     connection,
     namespace: config.namespace,
     taskQueue: config.taskQueue,
-    activities: createActivities(),
+    activities: createActivities({ goals }),
     ...workflowSource(),
     ...extra,
   });
-  const done = worker.run().finally(() => connection.close().catch(() => undefined));
+  const done = worker.run().finally(async () => {
+    await lazy.close();
+    await connection.close().catch(() => undefined);
+  });
   return {
     worker,
     connection,

@@ -467,7 +467,17 @@ export function createGoalsClient(deps: ClientDeps) {
     },
 
     listIndexed,
+    taskQueue: deps.taskQueue,
     queryGoal: query,
+    /** Runs fn with the connected client, mapping errors to AppError. */
+    withClient: <T>(fn: (client: Client) => Promise<T>, entity?: string) => call(entity, fn),
+    /** Claims one given ready task for an agent with its own lease (0 = none) and starts it. */
+    async claimAndStart(taskId: string, agentId: string, leaseSeconds: number, requestId?: string): Promise<Task> {
+      const goalId = goalOfTask(taskId);
+      await update(goalId, claimTaskUpdate, { agentId, taskId, leaseSeconds }, requestId && `${requestId}:claim`);
+      return (await update(goalId, startTaskUpdate, { taskId, agentId }, requestId && `${requestId}:start`))
+        .task as Task;
+    },
     goalOfTask,
     checkGoalId,
     mapLimited,

@@ -12,6 +12,7 @@ import { log } from '../logger';
 import { errorResult, invalidArguments, okResult, type ToolContext, type ToolDef } from './tools/common';
 import { goalTools } from './tools/goals';
 import { projectTools } from './tools/projects';
+import { relayTools } from './tools/relay';
 
 export const SERVER_NAME = 'agent-runtime';
 export const SERVER_VERSION = '0.1.0';
@@ -24,7 +25,7 @@ export interface ServerDeps {
 }
 
 export function allTools(deps: ServerDeps): ToolDef[] {
-  return [...goalTools(deps), ...projectTools(deps)];
+  return [...goalTools(deps), ...relayTools(deps), ...projectTools(deps)];
 }
 
 export function selectTools(tools: ToolDef[], toolsets: string[]): ToolDef[] {

@@ -4,18 +4,14 @@
  * reaches history; reads are Queries. Lease expiry is a durable timer in the main loop.
  */
 import {
-  ApplicationFailure,
   allHandlersFinished,
   condition,
   continueAsNew,
-  currentUpdateInfo,
   setCurrentDetails,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { z } from 'zod';
-import { DomainError } from '../domain/errors';
 import * as goals from '../domain/goal';
 import {
   ClaimInputSchema,
@@ -30,6 +26,7 @@ import {
 } from '../domain/schemas';
 import type { Task } from '../domain/schemas';
 import { parseOrFail } from '../domain/validate';
+import { updateRegistrar } from './entity';
 import {
   cancelTaskUpdate,
   claimTaskUpdate,
@@ -61,9 +58,6 @@ import {
   AR_TOP_PRIORITY,
 } from './search-attributes';
 
-/** How many applied update ids (with results) travel across continue-as-new for idempotent retries. */
-const APPLIED_KEPT = 256;
-
 type Remembered = { $task: string } | { $claim: string; lease_token: number | null; lease_expires_at: string | null };
 
 const isTask = (v: unknown): v is Task => typeof v === 'object' && v !== null && 'goal_id' in v && 'status' in v;
@@ -94,20 +88,6 @@ function rehydrate(state: goals.GoalState, kept: unknown): unknown {
     };
   }
   return kept;
-}
-
-function toFailure(err: unknown): ApplicationFailure {
-  if (err instanceof ApplicationFailure) return err;
-  if (err instanceof DomainError) {
-    return ApplicationFailure.create({
-      type: err.code,
-      message: err.message,
-      nonRetryable: true,
-      details: err.details ? [err.details] : [],
-    });
-  }
-  const message = err instanceof Error ? err.message : String(err);
-  return ApplicationFailure.create({ type: 'INTERNAL', message, nonRetryable: true });
 }
 
 export async function goalWorkflow(input: GoalWorkflowInput): Promise<void> {
@@ -145,51 +125,12 @@ export async function goalWorkflow(input: GoalWorkflowInput): Promise<void> {
     publish();
   };
 
-  /**
-   * Registers an Update. Handlers are synchronous from validation to mutation (no await), so updates arriving
-   * together are applied one after another and a claim is atomic without a mutex.
-   */
-  function update<I, R>(
-    def: Parameters<typeof setHandler>[0],
-    schema: z.ZodType<I>,
-    what: string,
-    check: (arg: I) => unknown,
-    apply: (arg: I, now: number) => R,
-  ): void {
-    const seen = (): boolean => {
-      const id = currentUpdateInfo()?.id;
-      return id !== undefined && applied.has(id);
-    };
-    setHandler(
-      def as never,
-      ((raw: unknown): R => {
-        const id = currentUpdateInfo()?.id;
-        if (id !== undefined && applied.has(id)) return rehydrate(state, applied.get(id)) as R;
-        let result: R;
-        try {
-          result = apply(parseOrFail(schema, raw, what), Date.now());
-        } catch (err) {
-          throw toFailure(err);
-        }
-        if (id !== undefined) {
-          applied.set(id, compact(result));
-          if (applied.size > APPLIED_KEPT) applied.delete(applied.keys().next().value as string);
-        }
-        afterChange();
-        return result;
-      }) as never,
-      {
-        validator: ((raw: unknown): void => {
-          if (seen()) return;
-          try {
-            check(parseOrFail(schema, raw, what));
-          } catch (err) {
-            throw toFailure(err);
-          }
-        }) as never,
-      },
-    );
-  }
+  const update = updateRegistrar({
+    applied,
+    afterChange,
+    compact,
+    rehydrate: (kept) => rehydrate(state, kept),
+  });
 
   update(
     createTasksUpdate,

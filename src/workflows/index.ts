@@ -1,1 +1,2 @@
 export { goalWorkflow } from './goal';
+export { relayPipelineWorkflow } from './relay-pipeline';

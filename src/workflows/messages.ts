@@ -5,6 +5,15 @@
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
 import type { GoalState } from '../domain/goal';
 import type {
+  AdvanceInput,
+  AdvanceResult,
+  Baton,
+  ClaimStepInput,
+  RelayState,
+  RelayStatusView,
+  RelayStep,
+} from '../domain/relay';
+import type {
   ClaimInput,
   ClaimResult,
   CompleteInput,
@@ -54,3 +63,22 @@ export const getTaskQuery = defineQuery<Task | null, [{ taskId: string }]>('getT
 export const listTasksQuery = defineQuery<Task[], [ListTasksInput]>('listTasks');
 export const getTasksQuery = defineQuery<Task[], [{ taskIds: string[] }]>('getTasks');
 export const getEventsQuery = defineQuery<GoalEvent[], [{ limit?: number }]>('getEvents');
+
+// ---- relay pipelines ----
+
+export const relayWorkflowId = (pipelineId: string): string => `relay-${pipelineId}`;
+
+export interface RelayWorkflowInput {
+  state: RelayState;
+  applied?: Array<[string, unknown]>;
+}
+
+/** Records a step's output, checks its gate, hands the baton on (or waits for a retry). */
+export const advanceRelayUpdate = defineUpdate<AdvanceResult, [AdvanceInput]>('advanceRelay');
+/** Reopens the step that failed its gate: what retry_relay_step and the CLI do. */
+export const retryStepUpdate = defineUpdate<RelayStep, [{ stepIndex: number }]>('retryStep');
+/** Claims the current step for one agent (lease and fencing as for tasks). */
+export const claimRelayStepUpdate = defineUpdate<RelayStep, [ClaimStepInput]>('claimStep');
+
+export const relayStatusQuery = defineQuery<RelayStatusView>('status');
+export const relayBatonQuery = defineQuery<Baton | null>('baton');

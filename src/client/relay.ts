@@ -1,0 +1,202 @@
+/** Relay pipelines by intent: create, read the baton (claiming it), advance, retry, list. */
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import {
+  batonOf,
+  newRelayState,
+  statusView,
+  type AdvanceInput,
+  type AdvanceResult,
+  type Baton,
+  type RelayStatus,
+  type RelayStatusView,
+  type RelayStep,
+} from '../domain/relay';
+import {
+  advanceRelayUpdate,
+  claimRelayStepUpdate,
+  relayBatonQuery,
+  relayStatusQuery,
+  relayWorkflowId,
+  retryStepUpdate,
+  type RelayWorkflowInput,
+} from '../workflows/messages';
+import type { relayPipelineWorkflow } from '../workflows/relay-pipeline';
+import { AR_ENTITY, AR_NAME, AR_STATUS } from '../workflows/search-attributes';
+import { randomUUID } from 'node:crypto';
+import { AppError } from './errors';
+import { makeGoalId, type GoalsClient } from './goals';
+
+export interface CreateRelayRequest {
+  name: string;
+  goal: string;
+  agentTypes: string[];
+  description?: string;
+  tokenBudget?: number;
+  qualityThresholds?: Record<string, number>;
+  maxRetries?: number;
+  goalId?: string;
+  requestId?: string;
+}
+
+export function createRelayClient(goals: GoalsClient) {
+  const taskQueue = goals.taskQueue;
+  const entity = (id: string) => `Pipeline ${id}`;
+
+  /** Updates on a pipeline; a closed one answers CONFLICT with its final status instead of a bare NOT_FOUND. */
+  async function update<R>(
+    pipelineId: string,
+    run: (h: ReturnType<typeof handleOf>) => Promise<R>,
+    onEnded?: (view: RelayStatusView) => AppError | undefined,
+  ): Promise<R> {
+    return goals.withClient(async (client) => {
+      const handle = client.workflow.getHandle(relayWorkflowId(pipelineId));
+      try {
+        return await run(handle);
+      } catch (err) {
+        const closed = await handle.describe().then(
+          (d) => (d.status.name === 'RUNNING' ? undefined : d.status.name),
+          () => undefined,
+        );
+        if (closed) {
+          const view = await handle.query(relayStatusQuery).catch(() => undefined);
+          const specific = view && onEnded?.(view);
+          if (specific) throw specific;
+          throw new AppError(
+            'CONFLICT',
+            `Pipeline ${pipelineId} has ended (${view?.status ?? closed.toLowerCase()}${view?.failure_reason ? `: ${view.failure_reason}` : ''}); create a new pipeline for more work.`,
+          );
+        }
+        throw err;
+      }
+    }, entity(pipelineId));
+  }
+  const handleOf = (client: Parameters<Parameters<GoalsClient['withClient']>[0]>[0], id: string) =>
+    client.workflow.getHandle(relayWorkflowId(id));
+
+  const api = {
+    async create(req: CreateRelayRequest): Promise<{ pipeline_id: string; status: RelayStatusView; baton: Baton }> {
+      const pipelineId = makeGoalId(req.name, req.requestId);
+      let goalTaskId: string | undefined;
+      let goalAgentId: string | undefined;
+      if (req.goalId !== undefined) {
+        // The pipeline stands for one task of the goal, held by the pipeline until it ends.
+        goalAgentId = `relay:${pipelineId}`;
+        const [task] = await goals.createTasks(
+          req.goalId,
+          [{ title: `Relay pipeline: ${req.name}`, description: req.goal, tags: ['relay'] }],
+          req.requestId && `${req.requestId}:task`,
+          'create_relay_pipeline',
+        );
+        goalTaskId = (task as { id: string }).id;
+        await goals.claimAndStart(goalTaskId, goalAgentId, 0, req.requestId && `${req.requestId}:hold`);
+      }
+      const state = newRelayState(
+        {
+          pipelineId,
+          name: req.name,
+          goal: req.goal,
+          description: req.description,
+          agentTypes: req.agentTypes,
+          tokenBudget: req.tokenBudget,
+          qualityThresholds: req.qualityThresholds,
+          maxRetries: req.maxRetries,
+          goalTaskId,
+          goalAgentId,
+        },
+        Date.now(),
+      );
+      await goals.withClient(async (client) => {
+        try {
+          await client.workflow.start<typeof relayPipelineWorkflow>('relayPipelineWorkflow', {
+            workflowId: relayWorkflowId(pipelineId),
+            taskQueue,
+            args: [{ state } satisfies RelayWorkflowInput],
+            typedSearchAttributes: [
+              { key: AR_ENTITY, value: 'relay' },
+              { key: AR_STATUS, value: 'running' },
+              { key: AR_NAME, value: req.name.slice(0, 200) },
+            ],
+            staticSummary: `Relay: ${req.name} (${req.agentTypes.length} agents)`.slice(0, 400),
+            staticDetails: req.goal.slice(0, 2000),
+          });
+        } catch (err) {
+          if (!(err instanceof WorkflowExecutionAlreadyStartedError && req.requestId !== undefined)) throw err;
+        }
+      }, entity(pipelineId));
+      if (req.requestId !== undefined) {
+        const status = await api.status(pipelineId);
+        return { pipeline_id: pipelineId, status, baton: (await api.baton(pipelineId)) as Baton };
+      }
+      return { pipeline_id: pipelineId, status: statusView(state), baton: batonOf(state) as Baton };
+    },
+
+    async status(pipelineId: string): Promise<RelayStatusView> {
+      return goals.withClient((client) => handleOf(client, pipelineId).query(relayStatusQuery), entity(pipelineId));
+    },
+
+    /** The current baton; with an agent id, the step is claimed for that agent first. */
+    async baton(
+      pipelineId: string,
+      agentId?: string,
+      leaseSeconds?: number,
+      requestId?: string,
+    ): Promise<Baton | null> {
+      if (agentId !== undefined) {
+        await update(pipelineId, (h) =>
+          h.executeUpdate(claimRelayStepUpdate, {
+            args: [{ agentId, leaseSeconds }],
+            updateId: requestId ?? randomUUID(),
+          }),
+        );
+      }
+      return goals.withClient((client) => handleOf(client, pipelineId).query(relayBatonQuery), entity(pipelineId));
+    },
+
+    async advance(
+      pipelineId: string,
+      input: AdvanceInput,
+      requestId?: string,
+    ): Promise<AdvanceResult & { next_baton: Baton | null }> {
+      const result = await update(pipelineId, (h) =>
+        h.executeUpdate(advanceRelayUpdate, { args: [input], updateId: requestId ?? randomUUID() }),
+      );
+      const next = result.outcome === 'advanced' ? await api.baton(pipelineId).catch(() => null) : null;
+      return { ...result, next_baton: next };
+    },
+
+    async retry(
+      pipelineId: string,
+      stepIndex: number,
+      requestId?: string,
+    ): Promise<{ step: RelayStep; baton: Baton | null }> {
+      const step = await update(
+        pipelineId,
+        (h) => h.executeUpdate(retryStepUpdate, { args: [{ stepIndex }], updateId: requestId ?? randomUUID() }),
+        (view) => {
+          const failed = view.steps[stepIndex];
+          return failed && failed.retries >= view.max_retries
+            ? new AppError(
+                'RETRY_EXHAUSTED',
+                `Step ${stepIndex} (${failed.agent_type}) has been retried ${failed.retries} times, the limit of ${view.max_retries}; pipeline ${pipelineId} has failed.`,
+              )
+            : undefined;
+        },
+      );
+      return { step, baton: await api.baton(pipelineId) };
+    },
+
+    async list(status?: RelayStatus, limit = 50): Promise<RelayStatusView[]> {
+      const filter = status ? ` AND ArStatus = '${status}'` : '';
+      const found = await goals.listIndexed(`ArEntity = 'relay'${filter}`, limit);
+      const views = await goals.mapLimited(found, 16, (g) =>
+        api.status(g.id.replace(/^relay-/, '')).catch(() => undefined),
+      );
+      return views.filter(
+        (v): v is RelayStatusView => v !== undefined && (status === undefined || v.status === status),
+      );
+    },
+  };
+  return api;
+}
+
+export type RelayClient = ReturnType<typeof createRelayClient>;

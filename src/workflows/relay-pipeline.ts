@@ -1,0 +1,118 @@
+/**
+ * relayPipelineWorkflow: one per pipeline (`relay-<pipelineId>`). The first baton exists at creation; advanceRelay
+ * checks the step's gate and hands the baton on or waits for retryStep; a claimed step's lease is a durable timer.
+ * When the pipeline ends and stands for a goal's task, that task is completed (or failed) through an activity.
+ */
+import {
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  proxyActivities,
+  setCurrentDetails,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import * as relay from '../domain/relay';
+import { updateRegistrar } from './entity';
+import {
+  advanceRelayUpdate,
+  claimRelayStepUpdate,
+  relayBatonQuery,
+  relayStatusQuery,
+  retryStepUpdate,
+  type RelayWorkflowInput,
+} from './messages';
+import { AR_ENTITY, AR_NAME, AR_PROGRESS, AR_STATUS } from './search-attributes';
+
+const { finishGoalTask } = proxyActivities<Activities>({
+  startToCloseTimeout: '30s',
+  retry: { initialInterval: '1s', maximumInterval: '30s' },
+});
+
+export async function relayPipelineWorkflow(input: RelayWorkflowInput): Promise<relay.RelayStatusView> {
+  const state = input.state;
+  const applied = new Map<string, unknown>(input.applied ?? []);
+  let rearm = false;
+  let armedFor: number | undefined;
+  let lastIndex = '';
+
+  const publish = (): void => {
+    const view = relay.statusView(state);
+    const key = `${state.status}|${view.progress_percent}`;
+    if (key !== lastIndex) {
+      lastIndex = key;
+      upsertSearchAttributes([
+        { key: AR_ENTITY, value: 'relay' },
+        { key: AR_NAME, value: state.name.slice(0, 200) },
+        { key: AR_STATUS, value: state.status },
+        { key: AR_PROGRESS, value: view.progress_percent / 100 },
+      ]);
+    }
+    setCurrentDetails(relay.renderRelayDetails(state));
+  };
+  const afterChange = (): void => {
+    const expiry = relay.claimExpiry(state);
+    if (expiry !== armedFor) rearm = true;
+    publish();
+  };
+  const update = updateRegistrar({ applied, afterChange });
+
+  update(
+    advanceRelayUpdate,
+    relay.AdvanceInputSchema,
+    'advanceRelay input',
+    (i, now) => relay.checkAdvance(state, i, now),
+    (i, now) => relay.advance(state, i, now),
+  );
+  update(
+    retryStepUpdate,
+    relay.RetryStepInputSchema,
+    'retryStep input',
+    (i) => relay.checkRetry(state, i.stepIndex),
+    (i, now) => relay.retryStep(state, i.stepIndex, now),
+  );
+  update(
+    claimRelayStepUpdate,
+    relay.ClaimStepInputSchema,
+    'claimStep input',
+    (i, now) => relay.checkClaimStep(state, i, now),
+    (i, now) => relay.claimStep(state, i, now),
+  );
+  setHandler(relayStatusQuery, () => relay.statusView(state));
+  setHandler(relayBatonQuery, () => relay.batonOf(state));
+
+  publish();
+  const done = (): boolean => state.status === 'completed' || state.status === 'failed';
+
+  while (!done()) {
+    rearm = false;
+    armedFor = relay.claimExpiry(state);
+    const wake = (): boolean => rearm || done() || workflowInfo().continueAsNewSuggested;
+    if (armedFor === undefined) await condition(wake);
+    else await condition(wake, Math.max(1, armedFor - Date.now()));
+    // A durable timer frees a step whose claim lapsed, even if nobody calls anything.
+    if (relay.expireClaim(state, Date.now())) afterChange();
+    if (!done() && workflowInfo().continueAsNewSuggested) {
+      await condition(allHandlersFinished);
+      await continueAsNew<typeof relayPipelineWorkflow>({ state, applied: [...applied.entries()] });
+    }
+  }
+
+  await condition(allHandlersFinished);
+  if (state.goal_task_id && state.goal_agent_id) {
+    const view = relay.statusView(state);
+    await finishGoalTask({
+      taskId: state.goal_task_id,
+      agentId: state.goal_agent_id,
+      outcome: state.status === 'completed' ? 'completed' : 'failed',
+      result:
+        state.status === 'completed'
+          ? `Relay pipeline ${state.id} completed: average quality ${view.average_quality}, ${state.tokens_used} tokens.`
+          : `Relay pipeline ${state.id} failed: ${state.failure_reason ?? 'unknown reason'}`,
+      requestId: `relay-${state.id}-finish`,
+    });
+  }
+  return relay.statusView(state);
+}
