@@ -1,2 +1,3 @@
 export { goalWorkflow } from './goal';
 export { relayPipelineWorkflow } from './relay-pipeline';
+export { benchFloorWorkflow } from './bench-floor';

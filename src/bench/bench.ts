@@ -1,0 +1,220 @@
+/**
+ * npm run bench [-- --quick]: latencies agents feel, against the Temporal floor measured in the same run.
+ * Figures: the floor (a no-op Update), get_next_task claim (direct and through MCP over HTTP), relay handoff
+ * (advance_relay → the next agent's get_relay_baton shows the new baton), decompose_goal (sequential, and a
+ * 100-task plan). Writes bench/results/latest.json, a dated copy and latest.md.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { Client as McpClient } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { loadConfig } from '../config';
+import { LazyClient } from '../client/connection';
+import { createGoalsClient } from '../client/goals';
+import { createRelayClient } from '../client/relay';
+import { freePort, startDevServer, type DevServer } from '../dev-server';
+import { serveHttp } from '../mcp/http';
+import { startWorker } from '../worker';
+import type { benchFloorWorkflow } from '../workflows/bench-floor';
+import { noopUpdate, stopUpdate } from '../workflows/bench-floor';
+
+export interface Latency {
+  p50_ms: number;
+  p95_ms: number;
+  p99_ms: number;
+  max_ms: number;
+  n: number;
+}
+
+export function summarize(samples: number[]): Latency {
+  const s = [...samples].sort((a, b) => a - b);
+  const at = (q: number) => Math.round((s[Math.min(s.length - 1, Math.floor(q * s.length))] ?? 0) * 100) / 100;
+  return {
+    p50_ms: at(0.5),
+    p95_ms: at(0.95),
+    p99_ms: at(0.99),
+    max_ms: Math.round((s[s.length - 1] ?? 0) * 100) / 100,
+    n: s.length,
+  };
+}
+
+async function time(n: number, warmup: number, fn: (i: number) => Promise<void>): Promise<Latency> {
+  for (let i = 0; i < warmup; i++) await fn(-1 - i);
+  const samples: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t = process.hrtime.bigint();
+    await fn(i);
+    samples.push(Number(process.hrtime.bigint() - t) / 1e6);
+  }
+  return summarize(samples);
+}
+
+async function main(): Promise<void> {
+  const quick = process.argv.includes('--quick');
+  const tiny = process.argv.includes('--tiny');
+  const n = tiny ? 5 : quick ? 50 : 200;
+  const warmup = tiny ? 1 : 10;
+  const outDir = process.env.AGENT_RUNTIME_BENCH_DIR ?? path.join(process.cwd(), 'bench', 'results');
+  const say = (m: string) => process.stderr.write(`[bench] ${m}\n`);
+
+  Runtime.install({ logger: new DefaultLogger('ERROR') });
+  let server: DevServer | undefined;
+  let address = process.env.TEMPORAL_ADDRESS;
+  if (!address) {
+    say('starting an in-memory Temporal dev server…');
+    server = await startDevServer({});
+    address = server.address;
+  }
+  const taskQueue = `bench-${randomUUID().slice(0, 8)}`;
+  const config = { ...loadConfig({ ...process.env, TEMPORAL_ADDRESS: address }), taskQueue };
+  const worker = await startWorker(config);
+  const lazy = new LazyClient(config);
+  const client = await lazy.get();
+  const goals = createGoalsClient({ client: () => lazy.get(), taskQueue, address });
+  const relays = createRelayClient(goals);
+  const http = await serveHttp({ host: '127.0.0.1', port: await freePort(), goals, toolsets: ['all'] });
+  const mcp = new McpClient({ name: 'bench', version: '1' });
+  await mcp.connect(
+    new StreamableHTTPClientTransport(new URL(http.url), { requestInit: { headers: { 'X-Agent-Id': 'bench' } } }),
+  );
+  const results: Record<string, unknown> = {};
+
+  say(`floor: ${n} no-op Updates on a trivial workflow…`);
+  const floorHandle = await client.workflow.start<typeof benchFloorWorkflow>('benchFloorWorkflow', {
+    workflowId: `bench-floor-${randomUUID()}`,
+    taskQueue,
+  });
+  results.floor = await time(n, warmup, async (i) => {
+    await floorHandle.executeUpdate(noopUpdate, { args: [i] });
+  });
+  await floorHandle.executeUpdate(stopUpdate);
+
+  const goalWithTasks = async (count: number) => {
+    const g = await goals.createGoal({ name: `bench claims ${randomUUID().slice(0, 6)}` });
+    for (let i = 0; i < count; i += 1000) {
+      await goals.createTasks(
+        g.id,
+        Array.from({ length: Math.min(1000, count - i) }, (_, k) => ({ title: `t${i + k}` })),
+      );
+    }
+    return g.id;
+  };
+
+  say(`claim_direct: ${n} get_next_task claims through the client module…`);
+  const direct = await goalWithTasks(n + warmup);
+  results.claim_direct = await time(n, warmup, async () => {
+    const c = await goals.claimNextTask({ agentId: 'bench', goalId: direct });
+    if (!c.claimed) throw new Error(`claim failed: ${c.reason}`);
+  });
+
+  say(`claim_mcp: ${n} get_next_task calls through MCP over HTTP…`);
+  const viaMcp = await goalWithTasks(n + warmup);
+  results.claim_mcp = await time(n, warmup, async () => {
+    const r = await mcp.callTool({ name: 'get_next_task', arguments: { goal_id: viaMcp } });
+    if (r.isError || !(r.structuredContent as { claimed: boolean }).claimed) throw new Error('MCP claim failed');
+  });
+
+  say(`handoff: ${n} advance_relay → next agent's get_relay_baton…`);
+  const steps = Math.min(n + warmup + 1, 64);
+  let pipeline = (
+    await relays.create({
+      name: 'bench handoff',
+      goal: 'bench',
+      agentTypes: Array.from({ length: steps }, () => 'researcher'),
+    })
+  ).pipeline_id;
+  let position = 1;
+  results.handoff = await time(n, warmup, async () => {
+    if (position >= steps) {
+      pipeline = (
+        await relays.create({
+          name: 'bench handoff',
+          goal: 'bench',
+          agentTypes: Array.from({ length: steps }, () => 'researcher'),
+        })
+      ).pipeline_id;
+      position = 1;
+    }
+    await relays.advance(pipeline, { qualityScore: 0.9, lScore: 0.9, tokensUsed: 1 });
+    position += 1;
+    const baton = await relays.baton(pipeline);
+    if (baton?.sequence_position !== position) throw new Error('the next baton was not there');
+  });
+
+  say(`decompose_sequential and decompose_plan_100: ${n} each…`);
+  results.decompose_sequential = await time(n, warmup, async () => {
+    const g = await goals.createGoal({ name: 'bench decompose' });
+    await goals.decomposeGoal(g.id, 'sequential', undefined);
+  });
+  const plan = Array.from({ length: 100 }, (_, i) => ({
+    title: `plan task ${i}`,
+    dependencies: i === 0 ? [] : [i - 1],
+  }));
+  results.decompose_plan_100 = await time(Math.max(5, Math.floor(n / 4)), Math.min(warmup, 3), async () => {
+    const g = await goals.createGoal({ name: 'bench plan' });
+    await goals.decomposeGoal(g.id, 'sequential', plan);
+  });
+
+  const floor = (results.floor as Latency).p50_ms;
+  const ratio = (k: string) => Math.round(((results[k] as Latency).p50_ms / floor) * 100) / 100;
+  const report = {
+    date: new Date().toISOString(),
+    mode: tiny ? 'tiny' : quick ? 'quick' : 'full',
+    machine: {
+      cpus: os.cpus().length,
+      cpu_model: os.cpus()[0]?.model ?? 'unknown',
+      memory_gb: Math.round(os.totalmem() / 2 ** 30),
+      node: process.version,
+      platform: `${os.platform()} ${os.release()}`,
+    },
+    temporal: { address, embedded: server !== undefined },
+    ...results,
+    ratios_to_floor_p50: {
+      claim_direct: ratio('claim_direct'),
+      claim_mcp: ratio('claim_mcp'),
+      handoff: ratio('handoff'),
+      decompose_sequential: ratio('decompose_sequential'),
+      decompose_plan_100: ratio('decompose_plan_100'),
+    },
+    mcp_overhead_p50_ms:
+      Math.round(((results.claim_mcp as Latency).p50_ms - (results.claim_direct as Latency).p50_ms) * 100) / 100,
+  };
+  fs.mkdirSync(outDir, { recursive: true });
+  const json = JSON.stringify(report, null, 2) + '\n';
+  fs.writeFileSync(path.join(outDir, 'latest.json'), json);
+  fs.writeFileSync(path.join(outDir, `${report.date.replace(/[:.]/g, '-')}.json`), json);
+  const rows = ['floor', 'claim_direct', 'claim_mcp', 'handoff', 'decompose_sequential', 'decompose_plan_100'].map(
+    (k) => {
+      const l = results[k] as Latency;
+      const r = k === 'floor' ? '1.00' : ratio(k).toFixed(2);
+      return `| ${k} | ${l.p50_ms} | ${l.p95_ms} | ${l.p99_ms} | ${l.max_ms} | ${l.n} | ${r} |`;
+    },
+  );
+  const md = [
+    `# agent-runtime benchmark — ${report.date} (${report.mode})`,
+    '',
+    `${report.machine.cpus} × ${report.machine.cpu_model}, Node ${report.machine.node}, Temporal at ${address}${server ? ' (embedded dev server)' : ''}`,
+    '',
+    '| figure | p50 ms | p95 ms | p99 ms | max ms | n | p50 / floor |',
+    '| --- | --- | --- | --- | --- | --- | --- |',
+    ...rows,
+    '',
+    `MCP over HTTP adds ${report.mcp_overhead_p50_ms} ms p50 to a direct claim.`,
+  ].join('\n');
+  fs.writeFileSync(path.join(outDir, 'latest.md'), md + '\n');
+  process.stdout.write(md + '\n');
+
+  await mcp.close();
+  await http.close();
+  await worker.shutdown();
+  await lazy.close();
+  await server?.stop();
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`[bench] failed: ${err instanceof Error ? err.stack : String(err)}\n`);
+  process.exit(1);
+});

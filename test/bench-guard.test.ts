@@ -1,0 +1,24 @@
+/** Not a timing: the benchmark runs end to end on the test server and its JSON has every figure. */
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { ROOT } from './support/harness';
+
+test('npm run bench (tiny) writes a JSON report with every latency figure', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'agent-runtime-bench-'));
+  await promisify(execFile)(process.execPath, [path.join(ROOT, 'dist', 'bench', 'bench.js'), '--tiny'], {
+    env: { ...process.env, TEMPORAL_ADDRESS: process.env.TEST_TEMPORAL_ADDRESS, AGENT_RUNTIME_BENCH_DIR: dir },
+    timeout: 120_000,
+  });
+  const report = JSON.parse(fs.readFileSync(path.join(dir, 'latest.json'), 'utf8')) as Record<string, any>;
+  for (const key of ['floor', 'claim_direct', 'claim_mcp', 'handoff', 'decompose_sequential', 'decompose_plan_100']) {
+    expect(Object.keys(report[key]).sort()).toEqual(['max_ms', 'n', 'p50_ms', 'p95_ms', 'p99_ms']);
+    expect(report[key].n).toBeGreaterThan(0);
+    expect(report[key].p50_ms).toBeGreaterThan(0);
+  }
+  expect(report.machine.cpus).toBeGreaterThan(0);
+  expect(fs.readFileSync(path.join(dir, 'latest.md'), 'utf8')).toContain('| handoff |');
+  fs.rmSync(dir, { recursive: true, force: true });
+}, 150_000);
