@@ -11,6 +11,7 @@ export const ERROR_CODES = [
   'NO_WORK',
   'RETRY_EXHAUSTED',
   'GOAL_CLOSED',
+  'BREAKER_OPEN',
   'TEMPORAL_UNAVAILABLE',
   'INTERNAL',
 ] as const;
