@@ -24,6 +24,7 @@ import type { relayPipelineWorkflow } from '../workflows/relay-pipeline';
 import { AR_ENTITY, AR_NAME, AR_STATUS } from '../workflows/search-attributes';
 import { randomUUID } from 'node:crypto';
 import { AppError } from './errors';
+import { createBreakersClient } from './breakers';
 import { makeGoalId, type GoalsClient } from './goals';
 
 export interface CreateRelayRequest {
@@ -38,8 +39,9 @@ export interface CreateRelayRequest {
   requestId?: string;
 }
 
-export function createRelayClient(goals: GoalsClient) {
+export function createRelayClient(goals: GoalsClient, options: { breakerAutoRecord?: boolean } = {}) {
   const taskQueue = goals.taskQueue;
+  const breakers = createBreakersClient(goals);
   const entity = (id: string) => `Pipeline ${id}`;
 
   /** Updates on a pipeline; a closed one answers CONFLICT with its final status instead of a bare NOT_FOUND. */
@@ -149,7 +151,19 @@ export function createRelayClient(goals: GoalsClient) {
           }),
         );
       }
-      return goals.withClient((client) => handleOf(client, pipelineId).query(relayBatonQuery), entity(pipelineId));
+      const baton = await goals.withClient(
+        (client) => handleOf(client, pipelineId).query(relayBatonQuery),
+        entity(pipelineId),
+      );
+      if (!baton) return baton;
+      // While the breaker of this step's agent type is OPEN, the baton names its fallback agent.
+      const fallback = await breakers.fallbackFor(baton.agent_type).catch(() => null);
+      if (!fallback) return baton;
+      return {
+        ...baton,
+        fallback_agent: fallback,
+        prompt: `Routing: the circuit breaker of ${baton.agent_type} is OPEN, so ${fallback} takes this step in its place.\n${baton.prompt}`,
+      };
     },
 
     async advance(
@@ -160,6 +174,14 @@ export function createRelayClient(goals: GoalsClient) {
       const result = await update(pipelineId, (h) =>
         h.executeUpdate(advanceRelayUpdate, { args: [input], updateId: requestId ?? randomUUID() }),
       );
+      if (options.breakerAutoRecord !== false && !result.gate.passed) {
+        await breakers
+          .recordFailure(result.agent_type, {
+            failureType: 'quality_failure',
+            errorMessage: `relay ${pipelineId} step ${result.step_index}: quality ${result.gate.quality_score} / ${result.gate.quality_threshold}, l ${result.gate.l_score}`,
+          })
+          .catch(() => undefined);
+      }
       const next = result.outcome === 'advanced' ? await api.baton(pipelineId).catch(() => null) : null;
       return { ...result, next_baton: next };
     },

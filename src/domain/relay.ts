@@ -327,6 +327,7 @@ export function checkAdvance(state: RelayState, input: AdvanceInput, now: number
 export interface AdvanceResult {
   outcome: 'advanced' | 'pipeline_completed' | 'gate_failed' | 'pipeline_failed';
   step_index: number;
+  agent_type: string;
   gate: {
     passed: boolean;
     quality_score: number;
@@ -361,6 +362,7 @@ export function advance(state: RelayState, input: AdvanceInput, now: number): Ad
   const result = (outcome: AdvanceResult['outcome'], reason: string | null): AdvanceResult => ({
     outcome,
     step_index: step.index,
+    agent_type: step.agent_type,
     gate,
     status: state.status,
     reason,

@@ -10,6 +10,7 @@ import { AppError } from '../client/errors';
 import type { GoalsClient } from '../client/goals';
 import { log } from '../logger';
 import { errorResult, invalidArguments, okResult, type ToolContext, type ToolDef } from './tools/common';
+import { breakerTools } from './tools/breakers';
 import { goalTools } from './tools/goals';
 import { projectTools } from './tools/projects';
 import { relayTools } from './tools/relay';
@@ -25,7 +26,7 @@ export interface ServerDeps {
 }
 
 export function allTools(deps: ServerDeps): ToolDef[] {
-  return [...goalTools(deps), ...relayTools(deps), ...projectTools(deps)];
+  return [...goalTools(deps), ...relayTools(deps), ...breakerTools(deps), ...projectTools(deps)];
 }
 
 export function selectTools(tools: ToolDef[], toolsets: string[]): ToolDef[] {

@@ -3,6 +3,7 @@
  * and the tests. The names are what `temporal workflow update execute --name …` and `query --name …` take.
  */
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
+import type { BreakerConfig, BreakerState, BreakerStatus, FailureInput } from '../domain/breaker';
 import type { GoalState } from '../domain/goal';
 import type {
   AdvanceInput,
@@ -82,3 +83,23 @@ export const claimRelayStepUpdate = defineUpdate<RelayStep, [ClaimStepInput]>('c
 
 export const relayStatusQuery = defineQuery<RelayStatusView>('status');
 export const relayBatonQuery = defineQuery<Baton | null>('baton');
+
+// ---- circuit breakers ----
+
+export const breakerWorkflowId = (agentId: string): string => `breaker-${agentId}`;
+
+export interface BreakerWorkflowInput {
+  state: BreakerState;
+  applied?: Array<[string, unknown]>;
+}
+
+export const recordFailureUpdate = defineUpdate<BreakerStatus, [FailureInput]>('recordFailure');
+export const recordSuccessUpdate = defineUpdate<BreakerStatus, [Record<string, never>]>('recordSuccess');
+export const tripUpdate = defineUpdate<BreakerStatus, [{ reason?: string }]>('trip');
+/** What circuit_breaker_reset and `temporal workflow update execute --name reset` do. */
+export const resetUpdate = defineUpdate<BreakerStatus, [Record<string, never>]>('reset');
+export const configureUpdate = defineUpdate<BreakerStatus, [Partial<BreakerConfig>]>('configure');
+/** Admits a claim while HALF_OPEN, using one probe. */
+export const admitUpdate = defineUpdate<{ state: string; probe: boolean }, [Record<string, never>]>('admit');
+/** The raw state; the client computes time-dependent figures (cooldown left) with its own clock. */
+export const breakerStateQuery = defineQuery<BreakerState>('state');

@@ -12,6 +12,8 @@ export interface ToolContext {
 
 export interface ToolDeps {
   goals: GoalsClient;
+  /** Record a failure on an agent's breaker when it fails a task or a relay gate (default true). */
+  breakerAutoRecord?: boolean;
 }
 
 export interface ToolDef<I extends z.ZodObject = z.ZodObject, O extends z.ZodObject = z.ZodObject> {

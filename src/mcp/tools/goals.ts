@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { AppError } from '../../client/errors';
+import { createBreakersClient } from '../../client/breakers';
 import { SETTABLE_STATUSES } from '../../client/goals';
 import {
   AgentIdSchema,
@@ -38,6 +39,8 @@ const ClaimOutcomeSchema = z.object({
 
 export function goalTools(deps: ToolDeps): ToolDef[] {
   const { goals } = deps;
+  const breakers = createBreakersClient(goals);
+  const autoRecord = deps.breakerAutoRecord !== false;
   const toolsets = ['goals'];
   return [
     defineTool({
@@ -180,8 +183,10 @@ export function goalTools(deps: ToolDeps): ToolDef[] {
       output: ClaimOutcomeSchema,
       annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
       async run(a, ctx) {
+        const agentId = resolveAgent(a.agent_id, ctx);
+        await breakers.admit(agentId); // BREAKER_OPEN (with time left and fallback) while the agent is out of rotation
         return goals.claimNextTask({
-          agentId: resolveAgent(a.agent_id, ctx),
+          agentId,
           goalId: a.goal_id,
           scope: a.scope,
           tags: a.tags,
@@ -209,15 +214,26 @@ export function goalTools(deps: ToolDeps): ToolDef[] {
       output: z.object({ task: TaskSchema }),
       annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
       async run(a, ctx) {
+        const agentId = resolveAgent(a.agent_id, ctx);
         const task = await goals.setTaskStatus({
           taskId: a.task_id,
           status: a.status,
-          agentId: resolveAgent(a.agent_id, ctx),
+          agentId,
           result: a.result,
           error: a.error,
           leaseToken: a.lease_token,
           requestId: a.request_id,
         });
+        if (autoRecord && a.status === 'failed') {
+          await breakers
+            .recordFailure(agentId, {
+              failureType: 'exception',
+              errorMessage: `${task.id}: ${a.error ?? a.result ?? 'failed'}`,
+            })
+            .catch(() => undefined);
+        } else if (autoRecord && a.status === 'completed') {
+          await breakers.recordSuccessIfTracked(agentId).catch(() => undefined);
+        }
         return { task };
       },
     }),

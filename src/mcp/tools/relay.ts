@@ -21,6 +21,7 @@ const Score = z.number().min(0).max(1);
 const AdvanceResultSchema = z.object({
   outcome: z.enum(['advanced', 'pipeline_completed', 'gate_failed', 'pipeline_failed']),
   step_index: z.number(),
+  agent_type: z.string(),
   gate: z.object({
     passed: z.boolean(),
     quality_score: z.number(),
@@ -34,7 +35,7 @@ const AdvanceResultSchema = z.object({
 });
 
 export function relayTools(deps: ToolDeps): ToolDef[] {
-  const relays = createRelayClient(deps.goals);
+  const relays = createRelayClient(deps.goals, { breakerAutoRecord: deps.breakerAutoRecord });
   const toolsets = ['relay'];
   return [
     defineTool({

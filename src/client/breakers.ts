@@ -1,0 +1,132 @@
+/**
+ * Circuit breakers by intent. A breaker's workflow is started on first use (update-with-start); reads of an agent
+ * that never had one answer a fresh CLOSED breaker without starting anything.
+ */
+import { randomUUID } from 'node:crypto';
+import { WithStartWorkflowOperation } from '@temporalio/client';
+import type { UpdateDefinition } from '@temporalio/common';
+import {
+  checkAdmit,
+  newBreakerState,
+  statusOf,
+  type BreakerConfig,
+  type BreakerState,
+  type BreakerStatus,
+  type FailureInput,
+} from '../domain/breaker';
+import {
+  admitUpdate,
+  breakerStateQuery,
+  breakerWorkflowId,
+  configureUpdate,
+  recordFailureUpdate,
+  recordSuccessUpdate,
+  resetUpdate,
+  tripUpdate,
+  type BreakerWorkflowInput,
+} from '../workflows/messages';
+import type { circuitBreakerWorkflow } from '../workflows/circuit-breaker';
+import { AR_ENTITY, AR_NAME, AR_STATUS } from '../workflows/search-attributes';
+import { AppError } from './errors';
+import type { GoalsClient } from './goals';
+
+export function createBreakersClient(goals: GoalsClient) {
+  const entity = (agentId: string) => `The circuit breaker of ${agentId}`;
+
+  async function change<A>(agentId: string, def: UpdateDefinition<BreakerStatus, [A]>, arg: A, requestId?: string) {
+    return goals.withClient(async (client) => {
+      const start = new WithStartWorkflowOperation<typeof circuitBreakerWorkflow>('circuitBreakerWorkflow', {
+        workflowId: breakerWorkflowId(agentId),
+        taskQueue: goals.taskQueue,
+        workflowIdConflictPolicy: 'USE_EXISTING',
+        args: [{ state: newBreakerState(agentId, Date.now()) } satisfies BreakerWorkflowInput],
+        typedSearchAttributes: [
+          { key: AR_ENTITY, value: 'breaker' },
+          { key: AR_STATUS, value: 'CLOSED' },
+          { key: AR_NAME, value: agentId.slice(0, 200) },
+        ],
+        staticSummary: `Circuit breaker: ${agentId}`,
+      });
+      return client.workflow.executeUpdateWithStart(def, {
+        args: [arg],
+        updateId: requestId ?? randomUUID(),
+        startWorkflowOperation: start,
+      });
+    }, entity(agentId));
+  }
+
+  /** The breaker's state, or undefined when the agent never had one. */
+  async function state(agentId: string): Promise<BreakerState | undefined> {
+    try {
+      return await goals.withClient(
+        (client) => client.workflow.getHandle(breakerWorkflowId(agentId)).query(breakerStateQuery),
+        entity(agentId),
+      );
+    } catch (err) {
+      if (err instanceof AppError && err.code === 'NOT_FOUND') return undefined;
+      throw err;
+    }
+  }
+
+  const api = {
+    async status(agentId: string): Promise<BreakerStatus> {
+      const now = Date.now();
+      return statusOf((await state(agentId)) ?? newBreakerState(agentId, now), now);
+    },
+    recordFailure: (agentId: string, input: FailureInput, requestId?: string) =>
+      change(agentId, recordFailureUpdate, input, requestId),
+    recordSuccess: (agentId: string, requestId?: string) => change(agentId, recordSuccessUpdate, {}, requestId),
+    trip: (agentId: string, reason?: string, requestId?: string) => change(agentId, tripUpdate, { reason }, requestId),
+    reset: (agentId: string, requestId?: string) => change(agentId, resetUpdate, {}, requestId),
+    configure: (agentId: string, patch: Partial<BreakerConfig>, requestId?: string) =>
+      change(agentId, configureUpdate, patch, requestId),
+
+    /** Records a success only on an agent that has a breaker (so healthy agents cost nothing). */
+    async recordSuccessIfTracked(agentId: string): Promise<void> {
+      const s = await state(agentId);
+      if (s && s.state !== 'CLOSED') await api.recordSuccess(agentId);
+    },
+
+    /** Throws BREAKER_OPEN when the agent may not take work now; in HALF_OPEN uses one probe. */
+    async admit(agentId: string): Promise<void> {
+      const s = await state(agentId);
+      if (!s || s.state === 'CLOSED') return;
+      if (s.state === 'OPEN') checkAdmit(s, Date.now()); // throws unless the cooldown has just ended
+      await goals.withClient(
+        (client) =>
+          client.workflow
+            .getHandle(breakerWorkflowId(agentId))
+            .executeUpdate(admitUpdate, { args: [{}], updateId: randomUUID() }),
+        entity(agentId),
+      );
+    },
+
+    /** The fallback agent for work of this agent (type) while its breaker is OPEN, else null. */
+    async fallbackFor(agentId: string): Promise<string | null> {
+      const s = await state(agentId);
+      return s && s.state === 'OPEN' ? s.config.fallback_agent : null;
+    },
+
+    async list(): Promise<{
+      total: number;
+      open: BreakerStatus[];
+      half_open: BreakerStatus[];
+      closed: BreakerStatus[];
+    }> {
+      const found = await goals.listIndexed(`ArEntity = 'breaker' AND ExecutionStatus = 'Running'`, 1000);
+      const all = await goals.mapLimited(found, 16, (g) =>
+        api.status(g.id.replace(/^breaker-/, '')).catch(() => undefined),
+      );
+      const live = all.filter((s): s is BreakerStatus => s !== undefined);
+      return {
+        total: live.length,
+        open: live.filter((s) => s.state === 'OPEN'),
+        half_open: live.filter((s) => s.state === 'HALF_OPEN'),
+        closed: live.filter((s) => s.state === 'CLOSED'),
+      };
+    },
+  };
+  return api;
+}
+
+export type BreakersClient = ReturnType<typeof createBreakersClient>;

@@ -1,0 +1,126 @@
+/**
+ * circuitBreakerWorkflow: one per agent (`breaker-<agentId>`), started on first use by update-with-start. Holds the
+ * state, the failures inside the window, the config and the transition history; the cooldown is a durable timer, so
+ * OPEN turns HALF_OPEN on time across worker restarts with nobody calling anything.
+ */
+import {
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  setCurrentDetails,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import * as breaker from '../domain/breaker';
+import { updateRegistrar } from './entity';
+import {
+  admitUpdate,
+  breakerStateQuery,
+  configureUpdate,
+  recordFailureUpdate,
+  recordSuccessUpdate,
+  resetUpdate,
+  tripUpdate,
+  type BreakerWorkflowInput,
+} from './messages';
+import { AR_ENTITY, AR_NAME, AR_STATUS } from './search-attributes';
+
+export async function circuitBreakerWorkflow(input: BreakerWorkflowInput): Promise<void> {
+  const state = input.state;
+  const applied = new Map<string, unknown>(input.applied ?? []);
+  let rearm = false;
+  let published = '';
+
+  const publish = (): void => {
+    if (published !== state.state) {
+      published = state.state;
+      upsertSearchAttributes([
+        { key: AR_ENTITY, value: 'breaker' },
+        { key: AR_NAME, value: state.agent_id.slice(0, 200) },
+        { key: AR_STATUS, value: state.state },
+      ]);
+    }
+    setCurrentDetails(breaker.renderBreakerDetails(state, Date.now()));
+  };
+  const afterChange = (): void => {
+    rearm = true;
+    publish();
+  };
+  const update = updateRegistrar({ applied, afterChange });
+  const status = (now: number) => breaker.statusOf(state, now);
+
+  update(
+    recordFailureUpdate,
+    breaker.FailureInputSchema,
+    'recordFailure input',
+    () => undefined,
+    (i, now) => {
+      breaker.recordFailure(state, i, now);
+      return status(now);
+    },
+  );
+  update(
+    recordSuccessUpdate,
+    breaker.EmptyInputSchema,
+    'recordSuccess input',
+    () => undefined,
+    (_i, now) => {
+      breaker.recordSuccess(state, now);
+      return status(now);
+    },
+  );
+  update(
+    tripUpdate,
+    breaker.TripInputSchema.optional(),
+    'trip input',
+    () => undefined,
+    (i, now) => {
+      breaker.trip(state, i?.reason, now);
+      return status(now);
+    },
+  );
+  update(
+    resetUpdate,
+    breaker.EmptyInputSchema,
+    'reset input',
+    () => undefined,
+    (_i, now) => {
+      breaker.reset(state, now);
+      return status(now);
+    },
+  );
+  update(
+    configureUpdate,
+    breaker.ConfigureInputSchema,
+    'configure input',
+    () => undefined,
+    (i, now) => {
+      breaker.configure(state, i, now);
+      return status(now);
+    },
+  );
+  update(
+    admitUpdate,
+    breaker.EmptyInputSchema,
+    'admit input',
+    (_i, now) => breaker.checkAdmit(state, now),
+    (_i, now) => breaker.admit(state, now),
+  );
+  setHandler(breakerStateQuery, () => state);
+
+  publish();
+  for (;;) {
+    rearm = false;
+    const end = breaker.cooldownEndsAt(state);
+    const wake = (): boolean => rearm || workflowInfo().continueAsNewSuggested;
+    if (end === undefined) await condition(wake);
+    else await condition(wake, Math.max(1, end - Date.now()));
+    // The durable cooldown timer: OPEN → HALF_OPEN on time, whether or not anyone calls.
+    if (breaker.endCooldown(state, Date.now())) publish();
+    if (workflowInfo().continueAsNewSuggested) {
+      await condition(allHandlersFinished);
+      await continueAsNew<typeof circuitBreakerWorkflow>({ state, applied: [...applied.entries()] });
+    }
+  }
+}

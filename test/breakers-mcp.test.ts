@@ -1,0 +1,177 @@
+/** The breakers toolset and its routing, through a real MCP Client on a real dev server and worker. */
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { call, eventually, ok, startHarness, uid, type Harness } from './support/harness';
+
+let h: Harness;
+let mcp: Client;
+
+beforeAll(async () => {
+  h = await startHarness();
+  mcp = await h.mcp('breaker-default', ['all']);
+});
+afterAll(async () => {
+  await h.close();
+});
+
+const failN = async (agent: string, n: number, type = 'timeout') => {
+  let last: any;
+  for (let i = 0; i < n; i++) {
+    last = await ok(mcp, 'circuit_breaker_record_failure', {
+      agent_id: agent,
+      failure_type: type,
+      error_message: `boom ${i}`,
+    });
+  }
+  return last;
+};
+
+test("the seed's example: status → five failures → OPEN → list → configure → trip → reset", async () => {
+  const agent = uid('coder');
+  expect(await ok(mcp, 'circuit_breaker_status', { agent_id: agent })).toMatchObject({
+    state: 'CLOSED',
+    failures_in_window: 0,
+  });
+  const four = await failN(agent, 4);
+  expect(four.state).toBe('CLOSED');
+  const fifth = await failN(agent, 1, 'exception');
+  expect(fifth).toMatchObject({ state: 'OPEN', failures_in_window: 5, cooldown_remaining_seconds: 300 });
+  const listed = await eventually(async () => {
+    const l = await ok(mcp, 'circuit_breaker_list', {});
+    return l.open.find((b: any) => b.agent_id === agent);
+  });
+  expect(listed.state).toBe('OPEN');
+  const configured = await ok(mcp, 'circuit_breaker_configure', {
+    agent_id: agent,
+    cooldown_seconds: 120,
+    fallback_agent: 'helper',
+  });
+  expect(configured.config).toMatchObject({ cooldown_seconds: 120, fallback_agent: 'helper', failure_threshold: 5 });
+  const tripped = await ok(mcp, 'circuit_breaker_trip', { agent_id: agent, reason: 'maintenance' });
+  expect(tripped).toMatchObject({ state: 'OPEN', cooldown_remaining_seconds: 120 }); // a manual trip restarts the cooldown
+  const reset = await ok(mcp, 'circuit_breaker_reset', { agent_id: agent });
+  expect(reset).toMatchObject({ state: 'CLOSED', failures_in_window: 0 });
+  expect(reset.transitions.map((t: any) => t.to)).toEqual(['OPEN', 'CLOSED']);
+});
+
+test('with a 2 s cooldown OPEN turns HALF_OPEN by itself; two successes close it; a failure in HALF_OPEN reopens it', async () => {
+  const agent = uid('flaky');
+  await ok(mcp, 'circuit_breaker_configure', { agent_id: agent, cooldown_seconds: 2 });
+  await ok(mcp, 'circuit_breaker_trip', { agent_id: agent });
+  const half = await eventually(
+    async () => {
+      const s = await ok(mcp, 'circuit_breaker_status', { agent_id: agent });
+      return s.state === 'HALF_OPEN' ? s : undefined;
+    },
+    15_000,
+    200,
+  );
+  expect(half.transitions.at(-1).reason).toMatch(/cooldown of 2 s ended/);
+  await ok(mcp, 'circuit_breaker_record_success', { agent_id: agent });
+  const closed = await ok(mcp, 'circuit_breaker_record_success', { agent_id: agent });
+  expect(closed.state).toBe('CLOSED');
+
+  await ok(mcp, 'circuit_breaker_trip', { agent_id: agent });
+  await eventually(
+    async () => (await ok(mcp, 'circuit_breaker_status', { agent_id: agent })).state === 'HALF_OPEN',
+    15_000,
+    200,
+  );
+  expect((await failN(agent, 1)).state).toBe('OPEN');
+});
+
+test('failures outside the window do not trip it', async () => {
+  const agent = uid('windowed');
+  await ok(mcp, 'circuit_breaker_configure', { agent_id: agent, window_seconds: 1 });
+  await failN(agent, 4);
+  await new Promise((r) => setTimeout(r, 1200));
+  const s = await failN(agent, 4);
+  expect(s).toMatchObject({ state: 'CLOSED', failures_in_window: 4, total_failures: 8 });
+});
+
+test('claims route around an OPEN breaker and admit only the probe allowance while HALF_OPEN', async () => {
+  const agent = uid('worker');
+  const goalId = (await ok(mcp, 'create_goal', { name: uid('routed') })).goal_id;
+  await ok(mcp, 'decompose_goal', { goal_id: goalId, strategy: 'parallel' });
+  await ok(mcp, 'circuit_breaker_configure', { agent_id: agent, cooldown_seconds: 2, fallback_agent: 'backup' });
+  await ok(mcp, 'circuit_breaker_trip', { agent_id: agent });
+
+  const refused = await call(mcp, 'get_next_task', { goal_id: goalId, agent_id: agent });
+  expect(refused.error?.code).toBe('BREAKER_OPEN');
+  expect(refused.error?.details).toMatchObject({ fallback_agent: 'backup' });
+  expect(refused.error?.message).toMatch(/s of cooldown left/);
+  expect((await ok(mcp, 'get_next_task', { goal_id: goalId, agent_id: 'backup' })).claimed).toBe(true);
+
+  await eventually(
+    async () => (await ok(mcp, 'circuit_breaker_status', { agent_id: agent })).state === 'HALF_OPEN',
+    15_000,
+    200,
+  );
+  expect((await ok(mcp, 'get_next_task', { goal_id: goalId, agent_id: agent })).claimed).toBe(true);
+  expect((await call(mcp, 'get_next_task', { goal_id: goalId, agent_id: agent })).error?.code).toBe('BREAKER_OPEN');
+});
+
+test('a relay step whose agent type is OPEN names the fallback; a failed gate and a failed task record failures', async () => {
+  const type = uid('analyst');
+  const pipeline = (await ok(mcp, 'create_relay_pipeline', { name: uid('p'), goal: 'g', agent_types: [type] }))
+    .pipeline_id;
+  await ok(mcp, 'circuit_breaker_trip', { agent_id: type });
+  const baton = (await ok(mcp, 'get_relay_baton', { pipeline_id: pipeline })).baton;
+  expect(baton.fallback_agent).toBe('generalist');
+  expect(baton.prompt).toMatch(/generalist takes this step/);
+  await ok(mcp, 'circuit_breaker_reset', { agent_id: type });
+  await ok(mcp, 'advance_relay', { pipeline_id: pipeline, quality_score: 0.1, l_score: 0.5, tokens_used: 1 });
+  expect((await ok(mcp, 'circuit_breaker_status', { agent_id: type })).recent_failures[0].type).toBe('quality_failure');
+
+  const agent = uid('failing');
+  const goalId = (await ok(mcp, 'create_goal', { name: uid('g') })).goal_id;
+  await ok(mcp, 'create_task', { goal_id: goalId, title: 'doomed' });
+  const claim = await ok(mcp, 'get_next_task', { goal_id: goalId, agent_id: agent });
+  await ok(mcp, 'update_task_status', { task_id: claim.task.id, status: 'failed', agent_id: agent, error: 'segfault' });
+  const s = await ok(mcp, 'circuit_breaker_status', { agent_id: agent });
+  expect(s.recent_failures[0]).toMatchObject({ type: 'exception' });
+  expect(s.recent_failures[0].message).toContain('segfault');
+});
+
+test('`temporal workflow update execute --name reset` resets a breaker', async () => {
+  const agent = uid('cli');
+  await ok(mcp, 'circuit_breaker_trip', { agent_id: agent });
+  await promisify(execFile)(process.env.TEMPORAL_CLI_PATH as string, [
+    'workflow',
+    'update',
+    'execute',
+    '-w',
+    `breaker-${agent}`,
+    '--name',
+    'reset',
+    '--address',
+    h.config.temporalAddress,
+  ]);
+  expect((await ok(mcp, 'circuit_breaker_status', { agent_id: agent })).state).toBe('CLOSED');
+});
+
+describe('bad input returns isError with a code and changes nothing', () => {
+  const agent = uid('strict');
+  let before: unknown;
+  beforeAll(async () => {
+    await failN(agent, 2);
+    before = await ok(mcp, 'circuit_breaker_status', { agent_id: agent });
+  });
+  afterAll(async () => {
+    const after = await ok(mcp, 'circuit_breaker_status', { agent_id: agent });
+    expect({ ...after, recent_failures: [] }).toEqual({ ...(before as object), recent_failures: [] });
+  });
+  const cases: Array<[string, string, Record<string, unknown>]> = [
+    ['unknown failure_type', 'circuit_breaker_record_failure', { agent_id: agent, failure_type: 'cosmic_ray' }],
+    ['negative threshold', 'circuit_breaker_configure', { agent_id: agent, failure_threshold: -1 }],
+    ['zero window', 'circuit_breaker_configure', { agent_id: agent, window_seconds: 0 }],
+    ['zero success threshold', 'circuit_breaker_configure', { agent_id: agent, success_threshold: 0 }],
+    ['missing agent', 'circuit_breaker_trip', {}],
+  ];
+  test.each(cases)('%s (%s)', async (_what, tool, args) => {
+    const r = await call(mcp, tool, args);
+    expect(r.isError).toBe(true);
+    expect(r.error?.code).toBe('INVALID_ARGUMENT');
+  });
+});
