@@ -118,12 +118,14 @@ async function main(): Promise<void> {
   });
 
   say(`handoff: ${n} advance_relay → next agent's get_relay_baton…`);
+  // A run-private agent type: its breaker (checked on every baton) belongs to this run alone.
+  const benchAgentType = `bench-researcher-${taskQueue}`;
   const steps = Math.min(n + warmup + 1, 64);
   let pipeline = (
     await relays.create({
       name: 'bench handoff',
       goal: 'bench',
-      agentTypes: Array.from({ length: steps }, () => 'researcher'),
+      agentTypes: Array.from({ length: steps }, () => benchAgentType),
     })
   ).pipeline_id;
   let position = 1;
@@ -133,7 +135,7 @@ async function main(): Promise<void> {
         await relays.create({
           name: 'bench handoff',
           goal: 'bench',
-          agentTypes: Array.from({ length: steps }, () => 'researcher'),
+          agentTypes: Array.from({ length: steps }, () => benchAgentType),
         })
       ).pipeline_id;
       position = 1;

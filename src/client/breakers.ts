@@ -27,7 +27,11 @@ import {
 } from '../workflows/messages';
 import type { circuitBreakerWorkflow } from '../workflows/circuit-breaker';
 import { AR_ENTITY, AR_NAME, AR_STATUS } from '../workflows/search-attributes';
+import { log } from '../logger';
 import { AppError } from './errors';
+
+/** How long a breaker read may take before a claim goes ahead without it. */
+const READ_DEADLINE_MS = 3_000;
 import type { GoalsClient } from './goals';
 
 export function createBreakersClient(goals: GoalsClient) {
@@ -55,15 +59,27 @@ export function createBreakersClient(goals: GoalsClient) {
     }, entity(agentId));
   }
 
-  /** The breaker's state, or undefined when the agent never had one. */
-  async function state(agentId: string): Promise<BreakerState | undefined> {
+  /**
+   * The breaker's state, or undefined when the agent never had one. Bounded by a deadline: with `lenient`, a breaker
+   * that cannot answer in time (no worker serves it) counts as absent, so it never stalls claims or batons.
+   */
+  async function state(agentId: string, lenient = false): Promise<BreakerState | undefined> {
     try {
       return await goals.withClient(
-        (client) => client.workflow.getHandle(breakerWorkflowId(agentId)).query(breakerStateQuery),
+        (client) =>
+          client.connection.withDeadline(Date.now() + READ_DEADLINE_MS, () =>
+            client.workflow.getHandle(breakerWorkflowId(agentId)).query(breakerStateQuery),
+          ),
         entity(agentId),
       );
     } catch (err) {
       if (err instanceof AppError && err.code === 'NOT_FOUND') return undefined;
+      if (lenient) {
+        log.warn(`the circuit breaker of ${agentId} did not answer; treating it as closed`, {
+          error: err instanceof Error ? err.message : String(err),
+        });
+        return undefined;
+      }
       throw err;
     }
   }
@@ -83,13 +99,13 @@ export function createBreakersClient(goals: GoalsClient) {
 
     /** Records a success only on an agent that has a breaker (so healthy agents cost nothing). */
     async recordSuccessIfTracked(agentId: string): Promise<void> {
-      const s = await state(agentId);
+      const s = await state(agentId, true);
       if (s && s.state !== 'CLOSED') await api.recordSuccess(agentId);
     },
 
     /** Throws BREAKER_OPEN when the agent may not take work now; in HALF_OPEN uses one probe. */
     async admit(agentId: string): Promise<void> {
-      const s = await state(agentId);
+      const s = await state(agentId, true);
       if (!s || s.state === 'CLOSED') return;
       if (s.state === 'OPEN') checkAdmit(s, Date.now()); // throws unless the cooldown has just ended
       await goals.withClient(
@@ -103,7 +119,7 @@ export function createBreakersClient(goals: GoalsClient) {
 
     /** The fallback agent for work of this agent (type) while its breaker is OPEN, else null. */
     async fallbackFor(agentId: string): Promise<string | null> {
-      const s = await state(agentId);
+      const s = await state(agentId, true);
       return s && s.state === 'OPEN' ? s.config.fallback_agent : null;
     },
 
