@@ -18,6 +18,22 @@ test('npm run bench (tiny) writes a JSON report with every latency figure', asyn
     expect(report[key].n).toBeGreaterThan(0);
     expect(report[key].p50_ms).toBeGreaterThan(0);
   }
+  expect(report.pull.map((p: any) => p.agents)).toEqual([1, 2]);
+  for (const p of report.pull) {
+    for (const key of [
+      'agents',
+      'throughput_per_s',
+      'efficiency',
+      'claim_success_rate',
+      'gini',
+      'double_claims',
+      'p99_claim_ms',
+    ]) {
+      expect(typeof p[key]).toBe('number');
+    }
+    expect(p.double_claims).toBe(0);
+  }
+  expect(fs.readFileSync(path.join(dir, 'latest.svg'), 'utf8')).toMatch(/^<svg[\s\S]*<\/svg>\s*$/);
   expect(report.machine.cpus).toBeGreaterThan(0);
   expect(fs.readFileSync(path.join(dir, 'latest.md'), 'utf8')).toContain('| handoff |');
   fs.rmSync(dir, { recursive: true, force: true });

@@ -20,26 +20,8 @@ import { serveHttp } from '../mcp/http';
 import { startWorker } from '../worker';
 import type { benchFloorWorkflow } from '../workflows/bench-floor';
 import { noopUpdate, stopUpdate } from '../workflows/bench-floor';
-
-export interface Latency {
-  p50_ms: number;
-  p95_ms: number;
-  p99_ms: number;
-  max_ms: number;
-  n: number;
-}
-
-export function summarize(samples: number[]): Latency {
-  const s = [...samples].sort((a, b) => a - b);
-  const at = (q: number) => Math.round((s[Math.min(s.length - 1, Math.floor(q * s.length))] ?? 0) * 100) / 100;
-  return {
-    p50_ms: at(0.5),
-    p95_ms: at(0.95),
-    p99_ms: at(0.99),
-    max_ms: Math.round((s[s.length - 1] ?? 0) * 100) / 100,
-    n: s.length,
-  };
-}
+import { pullChart, pullSimulation, type PullResult } from './pull';
+import { summarize, type Latency } from './stats';
 
 async function time(n: number, warmup: number, fn: (i: number) => Promise<void>): Promise<Latency> {
   for (let i = 0; i < warmup; i++) await fn(-1 - i);
@@ -160,6 +142,21 @@ async function main(): Promise<void> {
     await goals.decomposeGoal(g.id, 'sequential', plan);
   });
 
+  const counts = tiny ? [1, 2] : [1, 4, 8, 32, 128];
+  const seconds = tiny ? 2 : quick ? 4 : 15;
+  const workIdx = process.argv.indexOf('--work-ms');
+  const workMs = workIdx > 0 ? Number(process.argv[workIdx + 1]) : 100;
+  const pull: PullResult[] = [];
+  for (const agents of counts) {
+    say(`pull simulation: ${agents} agent(s) for ${seconds} s, ${workMs} ms of work per task…`);
+    const r = await pullSimulation(goals, agents, seconds, workMs, pull[0]?.throughput_per_s);
+    pull.push(r);
+    say(
+      `  ${r.throughput_per_s} tasks/s, efficiency ${r.efficiency}, success ${r.claim_success_rate}, gini ${r.gini}, double claims ${r.double_claims}`,
+    );
+  }
+  results.pull = pull;
+
   const floor = (results.floor as Latency).p50_ms;
   const ratio = (k: string) => Math.round(((results[k] as Latency).p50_ms / floor) * 100) / 100;
   const report = {
@@ -206,8 +203,22 @@ async function main(): Promise<void> {
     '',
     `MCP over HTTP adds ${report.mcp_overhead_p50_ms} ms p50 to a direct claim.`,
   ].join('\n');
-  fs.writeFileSync(path.join(outDir, 'latest.md'), md + '\n');
-  process.stdout.write(md + '\n');
+  const pullRows = pull.map(
+    (r) =>
+      `| ${r.agents} | ${r.goals} | ${r.throughput_per_s} | ${r.efficiency} | ${r.claim_success_rate} | ${r.gini} | ${r.double_claims} | ${r.lost_completions} | ${r.p99_claim_ms} |`,
+  );
+  const fullMd = [
+    md,
+    '',
+    `Pull simulation (${workMs} ms of work per task, ${seconds} s per N; one goal per eight agents):`,
+    '',
+    '| agents | goals | tasks/s | efficiency | claim success | gini | double claims | lost completions | p99 claim ms |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    ...pullRows,
+  ].join('\n');
+  fs.writeFileSync(path.join(outDir, 'latest.md'), fullMd + '\n');
+  fs.writeFileSync(path.join(outDir, 'latest.svg'), pullChart(pull) + '\n');
+  process.stdout.write(fullMd + '\n');
 
   await mcp.close();
   await http.close();
