@@ -21,6 +21,7 @@ import { startWorker } from '../worker';
 import type { benchFloorWorkflow } from '../workflows/bench-floor';
 import { noopUpdate, stopUpdate } from '../workflows/bench-floor';
 import { pullChart, pullSimulation, type PullResult } from './pull';
+import { scaleScenario, type ScaleResult } from './scale';
 import { summarize, type Latency } from './stats';
 
 async function time(n: number, warmup: number, fn: (i: number) => Promise<void>): Promise<Latency> {
@@ -157,6 +158,12 @@ async function main(): Promise<void> {
   }
   results.pull = pull;
 
+  if (!quick && !tiny) {
+    say('scale scenario: 100 projects × 100 steps, 1,000 agents…');
+    results.scale = await scaleScenario(goals, 100, 100, 1000, say);
+    say(`  ${JSON.stringify(results.scale)}`);
+  }
+
   const floor = (results.floor as Latency).p50_ms;
   const ratio = (k: string) => Math.round(((results[k] as Latency).p50_ms / floor) * 100) / 100;
   const report = {
@@ -216,9 +223,13 @@ async function main(): Promise<void> {
     '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
     ...pullRows,
   ].join('\n');
-  fs.writeFileSync(path.join(outDir, 'latest.md'), fullMd + '\n');
+  const scale = results.scale as ScaleResult | undefined;
+  const scaleMd = scale
+    ? `\n\nScale scenario: ${scale.projects} projects × ${scale.steps} steps, ${scale.agents} agents: ${scale.wall_s} s wall, ${scale.claims_per_s} claims/s, ${scale.double_claims} double claims, ${scale.lost_completions} lost completions, largest history ${scale.max_history_length} events.`
+    : '';
+  fs.writeFileSync(path.join(outDir, 'latest.md'), fullMd + scaleMd + '\n');
   fs.writeFileSync(path.join(outDir, 'latest.svg'), pullChart(pull) + '\n');
-  process.stdout.write(fullMd + '\n');
+  process.stdout.write(fullMd + scaleMd + '\n');
 
   await mcp.close();
   await http.close();
