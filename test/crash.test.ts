@@ -1,26 +1,12 @@
 /**
  * The worker process is SIGKILLed mid-flow and restarted: nothing is lost, nothing is applied twice, the flow completes.
  */
-import type { ChildProcess } from 'node:child_process';
-import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { eventually, killHard, ok, spawnWorker, startHarness, type Harness } from './support/harness';
+import { eventually, ok, useWorkerProcess } from './support/harness';
 
-let h: Harness;
-let mcp: Client;
-let worker: ChildProcess;
-
-beforeAll(async () => {
-  h = await startHarness({ worker: false });
-  worker = spawnWorker(h.config);
-  mcp = await h.mcp();
-});
-afterAll(async () => {
-  await killHard(worker);
-  await h.close();
-});
+const env = useWorkerProcess();
 
 test('the worker killed (SIGKILL) and restarted mid-flow: every task completed exactly once', async () => {
-  const { goal_id: goalId } = await ok(mcp, 'create_goal', {
+  const { goal_id: goalId } = await ok(env.mcp, 'create_goal', {
     name: 'crash drill',
     description: 'survive a dead worker',
   });
@@ -32,20 +18,20 @@ test('the worker killed (SIGKILL) and restarted mid-flow: every task completed e
       dependencies: wave === 0 ? [] : [0, 1, 2, 3].map((k) => (wave - 1) * 4 + k),
     };
   });
-  await ok(mcp, 'decompose_goal', { goal_id: goalId, tasks });
+  await ok(env.mcp, 'decompose_goal', { goal_id: goalId, tasks });
 
   const completions: string[] = [];
   const agent = async (name: string) => {
     for (;;) {
-      const claim = await ok(mcp, 'get_next_task', { goal_id: goalId, agent_id: name, wait_seconds: 2 });
+      const claim = await ok(env.mcp, 'get_next_task', { goal_id: goalId, agent_id: name, wait_seconds: 2 });
       if (!claim.claimed) {
-        const { goal } = await ok(mcp, 'get_goal', { goal_id: goalId });
+        const { goal } = await ok(env.mcp, 'get_goal', { goal_id: goalId });
         if (goal.status === 'completed') return;
         continue;
       }
-      await ok(mcp, 'update_task_status', { task_id: claim.task.id, status: 'in_progress', agent_id: name });
+      await ok(env.mcp, 'update_task_status', { task_id: claim.task.id, status: 'in_progress', agent_id: name });
       await new Promise((r) => setTimeout(r, 50));
-      await ok(mcp, 'update_task_status', {
+      await ok(env.mcp, 'update_task_status', {
         task_id: claim.task.id,
         status: 'completed',
         agent_id: name,
@@ -58,12 +44,12 @@ test('the worker killed (SIGKILL) and restarted mid-flow: every task completed e
   const agents = Promise.all(['a1', 'a2', 'a3', 'a4'].map(agent));
 
   await eventually(() => Promise.resolve(completions.length >= 3), 60_000, 20);
-  await killHard(worker);
+  await env.kill();
   await new Promise((r) => setTimeout(r, 1000));
-  worker = spawnWorker(h.config);
+  env.start();
 
   await agents;
-  const view = await ok(mcp, 'get_goal', { goal_id: goalId });
+  const view = await ok(env.mcp, 'get_goal', { goal_id: goalId });
   expect(view.goal.status).toBe('completed');
   expect(view.goal.task_counts.completed).toBe(12);
   expect([...completions].sort()).toEqual(view.tasks.map((t: { id: string }) => t.id).sort());

@@ -2,23 +2,9 @@
  * A 200-step project runs to completion with 16 simulated agents while the worker process is SIGKILLed and
  * restarted twice: every step is completed exactly once.
  */
-import type { ChildProcess } from 'node:child_process';
-import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { eventually, killHard, ok, spawnWorker, startHarness, uid, type Harness } from './support/harness';
+import { eventually, ok, uid, useWorkerProcess } from './support/harness';
 
-let h: Harness;
-let mcp: Client;
-let worker: ChildProcess;
-
-beforeAll(async () => {
-  h = await startHarness({ worker: false });
-  worker = spawnWorker(h.config);
-  mcp = await h.mcp();
-});
-afterAll(async () => {
-  await killHard(worker);
-  await h.close();
-});
+const env = useWorkerProcess();
 
 test('200 steps, 16 agents, the worker killed and restarted twice: every step completed once', async () => {
   const name = uid('hq200');
@@ -29,21 +15,21 @@ test('200 steps, 16 agents, the worker killed and restarted twice: every step co
     scope: `lane-${i % 10}`,
     depends_on: i >= 10 ? [i - 9] : [],
   }));
-  await ok(mcp, 'create_project', { name, base_commit: 'base', steps, lease_seconds: 120 });
+  await ok(env.mcp, 'create_project', { name, base_commit: 'base', steps, lease_seconds: 120 });
 
   const completions: string[] = [];
   let finished = false;
   const agent = async (id: string) => {
     while (!finished) {
-      const claim = await ok(mcp, 'claim_step', { project: name, agent_id: id });
+      const claim = await ok(env.mcp, 'claim_step', { project: name, agent_id: id });
       if (!claim.claimed) {
-        const { project } = await ok(mcp, 'get_project', { name });
+        const { project } = await ok(env.mcp, 'get_project', { name });
         if (project.status === 'completed') return;
         await new Promise((r) => setTimeout(r, 100));
         continue;
       }
-      await ok(mcp, 'start_step', { step_id: claim.step.id, agent_id: id, worktree: `/wt/${id}` });
-      await ok(mcp, 'complete_step', {
+      await ok(env.mcp, 'start_step', { step_id: claim.step.id, agent_id: id, worktree: `/wt/${id}` });
+      await ok(env.mcp, 'complete_step', {
         step_id: claim.step.id,
         commit_hash: `c${claim.step.step_num.toString().padStart(4, '0')}`,
         agent_id: id,
@@ -56,14 +42,14 @@ test('200 steps, 16 agents, the worker killed and restarted twice: every step co
 
   for (const threshold of [40, 120]) {
     await eventually(() => Promise.resolve(completions.length >= threshold), 120_000, 20);
-    await killHard(worker);
+    await env.kill();
     await new Promise((r) => setTimeout(r, 500));
-    worker = spawnWorker(h.config);
+    env.start();
   }
   await agents;
   finished = true;
 
-  const { project, steps: final } = await ok(mcp, 'get_project', { name });
+  const { project, steps: final } = await ok(env.mcp, 'get_project', { name });
   expect(project.status).toBe('completed');
   expect(project.step_counts.completed).toBe(200);
   expect(completions).toHaveLength(200);

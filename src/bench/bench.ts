@@ -10,19 +10,15 @@ import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { Client as McpClient } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { DefaultLogger, Runtime } from '@temporalio/worker';
-import { loadConfig } from '../config';
-import { LazyClient } from '../client/connection';
-import { createGoalsClient } from '../client/goals';
 import { createRelayClient } from '../client/relay';
-import { freePort, startDevServer, type DevServer } from '../dev-server';
+import { freePort } from '../dev-server';
 import { serveHttp } from '../mcp/http';
-import { startWorker } from '../worker';
 import type { benchFloorWorkflow } from '../workflows/bench-floor';
 import { noopUpdate, stopUpdate } from '../workflows/bench-floor';
 import { pullChart, pullSimulation, type PullResult } from './pull';
 import { scaleScenario, type ScaleResult } from './scale';
 import { summarize, type Latency } from './stats';
+import { startBenchEnvironment } from './environment';
 
 async function time(n: number, warmup: number, fn: (i: number) => Promise<void>): Promise<Latency> {
   for (let i = 0; i < warmup; i++) await fn(-1 - i);
@@ -43,20 +39,8 @@ async function main(): Promise<void> {
   const outDir = process.env.AGENT_RUNTIME_BENCH_DIR ?? path.join(process.cwd(), 'bench', 'results');
   const say = (m: string) => process.stderr.write(`[bench] ${m}\n`);
 
-  Runtime.install({ logger: new DefaultLogger('ERROR') });
-  let server: DevServer | undefined;
-  let address = process.env.TEMPORAL_ADDRESS;
-  if (!address) {
-    say('starting an in-memory Temporal dev server…');
-    server = await startDevServer({});
-    address = server.address;
-  }
-  const taskQueue = `bench-${randomUUID().slice(0, 8)}`;
-  const config = { ...loadConfig({ ...process.env, TEMPORAL_ADDRESS: address }), taskQueue };
-  const worker = await startWorker(config);
-  const lazy = new LazyClient(config);
-  const client = await lazy.get();
-  const goals = createGoalsClient({ client: () => lazy.get(), taskQueue, address });
+  const env = await startBenchEnvironment('bench', say);
+  const { address, taskQueue, client, goals } = env;
   const relays = createRelayClient(goals);
   const http = await serveHttp({ host: '127.0.0.1', port: await freePort(), goals, toolsets: ['all'] });
   const mcp = new McpClient({ name: 'bench', version: '1' });
@@ -176,7 +160,7 @@ async function main(): Promise<void> {
       node: process.version,
       platform: `${os.platform()} ${os.release()}`,
     },
-    temporal: { address, embedded: server !== undefined },
+    temporal: { address, embedded: env.embedded },
     ...results,
     ratios_to_floor_p50: {
       claim_direct: ratio('claim_direct'),
@@ -202,7 +186,7 @@ async function main(): Promise<void> {
   const md = [
     `# agent-runtime benchmark — ${report.date} (${report.mode})`,
     '',
-    `${report.machine.cpus} × ${report.machine.cpu_model}, Node ${report.machine.node}, Temporal at ${address}${server ? ' (embedded dev server)' : ''}`,
+    `${report.machine.cpus} × ${report.machine.cpu_model}, Node ${report.machine.node}, Temporal at ${address}${env.embedded ? ' (embedded dev server)' : ''}`,
     '',
     '| figure | p50 ms | p95 ms | p99 ms | max ms | n | p50 / floor |',
     '| --- | --- | --- | --- | --- | --- | --- |',
@@ -233,9 +217,7 @@ async function main(): Promise<void> {
 
   await mcp.close();
   await http.close();
-  await worker.shutdown();
-  await lazy.close();
-  await server?.stop();
+  await env.close();
 }
 
 main().catch((err: unknown) => {

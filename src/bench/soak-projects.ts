@@ -9,15 +9,10 @@
  * Uses TEMPORAL_ADDRESS if set, else starts an in-memory dev server; runs its own worker on a private task queue.
  */
 import { randomUUID } from 'node:crypto';
-import { DefaultLogger, Runtime } from '@temporalio/worker';
-import { loadConfig } from '../config';
-import { LazyClient } from '../client/connection';
 import { AppError } from '../client/errors';
-import { createGoalsClient } from '../client/goals';
 import { createProjectsClient } from '../client/projects';
-import { startDevServer, type DevServer } from '../dev-server';
 import { goalWorkflowId } from '../workflows/messages';
-import { startWorker } from '../worker';
+import { startBenchEnvironment } from './environment';
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -33,21 +28,9 @@ async function main(): Promise<void> {
   const beats = arg('beats', 3);
   const say = (m: string) => process.stderr.write(`[soak] ${m}\n`);
 
-  Runtime.install({ logger: new DefaultLogger('ERROR') });
-  let server: DevServer | undefined;
-  let address = process.env.TEMPORAL_ADDRESS;
-  if (!address) {
-    say('starting an in-memory Temporal dev server…');
-    server = await startDevServer({});
-    address = server.address;
-  }
-  const taskQueue = `soak-${randomUUID().slice(0, 8)}`;
-  const config = { ...loadConfig({ ...process.env, TEMPORAL_ADDRESS: address }), taskQueue };
-  const worker = await startWorker(config);
-  const lazy = new LazyClient(config);
-  const goals = createGoalsClient({ client: () => lazy.get(), taskQueue, address });
+  const env = await startBenchEnvironment('soak', say);
+  const { client, goals } = env;
   const projects = createProjectsClient(goals);
-  const client = await lazy.get();
 
   const run = randomUUID().slice(0, 6);
   const names = Array.from({ length: P }, (_, p) => `soak-${run}-${p}`);
@@ -169,9 +152,7 @@ async function main(): Promise<void> {
     heartbeats_per_s: Math.round((heartbeats / (minutes * 60)) * 10) / 10,
   };
   process.stdout.write(JSON.stringify(summary, null, 2) + '\n');
-  await worker.shutdown();
-  await lazy.close();
-  await server?.stop();
+  await env.close();
   process.exit(lost === 0 && doubleClaims === 0 ? 0 : 1);
 }
 

@@ -149,3 +149,37 @@ export async function killHard(child: ChildProcess): Promise<void> {
   child.kill('SIGKILL');
   await exited;
 }
+
+/**
+ * For tests that SIGKILL the worker: a harness whose worker runs in its own process, set up and torn down around
+ * the file. `kill()` kills it hard; `start()` starts a new one.
+ */
+export function useWorkerProcess(): {
+  readonly h: Harness;
+  readonly mcp: McpClient;
+  kill(): Promise<void>;
+  start(): void;
+} {
+  const ctx = {} as { h: Harness; mcp: McpClient; worker: ChildProcess };
+  beforeAll(async () => {
+    ctx.h = await startHarness({ worker: false });
+    ctx.worker = spawnWorker(ctx.h.config);
+    ctx.mcp = await ctx.h.mcp();
+  });
+  afterAll(async () => {
+    await killHard(ctx.worker);
+    await ctx.h.close();
+  });
+  return {
+    get h() {
+      return ctx.h;
+    },
+    get mcp() {
+      return ctx.mcp;
+    },
+    kill: () => killHard(ctx.worker),
+    start: () => {
+      ctx.worker = spawnWorker(ctx.h.config);
+    },
+  };
+}
