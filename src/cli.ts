@@ -64,22 +64,7 @@ async function up(config: RuntimeConfig): Promise<void> {
   }
   quietWorkerRuntime();
   const worker = await startWorker(config);
-  const goals = createGoalsClient({
-    client: () => lazy.get(),
-    taskQueue: config.taskQueue,
-    address: config.temporalAddress,
-  });
-  const http = await serveHttp({
-    host: config.host,
-    port: config.port,
-    goals,
-    toolsets: config.toolsets,
-    token: config.token,
-    health: async () => {
-      await (await lazy.get()).workflowService.getSystemInfo({});
-      return true;
-    },
-  });
+  const http = await serveMcpHttp(config, lazy);
 
   const ui = devServer?.uiUrl ?? (config.embedded ? `http://${host}:${config.uiPort}` : undefined);
   const lines = [
@@ -114,20 +99,29 @@ async function up(config: RuntimeConfig): Promise<void> {
   if (!stopping) await stop('worker exit');
 }
 
-async function serve(config: RuntimeConfig): Promise<void> {
-  const lazy = new LazyClient(config);
+/** The HTTP MCP server of `up` and `serve`, with /healthz reporting whether Temporal answers. */
+function serveMcpHttp(config: RuntimeConfig, lazy: LazyClient) {
   const goals = createGoalsClient({
     client: () => lazy.get(),
     taskQueue: config.taskQueue,
     address: config.temporalAddress,
   });
-  const http = await serveHttp({
+  return serveHttp({
     host: config.host,
     port: config.port,
     goals,
     toolsets: config.toolsets,
     token: config.token,
+    health: async () => {
+      await (await lazy.get()).workflowService.getSystemInfo({});
+      return true;
+    },
   });
+}
+
+async function serve(config: RuntimeConfig): Promise<void> {
+  const lazy = new LazyClient(config);
+  const http = await serveMcpHttp(config, lazy);
   log.info(`MCP (HTTP) on ${http.url}, Temporal at ${config.temporalAddress}`);
   const stop = () =>
     void http

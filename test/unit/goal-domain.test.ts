@@ -1,5 +1,5 @@
 /** The task state machine as pure functions: no server, no Temporal. */
-import { DomainError } from '../../src/domain/errors';
+import { codeOf } from '../support/domain';
 import * as g from '../../src/domain/goal';
 import { templateTasks } from '../../src/domain/templates';
 
@@ -7,15 +7,6 @@ const T0 = Date.parse('2026-01-01T00:00:00Z');
 
 function goal(leaseSeconds = 0): g.GoalState {
   return g.newGoalState({ id: 'demo', name: 'Demo', leaseSeconds }, T0);
-}
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (err) {
-    return err instanceof DomainError ? err.code : 'not a DomainError';
-  }
-  return undefined;
 }
 
 describe('creating tasks', () => {

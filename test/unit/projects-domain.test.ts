@@ -1,5 +1,5 @@
 /** hq's model as pure functions: steps to plans, step views, staleness and metrics. */
-import { DomainError } from '../../src/domain/errors';
+import { codeOf } from '../support/domain';
 import * as g from '../../src/domain/goal';
 import {
   computeMetrics,
@@ -11,15 +11,6 @@ import {
 } from '../../src/domain/projects';
 
 const T0 = Date.parse('2026-01-01T00:00:00Z');
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (err) {
-    return err instanceof DomainError ? err.code : 'not a DomainError';
-  }
-  return undefined;
-}
 
 test('steps become a plan ordered by step_num with dependencies by index', () => {
   const plan = stepsToPlan(

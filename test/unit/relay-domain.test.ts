@@ -1,19 +1,10 @@
 /** Relay pipelines as pure functions: gates, retries, budget, baton and prompt. */
-import { DomainError } from '../../src/domain/errors';
+import { codeOf } from '../support/domain';
 import * as r from '../../src/domain/relay';
 
 const T0 = Date.parse('2026-01-01T00:00:00Z');
 const make = (extra: Partial<r.CreateRelayInput> = {}) =>
   r.newRelayState({ pipelineId: 'p', name: 'P', goal: 'G', agentTypes: ['researcher', 'validator'], ...extra }, T0);
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (err) {
-    return err instanceof DomainError ? err.code : 'not a DomainError';
-  }
-  return undefined;
-}
 
 test('thresholds: defaults by agent type, overridable per pipeline type and per step index', () => {
   expect(r.thresholdFor('validator', 1)).toBe(0.8);
