@@ -2,6 +2,7 @@
  * A 200-step project runs to completion with 16 simulated agents while the worker process is SIGKILLed and
  * restarted twice: every step is completed exactly once.
  */
+import { goalWorkflowId } from '../src/workflows/messages';
 import { eventually, ok, uid, useWorkerProcess } from './support/harness';
 
 const env = useWorkerProcess();
@@ -55,4 +56,12 @@ test('200 steps, 16 agents, the worker killed and restarted twice: every step co
   expect(completions).toHaveLength(200);
   expect(new Set(completions).size).toBe(200);
   expect(final.every((s: any) => s.commit_hash === `c${s.step_num.toString().padStart(4, '0')}`)).toBe(true);
+
+  // The agents' concurrent calls went as batches (applyBatch Updates), killed mid-flight like the rest.
+  const client = await env.h.lazy.get();
+  const handle = client.workflow.getHandle(goalWorkflowId(name));
+  const names = (await handle.fetchHistory()).events?.map(
+    (e) => e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.name,
+  );
+  expect(names).toContain('applyBatch');
 }, 300_000);

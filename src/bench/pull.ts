@@ -4,6 +4,7 @@
  * per agent, double claims and claim latency. Pure helpers (gini, svg) are exported for tests.
  */
 import type { GoalsClient } from '../client/goals';
+import { LIMITS } from '../domain/schemas';
 import { summarize } from './stats';
 
 export interface PullResult {
@@ -37,20 +38,19 @@ export async function pullSimulation(
   workMs: number,
   baseline?: number,
 ): Promise<PullResult> {
-  // One goal per eight agents: a goal workflow applies its Updates one at a time, so agents share goals as a team would.
-  const goalCount = Math.max(1, Math.ceil(agents / 8));
-  const perGoal = Math.ceil((agents * seconds * 1000) / workMs / goalCount) + agents;
+  // The agents are one team working through a queue of goals of up to 1,000 tasks each (enough for every agent at
+  // full speed): all claim from the current goal and move to the next when it has no ready task left.
+  const capacity = Math.ceil((agents * seconds * 1000) / workMs) + agents;
   const goalIds: string[] = [];
-  for (let g = 0; g < goalCount; g++) {
-    const goal = await goals.createGoal({ name: `pull ${agents}x${g}` });
-    for (let i = 0; i < perGoal; i += 1000) {
-      await goals.createTasks(
-        goal.id,
-        Array.from({ length: Math.min(1000, perGoal - i) }, (_, k) => ({ title: `w${i + k}` })),
-      );
-    }
+  for (let i = 0; i < capacity; i += LIMITS.tasksPerCall) {
+    const size = Math.min(LIMITS.tasksPerCall, capacity - i);
+    const goal = await goals.createGoal({
+      name: `pull ${agents} #${goalIds.length}`,
+      tasks: Array.from({ length: size }, (_, k) => ({ title: `w${i + k}` })),
+    });
     goalIds.push(goal.id);
   }
+  let current = 0;
   const held = new Set<string>();
   const completedBy = new Map<string, string>();
   let doubleClaims = 0;
@@ -63,11 +63,17 @@ export async function pullSimulation(
   await Promise.all(
     Array.from({ length: agents }, async (_, a) => {
       const agentId = `puller-${a}`;
-      const goalId = goalIds[a % goalCount] as string;
       while (Date.now() < deadline) {
         attempts += 1;
         const t = process.hrtime.bigint();
-        const c = await goals.claimNextTask({ agentId, goalId });
+        // One request for work: the current goal, or the next ones when it has run dry.
+        let g = current;
+        let c = await goals.claimNextTask({ agentId, goalId: goalIds[g] });
+        while (!c.claimed && g + 1 < goalIds.length) {
+          g += 1;
+          current = Math.max(current, g);
+          c = await goals.claimNextTask({ agentId, goalId: goalIds[g] });
+        }
         claimMs.push(Number(process.hrtime.bigint() - t) / 1e6);
         if (!c.claimed || !c.task) continue;
         successes += 1;
@@ -95,7 +101,7 @@ export async function pullSimulation(
   const throughput = Math.round((completedBy.size / elapsed) * 100) / 100;
   return {
     agents,
-    goals: goalCount,
+    goals: goalIds.length,
     throughput_per_s: throughput,
     efficiency: baseline ? Math.round((throughput / (agents * baseline)) * 1000) / 1000 : 1,
     claim_success_rate: attempts === 0 ? 0 : Math.round((successes / attempts) * 1000) / 1000,

@@ -5,12 +5,19 @@
  */
 import { randomUUID, createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { WorkflowExecutionAlreadyStartedError, type Client, type WorkflowExecutionInfo } from '@temporalio/client';
+import {
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowUpdateFailedError,
+  type Client,
+  type WorkflowExecutionInfo,
+} from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
 import type { QueryDefinition, UpdateDefinition } from '@temporalio/common';
-import { DomainError, fail } from '../domain/errors';
+import { DomainError, fail, isErrorCode } from '../domain/errors';
 import { addTasks, goalIndex, goalIdOfTask, newGoalState, summarizeGoal, type GoalState } from '../domain/goal';
 import {
   GoalIdSchema,
+  LIMITS,
   TaskIdSchema,
   type ClaimResult,
   type DecomposeStrategy,
@@ -24,6 +31,9 @@ import {
 } from '../domain/schemas';
 import { templateTasks } from '../domain/templates';
 import {
+  applyBatchUpdate,
+  BATCHABLE_UPDATES,
+  type BatchOpResult,
   cancelTaskUpdate,
   claimTaskUpdate,
   completeTaskUpdate,
@@ -52,6 +62,7 @@ import {
   AR_PRIORITY,
   AR_TOP_PRIORITY,
 } from '../workflows/search-attributes';
+import { createCoalescer } from './coalescer';
 import { AppError, isResourceExhausted, toAppError } from './errors';
 
 export interface ClientDeps {
@@ -60,6 +71,8 @@ export interface ClientDeps {
   taskQueue: string;
   /** For error messages. */
   address: string;
+  /** Coalesce concurrent claim/start/heartbeat/complete/fail/release calls on one goal (default true). */
+  batching?: boolean;
 }
 
 export interface CreateGoalInput {
@@ -154,22 +167,68 @@ export function createGoalsClient(deps: ClientDeps) {
   }
 
   /** Runs an Update, retrying (same update id) while the workflow has too many updates in flight. */
-  async function update<R, A>(goalId: string, def: UpdateDefinition<R, [A]>, arg: A, requestId?: string): Promise<R> {
-    const updateId = requestId ?? randomUUID();
-    return call(goalId, async (client) => {
-      const handle = client.workflow.getHandle(goalWorkflowId(goalId));
-      for (let attempt = 0; ; attempt++) {
+  async function executeUpdate<R, A>(
+    client: Client,
+    goalId: string,
+    def: UpdateDefinition<R, [A]>,
+    arg: A,
+    updateId: string,
+  ) {
+    const handle = client.workflow.getHandle(goalWorkflowId(goalId));
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await handle.executeUpdate(def, { args: [arg], updateId });
+      } catch (err) {
+        if (isResourceExhausted(err) && attempt < 40) {
+          await sleep(Math.min(500, 10 * 2 ** Math.min(attempt, 6)) * (0.5 + Math.random()));
+          continue;
+        }
+        throw err;
+      }
+    }
+  }
+
+  const opError = (r: { code: string; message: string; details?: Record<string, unknown> }): AppError =>
+    new AppError(isErrorCode(r.code) ? r.code : 'INTERNAL', r.message, r.details);
+
+  interface Op {
+    def: UpdateDefinition<unknown, [unknown]>;
+    input: unknown;
+    id: string;
+  }
+  // Concurrent hot-path calls on one goal travel together as one applyBatch Update (see coalescer.ts).
+  const coalescer = createCoalescer<Op, unknown>({
+    maxBatch: LIMITS.opsPerBatch,
+    one: (goalId, op) => call(goalId, (client) => executeUpdate(client, goalId, op.def, op.input, op.id)),
+    many: (goalId, ops) =>
+      call(goalId, async (client) => {
+        const arg = { ops: ops.map((o) => ({ id: o.id, update: o.def.name, input: o.input })) };
         try {
-          return await handle.executeUpdate(def, { args: [arg], updateId });
+          const results = await executeUpdate(client, goalId, applyBatchUpdate, arg, randomUUID());
+          return results.map((r) => (r.ok ? r.value : opError(r)));
         } catch (err) {
-          if (isResourceExhausted(err) && attempt < 40) {
-            await sleep(Math.min(500, 10 * 2 ** Math.min(attempt, 6)) * (0.5 + Math.random()));
-            continue;
+          // Every call refused: the validator said why for each, and nothing reached history.
+          if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure) {
+            const refused = (err.cause.details?.[0] as { results?: BatchOpResult[] } | undefined)?.results;
+            if (err.cause.type === 'BATCH_REFUSED' && refused?.length === ops.length)
+              return refused.map((r) => (r.ok ? new AppError('INTERNAL', 'refused batch') : opError(r)));
           }
           throw err;
         }
-      }
-    });
+      }),
+  });
+
+  /** Runs an Update with one update id for all its retries; hot-path Updates are coalesced per goal. */
+  async function update<R, A>(goalId: string, def: UpdateDefinition<R, [A]>, arg: A, requestId?: string): Promise<R> {
+    const updateId = requestId ?? randomUUID();
+    if (deps.batching !== false && BATCHABLE_UPDATES.includes(def.name)) {
+      return coalescer.submit(goalId, {
+        def: def,
+        input: arg,
+        id: updateId,
+      }) as Promise<R>;
+    }
+    return call(goalId, (client) => executeUpdate(client, goalId, def, arg, updateId));
   }
 
   async function query<R, A extends unknown[]>(goalId: string, def: QueryDefinition<R, A>, ...args: A): Promise<R> {

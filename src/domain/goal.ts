@@ -269,6 +269,8 @@ export function refreshWaitingTasks(state: GoalState, now: number): void {
   };
   for (const task of state.tasks) {
     if (task.status !== 'pending' && task.status !== 'blocked' && task.status !== 'ready') continue;
+    // A ready task with no dependencies stays ready: nothing to recompute (most tasks of a flat plan).
+    if (task.status === 'ready' && task.dependencies.length === 0) continue;
     const blockers = roots({ ...task, status: task.status === 'ready' ? 'pending' : task.status });
     let next: TaskStatus;
     if (blockers.length > 0) next = 'blocked';
@@ -671,8 +673,7 @@ export function listTasks(state: GoalState, status: TaskStatus | undefined, limi
   return out;
 }
 
-/** What Visibility indexes for cross-goal reads and people's filters in the Web UI. */
-export function goalIndex(state: GoalState): {
+export interface GoalIndex {
   status: GoalStatus;
   readyCount: number;
   topReadyPriority: number;
@@ -681,7 +682,26 @@ export function goalIndex(state: GoalState): {
   agents: string[];
   readyScopes: string[];
   progress: number;
-} {
+}
+
+/**
+ * Whether a change of the indexed values must reach Visibility at once, because cross-goal reads decide with it: the
+ * status, whether any task is ready, the priorities, the ready scopes, an agent that now holds a task here. Counts
+ * and progress alone may wait for the next periodic refresh (each upsert is a history event and a Visibility write).
+ */
+export function indexChangeIsUrgent(before: GoalIndex, after: GoalIndex): boolean {
+  return (
+    before.status !== after.status ||
+    before.readyCount > 0 !== after.readyCount > 0 ||
+    before.topReadyPriority !== after.topReadyPriority ||
+    before.priority !== after.priority ||
+    before.readyScopes.join('\n') !== after.readyScopes.join('\n') ||
+    after.agents.some((a) => !before.agents.includes(a))
+  );
+}
+
+/** What Visibility indexes for cross-goal reads and people's filters in the Web UI. */
+export function goalIndex(state: GoalState): GoalIndex {
   const counts = countTasks(state.tasks);
   let top = -1;
   const scopes = new Set<string>();

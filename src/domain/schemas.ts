@@ -19,6 +19,7 @@ export const LIMITS = {
   dependenciesPerTask: 100,
   tasksPerGoal: 1_500,
   tasksPerCall: 1_000,
+  opsPerBatch: 256,
   priorityMin: 0,
   priorityMax: 100,
   leaseSecondsMax: 7 * 24 * 3600,

@@ -5,6 +5,7 @@
 import { ApplicationFailure, currentUpdateInfo, setHandler } from '@temporalio/workflow';
 import type { z } from 'zod';
 import { DomainError } from '../domain/errors';
+import { LIMITS } from '../domain/schemas';
 import { parseOrFail } from '../domain/validate';
 
 /** How many applied update ids (with results) travel across continue-as-new for idempotent retries. */
@@ -34,13 +35,69 @@ export interface UpdateRegistrarOptions {
   rehydrate?: (kept: unknown) => unknown;
 }
 
-export type RegisterUpdate = <I, R>(
+export type RegisterUpdate = (<I, R>(
   def: Parameters<typeof setHandler>[0],
   schema: z.ZodType<I>,
   what: string,
   check: (arg: I, now: number) => unknown,
   apply: (arg: I, now: number) => R,
-) => void;
+) => void) & {
+  /**
+   * Registers an Update applying several of the Updates registered so far (those named in `names`), in order, each
+   * with its own idempotency id and its own result. The validator refuses the batch only when every call in it
+   * would be refused on its own (with each call's error in the failure's details), so all-refused batches never
+   * reach history; a call refused inside an accepted batch answers with its error.
+   */
+  batch: (def: Parameters<typeof setHandler>[0], names: readonly string[]) => void;
+};
+
+interface Registered {
+  schema: z.ZodType;
+  what: string;
+  check: (arg: unknown, now: number) => unknown;
+  apply: (arg: unknown, now: number) => unknown;
+}
+
+interface BatchOpIn {
+  id: string;
+  update: string;
+  input: unknown;
+}
+
+type OpOutcome =
+  { ok: true; value: unknown } | { ok: false; code: string; message: string; details?: Record<string, unknown> };
+
+function failed(err: unknown): OpOutcome {
+  const f = toFailure(err);
+  const details = f.details?.[0];
+  return {
+    ok: false,
+    code: f.type ?? 'INTERNAL',
+    message: f.message,
+    ...(details && typeof details === 'object' ? { details: details as Record<string, unknown> } : {}),
+  };
+}
+
+function batchOps(raw: unknown, names: readonly string[]): BatchOpIn[] {
+  const ops = (raw as { ops?: unknown } | null)?.ops;
+  if (!Array.isArray(ops) || ops.length === 0 || ops.length > LIMITS.opsPerBatch) {
+    throw ApplicationFailure.create({
+      type: 'INVALID_ARGUMENT',
+      message: `Invalid applyBatch input: ops must be a list of 1 to ${LIMITS.opsPerBatch} calls.`,
+      nonRetryable: true,
+    });
+  }
+  for (const op of ops as Array<Partial<BatchOpIn> | null>) {
+    if (!op || typeof op.id !== 'string' || op.id.length === 0 || !names.includes(op.update ?? '')) {
+      throw ApplicationFailure.create({
+        type: 'INVALID_ARGUMENT',
+        message: `Invalid applyBatch input: each call needs an id and an update among ${names.join(', ')}.`,
+        nonRetryable: true,
+      });
+    }
+  }
+  return ops as BatchOpIn[];
+}
 
 /**
  * Returns a function that registers an Update. Handlers are synchronous from validation to mutation (no await), so
@@ -48,45 +105,103 @@ export type RegisterUpdate = <I, R>(
  */
 export function updateRegistrar(options: UpdateRegistrarOptions): RegisterUpdate {
   const { applied, afterChange, compact = (r) => r, rehydrate = (k) => k } = options;
-  const seen = (): boolean => {
-    const id = currentUpdateInfo()?.id;
-    return id !== undefined && applied.has(id);
+  const registered = new Map<string, Registered>();
+
+  const remember = (id: string, result: unknown): void => {
+    applied.set(id, compact(result));
+    if (applied.size > APPLIED_KEPT) applied.delete(applied.keys().next().value as string);
   };
-  return <I, R>(
+
+  /** Applies one call (no afterChange): the remembered result for a known id, else the change. Throws on refusal. */
+  const applyOne = (entry: Registered, id: string | undefined, raw: unknown): unknown => {
+    if (id !== undefined && applied.has(id)) return rehydrate(applied.get(id));
+    let result: unknown;
+    try {
+      result = entry.apply(parseOrFail(entry.schema, raw, entry.what), Date.now());
+    } catch (err) {
+      throw toFailure(err);
+    }
+    if (id !== undefined) remember(id, result);
+    return result;
+  };
+
+  const checkOne = (entry: Registered, id: string | undefined, raw: unknown): void => {
+    if (id !== undefined && applied.has(id)) return;
+    try {
+      entry.check(parseOrFail(entry.schema, raw, entry.what), Date.now());
+    } catch (err) {
+      throw toFailure(err);
+    }
+  };
+
+  const register = <I, R>(
     def: Parameters<typeof setHandler>[0],
     schema: z.ZodType<I>,
     what: string,
     check: (arg: I, now: number) => unknown,
     apply: (arg: I, now: number) => R,
   ): void => {
+    const entry: Registered = {
+      schema,
+      what,
+      check: check as Registered['check'],
+      apply: apply as Registered['apply'],
+    };
+    registered.set(def.name, entry);
     setHandler(
       def as never,
       ((raw: unknown): R => {
         const id = currentUpdateInfo()?.id;
-        if (id !== undefined && applied.has(id)) return rehydrate(applied.get(id)) as R;
-        let result: R;
-        try {
-          result = apply(parseOrFail(schema, raw, what), Date.now());
-        } catch (err) {
-          throw toFailure(err);
-        }
-        if (id !== undefined) {
-          applied.set(id, compact(result));
-          if (applied.size > APPLIED_KEPT) applied.delete(applied.keys().next().value as string);
-        }
-        afterChange();
+        const fresh = id === undefined || !applied.has(id);
+        const result = applyOne(entry, id, raw) as R;
+        if (fresh) afterChange();
         return result;
+      }) as never,
+      { validator: ((raw: unknown): void => checkOne(entry, currentUpdateInfo()?.id, raw)) as never },
+    );
+  };
+
+  const batch = (def: Parameters<typeof setHandler>[0], names: readonly string[]): void => {
+    const entryOf = (name: string): Registered => {
+      const entry = registered.get(name);
+      if (!entry) throw new Error(`applyBatch: ${name} is not registered`);
+      return entry;
+    };
+    setHandler(
+      def as never,
+      ((raw: unknown): OpOutcome[] => {
+        const out = batchOps(raw, names).map((op): OpOutcome => {
+          try {
+            return { ok: true, value: applyOne(entryOf(op.update), op.id, op.input) };
+          } catch (err) {
+            return failed(err);
+          }
+        });
+        afterChange();
+        return out;
       }) as never,
       {
         validator: ((raw: unknown): void => {
-          if (seen()) return;
-          try {
-            check(parseOrFail(schema, raw, what), Date.now());
-          } catch (err) {
-            throw toFailure(err);
+          const outcomes = batchOps(raw, names).map((op): OpOutcome => {
+            try {
+              checkOne(entryOf(op.update), op.id, op.input);
+              return { ok: true, value: null };
+            } catch (err) {
+              return failed(err);
+            }
+          });
+          if (outcomes.every((o) => !o.ok)) {
+            throw ApplicationFailure.create({
+              type: 'BATCH_REFUSED',
+              message: 'Every call in the batch was refused.',
+              nonRetryable: true,
+              details: [{ results: outcomes }],
+            });
           }
         }) as never,
       },
     );
   };
+
+  return Object.assign(register, { batch });
 }

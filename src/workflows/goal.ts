@@ -7,6 +7,8 @@ import {
   allHandlersFinished,
   condition,
   continueAsNew,
+  patched,
+  sleep,
   setCurrentDetails,
   setHandler,
   upsertSearchAttributes,
@@ -28,6 +30,8 @@ import type { Task } from '../domain/schemas';
 import { parseOrFail } from '../domain/validate';
 import { updateRegistrar } from './entity';
 import {
+  applyBatchUpdate,
+  BATCHABLE_UPDATES,
   cancelTaskUpdate,
   claimTaskUpdate,
   completeTaskUpdate,
@@ -59,6 +63,9 @@ import {
 } from './search-attributes';
 
 type Remembered = { $task: string } | { $claim: string; lease_token: number | null; lease_expires_at: string | null };
+
+/** How stale counts and progress in Visibility may be while a goal is busy (see publish()). */
+const INDEX_REFRESH_MS = 2_000;
 
 const isTask = (v: unknown): v is Task => typeof v === 'object' && v !== null && 'goal_id' in v && 'status' in v;
 
@@ -97,24 +104,48 @@ export async function goalWorkflow(input: GoalWorkflowInput): Promise<void> {
   let rearm = false;
   let armedFor: number | undefined;
   let lastIndex = '';
+  // Search attributes and current details are published once per workflow task, after every Update it carries, and
+  // counts that no cross-goal read decides with are refreshed at most every INDEX_REFRESH_MS (see
+  // indexChangeIsUrgent). Runs started before this change keep publishing at once after every Update.
+  const publishPerActivation = patched('publish-once-per-activation');
+  let dirty = false;
+  let published: goals.GoalIndex | undefined;
+  let publishedAt = 0;
+  let refreshArmed = false;
 
   const publish = (): void => {
     const idx = goals.goalIndex(state);
     const key = JSON.stringify(idx);
     if (key !== lastIndex) {
-      lastIndex = key;
-      // Only changed values are written: each upsert is a history event.
-      upsertSearchAttributes([
-        { key: AR_ENTITY, value: 'goal' },
-        { key: AR_NAME, value: state.goal.name.slice(0, 200) },
-        { key: AR_STATUS, value: idx.status },
-        { key: AR_READY_COUNT, value: idx.readyCount },
-        { key: AR_TOP_PRIORITY, value: idx.topReadyPriority },
-        { key: AR_PRIORITY, value: idx.priority },
-        { key: AR_PROGRESS, value: idx.progress },
-        { key: AR_AGENTS, value: idx.agents },
-        { key: AR_SCOPES, value: idx.readyScopes },
-      ]);
+      const now = Date.now();
+      const due =
+        !publishPerActivation ||
+        published === undefined ||
+        goals.indexChangeIsUrgent(published, idx) ||
+        now - publishedAt >= INDEX_REFRESH_MS;
+      if (due) {
+        lastIndex = key;
+        published = idx;
+        publishedAt = now;
+        // Only changed values are written: each upsert is a history event.
+        upsertSearchAttributes([
+          { key: AR_ENTITY, value: 'goal' },
+          { key: AR_NAME, value: state.goal.name.slice(0, 200) },
+          { key: AR_STATUS, value: idx.status },
+          { key: AR_READY_COUNT, value: idx.readyCount },
+          { key: AR_TOP_PRIORITY, value: idx.topReadyPriority },
+          { key: AR_PRIORITY, value: idx.priority },
+          { key: AR_PROGRESS, value: idx.progress },
+          { key: AR_AGENTS, value: idx.agents },
+          { key: AR_SCOPES, value: idx.readyScopes },
+        ]);
+      } else if (!refreshArmed) {
+        refreshArmed = true;
+        void sleep(Math.max(1, publishedAt + INDEX_REFRESH_MS - now)).then(() => {
+          refreshArmed = false;
+          dirty = true;
+        });
+      }
     }
     setCurrentDetails(goals.renderGoalDetails(state));
   };
@@ -122,7 +153,8 @@ export async function goalWorkflow(input: GoalWorkflowInput): Promise<void> {
   const afterChange = (): void => {
     const earliest = goals.earliestLeaseExpiry(state);
     if (earliest !== undefined && (armedFor === undefined || earliest < armedFor)) rearm = true;
-    publish();
+    if (publishPerActivation) dirty = true;
+    else publish();
   };
 
   const update = updateRegistrar({
@@ -214,6 +246,8 @@ export async function goalWorkflow(input: GoalWorkflowInput): Promise<void> {
     (i, now) => goals.setPriority(state, i.priority, now),
   );
 
+  update.batch(applyBatchUpdate, BATCHABLE_UPDATES);
+
   setHandler(getTasksQuery, ({ taskIds }) =>
     taskIds.map((id) => goals.findTask(state, id)).filter((t): t is NonNullable<typeof t> => t !== undefined),
   );
@@ -226,6 +260,15 @@ export async function goalWorkflow(input: GoalWorkflowInput): Promise<void> {
   setHandler(getEventsQuery, (q) => state.events.slice(-(q?.limit ?? 100)));
 
   publish();
+  if (publishPerActivation) {
+    void (async () => {
+      for (;;) {
+        await condition(() => dirty);
+        dirty = false;
+        publish();
+      }
+    })();
+  }
 
   // Main loop: sleep until a lease is due, a handler asks to re-arm, or Temporal suggests continue-as-new.
   for (;;) {

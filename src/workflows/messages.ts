@@ -59,6 +59,22 @@ export const recoverTaskUpdate = defineUpdate<Task, [TaskRefInput]>('recoverTask
 /** The goal's priority orders claims across goals. */
 export const setPriorityUpdate = defineUpdate<Goal, [SetPriorityInput]>('setPriority');
 
+/** One call inside an applyBatch Update: the Update it stands for, its argument, and its own idempotency id. */
+export interface BatchOp {
+  id: string;
+  update: string;
+  input: unknown;
+}
+export type BatchOpResult =
+  { ok: true; value: unknown } | { ok: false; code: string; message: string; details?: Record<string, unknown> };
+/**
+ * Several hot-path calls (claim, start, heartbeat, complete, fail, release) applied in one Update, in order, each with
+ * its own result: the client coalesces concurrent calls on one goal so a busy goal costs one Update per round trip.
+ */
+export const applyBatchUpdate = defineUpdate<BatchOpResult[], [{ ops: BatchOp[] }]>('applyBatch');
+/** The Update names applyBatch accepts. */
+export const BATCHABLE_UPDATES = ['claimTask', 'startTask', 'heartbeat', 'completeTask', 'failTask', 'releaseTask'];
+
 export const getGoalQuery = defineQuery<GoalView>('getGoal');
 export const getTaskQuery = defineQuery<Task | null, [{ taskId: string }]>('getTask');
 export const listTasksQuery = defineQuery<Task[], [ListTasksInput]>('listTasks');

@@ -209,4 +209,40 @@ describe('views', () => {
     expect(s.events).toHaveLength(g.MAX_EVENTS);
     expect(s.events.at(-1)?.seq).toBe(s.eventSeq);
   });
+
+  test('an index change reaches Visibility at once only when cross-goal reads decide with it', () => {
+    const s = goal();
+    g.addTasks(s, [{ title: 'a', scope: 'src/a' }, { title: 'b' }, { title: 'c', priority: 9 }], T0);
+    const before = g.goalIndex(s);
+    const claim = g.claimTask(s, { agentId: 'alice' }, T0); // takes c (priority 9): the top priority changes
+    expect(g.indexChangeIsUrgent(before, g.goalIndex(s))).toBe(true);
+
+    const held = g.goalIndex(s);
+    g.completeTask(s, { taskId: claim.task?.id as string, agentId: 'alice' }, T0); // counts and progress only
+    expect(g.indexChangeIsUrgent(held, g.goalIndex(s))).toBe(false);
+
+    const some = g.goalIndex(s);
+    g.claimTask(s, { agentId: 'bob', scope: 'src' }, T0); // a new holder, and the ready scopes change
+    expect(g.indexChangeIsUrgent(some, g.goalIndex(s))).toBe(true);
+
+    const one = g.goalIndex(s);
+    const last = g.claimTask(s, { agentId: 'bob' }, T0); // nothing ready any more
+    expect(g.indexChangeIsUrgent(one, g.goalIndex(s))).toBe(true);
+
+    const none = g.goalIndex(s);
+    g.releaseTask(s, { taskId: last.task?.id as string, agentId: 'bob' }, T0); // ready again
+    expect(g.indexChangeIsUrgent(none, g.goalIndex(s))).toBe(true);
+  });
+
+  test('completing a task of a flat plan leaves the other ready tasks alone', () => {
+    const s = goal();
+    g.addTasks(s, [{ title: 'a' }, { title: 'b' }, { title: 'c', dependencies: [0] }], T0);
+    const c = g.claimTask(s, { agentId: 'alice', taskId: 'demo/1' }, T0);
+    g.completeTask(s, { taskId: c.task?.id as string, agentId: 'alice' }, T0 + 1000);
+    expect(s.tasks.map((t) => [t.status, t.updated_at])).toEqual([
+      ['completed', new Date(T0 + 1000).toISOString()],
+      ['ready', new Date(T0).toISOString()],
+      ['ready', new Date(T0 + 1000).toISOString()],
+    ]);
+  });
 });
