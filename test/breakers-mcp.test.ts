@@ -151,6 +151,24 @@ test('`temporal workflow update execute --name reset` resets a breaker', async (
   expect((await ok(mcp, 'circuit_breaker_status', { agent_id: agent })).state).toBe('CLOSED');
 });
 
+test('a breaker tripped by another process (the temporal CLI) stops this server’s claims once its read cache lapses', async () => {
+  const agent = uid('elsewhere');
+  const { goal_id: goalId } = await ok(mcp, 'create_goal', { name: `elsewhere ${agent}` });
+  await ok(mcp, 'create_task', { goal_id: goalId, title: 'one' });
+  for (const title of ['two', 'three', 'four']) await ok(mcp, 'create_task', { goal_id: goalId, title });
+  await ok(mcp, 'circuit_breaker_record_failure', { agent_id: agent, failure_type: 'timeout' }); // it exists, CLOSED
+  await ok(mcp, 'get_next_task', { goal_id: goalId, agent_id: agent }); // this server has read it: CLOSED
+  await promisify(execFile)(process.env.TEMPORAL_CLI_PATH as string, [
+    ...['workflow', 'update', 'execute', '-w', `breaker-${agent}`, '--name', 'trip'],
+    ...['--input', '{"reason":"from the CLI"}', '--address', h.config.temporalAddress],
+  ]);
+  const refused = await eventually(async () => {
+    const r = await call(mcp, 'get_next_task', { goal_id: goalId, agent_id: agent });
+    return r.isError && r.error;
+  }, 10_000);
+  expect(refused.code).toBe('BREAKER_OPEN');
+});
+
 describe('bad input returns isError with a code and changes nothing', () => {
   const agent = uid('strict');
   let before: unknown;

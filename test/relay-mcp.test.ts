@@ -57,6 +57,7 @@ test("the seed's 5-agent example end to end", async () => {
   for (let i = 0; i < 5; i++) {
     const baton = (await ok(mcp, 'get_relay_baton', { pipeline_id: id })).baton;
     expect(baton.agent_type).toBe(FIVE[i]);
+    if (i > 0) expect(last.next_baton).toEqual(baton); // the advance carried exactly what the next agent reads
     if (i > 0) {
       expect(baton.input_summary).toBe(`summary ${i - 1}`);
       expect(baton.input_entity_id).toBe(`entity-${i - 1}`);

@@ -128,3 +128,77 @@ test('with no Temporal at the address, `agent-runtime mcp` says so on stderr and
     await client.close();
   }
 }, 60_000);
+
+describe('one MCP server behind stateless HTTP', () => {
+  const post = (url: string, body: unknown, headers: Record<string, string> = {}) =>
+    fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...headers },
+      body: typeof body === 'string' ? body : JSON.stringify(body),
+    });
+
+  test('concurrent callers with the same request ids each get their own answer, as themselves', async () => {
+    const { serveHttp } = await import('../src/mcp/http');
+    const http = await serveHttp({ host: '127.0.0.1', port: await freePort(), goals: h.goals, toolsets: ['all'] });
+    try {
+      const goal = await h.goals.createGoal({
+        name: 'http callers',
+        tasks: Array.from({ length: 12 }, (_, i) => ({ title: `t${i}` })),
+      });
+      // Every agent numbers its request 1: the server must not mix them up.
+      const answers = await Promise.all(
+        Array.from({ length: 12 }, async (_, a) => {
+          const res = await post(
+            http.url,
+            {
+              jsonrpc: '2.0',
+              id: 1,
+              method: 'tools/call',
+              params: { name: 'get_next_task', arguments: { goal_id: goal.id } },
+            },
+            { 'x-agent-id': `caller-${a}` },
+          );
+          expect(res.status).toBe(200);
+          return (await res.json()) as {
+            id: number;
+            result: { structuredContent: { task: { id: string; agent_id: string } } };
+          };
+        }),
+      );
+      expect(answers.every((r) => r.id === 1)).toBe(true);
+      expect(answers.map((r) => r.result.structuredContent.task.agent_id)).toEqual(
+        Array.from({ length: 12 }, (_, a) => `caller-${a}`),
+      );
+      expect(new Set(answers.map((r) => r.result.structuredContent.task.id)).size).toBe(12);
+
+      // A JSON-RPC batch is answered as a list, in order; notifications alone are accepted with 202.
+      const batch = await post(http.url, [
+        { jsonrpc: '2.0', id: 'a', method: 'tools/list' },
+        { jsonrpc: '2.0', method: 'notifications/initialized' },
+        { jsonrpc: '2.0', id: 'b', method: 'ping' },
+      ]);
+      const listed = (await batch.json()) as Array<{ id: string; result: Record<string, unknown> }>;
+      expect(listed.map((r) => r.id)).toEqual(['a', 'b']);
+      expect((listed[0]?.result.tools as unknown[]).length).toBeGreaterThan(20);
+      expect((await post(http.url, { jsonrpc: '2.0', method: 'notifications/initialized' })).status).toBe(202);
+
+      // Bad bodies and unknown protocol versions are refused with a JSON-RPC error that says why.
+      const bad = await post(http.url, { hello: 'world' });
+      expect(bad.status).toBe(400);
+      expect(((await bad.json()) as { error: { message: string } }).error.message).toMatch(/JSON-RPC 2.0 message/);
+      const notJson = await post(http.url, '{"jsonrpc": ');
+      expect(notJson.status).toBe(400);
+      const old = await post(
+        http.url,
+        { jsonrpc: '2.0', id: 1, method: 'ping' },
+        { 'mcp-protocol-version': '1999-01-01' },
+      );
+      expect(old.status).toBe(400);
+      expect(((await old.json()) as { error: { message: string } }).error.message).toMatch(
+        /unsupported protocol version/,
+      );
+    } finally {
+      await http.close();
+    }
+  });
+});

@@ -15,7 +15,7 @@ import { freePort } from '../dev-server';
 import { serveHttp } from '../mcp/http';
 import type { benchFloorWorkflow } from '../workflows/bench-floor';
 import { noopUpdate, stopUpdate } from '../workflows/bench-floor';
-import { pullChart, pullSimulation, type PullResult } from './pull';
+import { GOAL_SIZE, pullChart, pullSimulation, type PullResult } from './pull';
 import { scaleScenario, type ScaleResult } from './scale';
 import { summarize, type Latency } from './stats';
 import { startBenchEnvironment } from './environment';
@@ -201,7 +201,7 @@ async function main(): Promise<void> {
   const fullMd = [
     md,
     '',
-    `Pull simulation (${workMs} ms of work per task, ${seconds} s per N; one goal per eight agents):`,
+    `Pull simulation (${workMs} ms of work per task, ${seconds} s per N; the agents as one team over goals of ${GOAL_SIZE} tasks):`,
     '',
     '| agents | goals | tasks/s | efficiency | claim success | gini | double claims | lost completions | p99 claim ms |',
     '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',

@@ -4,7 +4,6 @@
  * per agent, double claims and claim latency. Pure helpers (gini, svg) are exported for tests.
  */
 import type { GoalsClient } from '../client/goals';
-import { LIMITS } from '../domain/schemas';
 import { summarize } from './stats';
 
 export interface PullResult {
@@ -31,6 +30,9 @@ export function gini(counts: number[]): number {
   return Math.round(((2 * weighted) / (n * total) - (n + 1) / n) * 1000) / 1000;
 }
 
+/** Tasks per goal in the pull simulation: its start input stays under Temporal's 512 KB payload warning. */
+export const GOAL_SIZE = 800;
+
 export async function pullSimulation(
   goals: GoalsClient,
   agents: number,
@@ -38,12 +40,12 @@ export async function pullSimulation(
   workMs: number,
   baseline?: number,
 ): Promise<PullResult> {
-  // The agents are one team working through a queue of goals of up to 1,000 tasks each (enough for every agent at
-  // full speed): all claim from the current goal and move to the next when it has no ready task left.
+  // The agents are one team working through a queue of goals of up to GOAL_SIZE tasks each (enough for every agent
+  // at full speed): all claim from the current goal and move to the next when it has no ready task left.
   const capacity = Math.ceil((agents * seconds * 1000) / workMs) + agents;
   const goalIds: string[] = [];
-  for (let i = 0; i < capacity; i += LIMITS.tasksPerCall) {
-    const size = Math.min(LIMITS.tasksPerCall, capacity - i);
+  for (let i = 0; i < capacity; i += GOAL_SIZE) {
+    const size = Math.min(GOAL_SIZE, capacity - i);
     const goal = await goals.createGoal({
       name: `pull ${agents} #${goalIds.length}`,
       tasks: Array.from({ length: size }, (_, k) => ({ title: `w${i + k}` })),

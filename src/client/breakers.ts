@@ -30,14 +30,32 @@ import { AR_ENTITY, AR_NAME, AR_STATUS } from '../workflows/search-attributes';
 import { log } from '../logger';
 import { AppError } from './errors';
 
+import type { GoalsClient } from './goals';
+
 /** How long a breaker read may take before a claim goes ahead without it. */
 const READ_DEADLINE_MS = 3_000;
-import type { GoalsClient } from './goals';
+/**
+ * How long a breaker read on the claim and baton path is reused. This process's own breaker changes drop it at
+ * once; a change made by another process is seen within this time.
+ */
+export const BREAKER_CACHE_MS = 1_000;
+const CACHE_MAX = 10_000;
+
+interface Cached {
+  at: number;
+  value: Promise<BreakerState | undefined>;
+}
+/** One cache per goals client, shared by every breakers client made from it (MCP tools, relay, breaker tools). */
+const caches = new WeakMap<GoalsClient, Map<string, Cached>>();
 
 export function createBreakersClient(goals: GoalsClient) {
   const entity = (agentId: string) => `The circuit breaker of ${agentId}`;
+  let cache = caches.get(goals);
+  if (!cache) caches.set(goals, (cache = new Map<string, Cached>()));
+  const cached = cache;
 
   async function change<A>(agentId: string, def: UpdateDefinition<BreakerStatus, [A]>, arg: A, requestId?: string) {
+    cached.delete(agentId);
     return goals.withClient(async (client) => {
       const start = new WithStartWorkflowOperation<typeof circuitBreakerWorkflow>('circuitBreakerWorkflow', {
         workflowId: breakerWorkflowId(agentId),
@@ -51,11 +69,15 @@ export function createBreakersClient(goals: GoalsClient) {
         ],
         staticSummary: `Circuit breaker: ${agentId}`,
       });
-      return client.workflow.executeUpdateWithStart(def, {
-        args: [arg],
-        updateId: requestId ?? randomUUID(),
-        startWorkflowOperation: start,
-      });
+      try {
+        return await client.workflow.executeUpdateWithStart(def, {
+          args: [arg],
+          updateId: requestId ?? randomUUID(),
+          startWorkflowOperation: start,
+        });
+      } finally {
+        cached.delete(agentId);
+      }
     }, entity(agentId));
   }
 
@@ -84,6 +106,17 @@ export function createBreakersClient(goals: GoalsClient) {
     }
   }
 
+  /** state(agentId, lenient) reused for BREAKER_CACHE_MS, concurrent reads sharing one query. */
+  function recentState(agentId: string): Promise<BreakerState | undefined> {
+    const now = Date.now();
+    const hit = cached.get(agentId);
+    if (hit && now - hit.at < BREAKER_CACHE_MS) return hit.value;
+    const value = state(agentId, true);
+    cached.set(agentId, { at: now, value });
+    if (cached.size > CACHE_MAX) cached.delete(cached.keys().next().value as string);
+    return value;
+  }
+
   const api = {
     async status(agentId: string): Promise<BreakerStatus> {
       const now = Date.now();
@@ -99,15 +132,16 @@ export function createBreakersClient(goals: GoalsClient) {
 
     /** Records a success only on an agent that has a breaker (so healthy agents cost nothing). */
     async recordSuccessIfTracked(agentId: string): Promise<void> {
-      const s = await state(agentId, true);
+      const s = await recentState(agentId);
       if (s && s.state !== 'CLOSED') await api.recordSuccess(agentId);
     },
 
     /** Throws BREAKER_OPEN when the agent may not take work now; in HALF_OPEN uses one probe. */
     async admit(agentId: string): Promise<void> {
-      const s = await state(agentId, true);
+      const s = await recentState(agentId);
       if (!s || s.state === 'CLOSED') return;
       if (s.state === 'OPEN') checkAdmit(s, Date.now()); // throws unless the cooldown has just ended
+      cached.delete(agentId); // a probe changes the breaker
       await goals.withClient(
         (client) =>
           client.workflow
@@ -119,7 +153,7 @@ export function createBreakersClient(goals: GoalsClient) {
 
     /** The fallback agent for work of this agent (type) while its breaker is OPEN, else null. */
     async fallbackFor(agentId: string): Promise<string | null> {
-      const s = await state(agentId, true);
+      const s = await recentState(agentId);
       return s && s.state === 'OPEN' ? s.config.fallback_agent : null;
     },
 

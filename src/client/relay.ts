@@ -72,6 +72,17 @@ export function createRelayClient(goals: GoalsClient, options: { breakerAutoReco
       }
     }, entity(pipelineId));
   }
+  /** While the breaker of the step's agent type is OPEN, the baton names its fallback agent. */
+  async function withFallback(baton: Baton): Promise<Baton> {
+    const fallback = await breakers.fallbackFor(baton.agent_type).catch(() => null);
+    if (!fallback) return baton;
+    return {
+      ...baton,
+      fallback_agent: fallback,
+      prompt: `Routing: the circuit breaker of ${baton.agent_type} is OPEN, so ${fallback} takes this step in its place.\n${baton.prompt}`,
+    };
+  }
+
   const handleOf = (client: Parameters<Parameters<GoalsClient['withClient']>[0]>[0], id: string) =>
     client.workflow.getHandle(relayWorkflowId(id));
 
@@ -155,15 +166,7 @@ export function createRelayClient(goals: GoalsClient, options: { breakerAutoReco
         (client) => handleOf(client, pipelineId).query(relayBatonQuery),
         entity(pipelineId),
       );
-      if (!baton) return baton;
-      // While the breaker of this step's agent type is OPEN, the baton names its fallback agent.
-      const fallback = await breakers.fallbackFor(baton.agent_type).catch(() => null);
-      if (!fallback) return baton;
-      return {
-        ...baton,
-        fallback_agent: fallback,
-        prompt: `Routing: the circuit breaker of ${baton.agent_type} is OPEN, so ${fallback} takes this step in its place.\n${baton.prompt}`,
-      };
+      return baton && withFallback(baton);
     },
 
     async advance(
@@ -182,8 +185,13 @@ export function createRelayClient(goals: GoalsClient, options: { breakerAutoReco
           })
           .catch(() => undefined);
       }
-      const next = result.outcome === 'advanced' ? await api.baton(pipelineId).catch(() => null) : null;
-      return { ...result, next_baton: next };
+      const { next_baton: carried, ...rest } = result;
+      let next: Baton | null = null;
+      if (result.outcome === 'advanced') {
+        // Runs started before the advance carried the next baton answer without it: read it then.
+        next = carried ? await withFallback(carried) : await api.baton(pipelineId).catch(() => null);
+      }
+      return { ...rest, next_baton: next };
     },
 
     async retry(

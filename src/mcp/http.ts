@@ -1,12 +1,21 @@
 /**
- * `agent-runtime serve`: Streamable HTTP, stateless (a fresh transport per request, JSON responses), for many
- * agents and other machines. Bearer auth with AGENT_RUNTIME_TOKEN; a non-loopback bind without a token is refused.
+ * `agent-runtime serve`: Streamable HTTP, stateless with JSON responses, for many agents and other machines. One
+ * MCP server serves every request through a request/response transport (exchange.ts), with the caller's identity
+ * passed per request. Bearer auth with AGENT_RUNTIME_TOKEN; a non-loopback bind without a token is refused.
  */
 import http from 'node:http';
 import { timingSafeEqual } from 'node:crypto';
-import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import {
+  JSONRPCMessageSchema,
+  SUPPORTED_PROTOCOL_VERSIONS,
+  type JSONRPCMessage,
+  type JSONRPCNotification,
+  type JSONRPCRequest,
+  type MessageExtraInfo,
+} from '@modelcontextprotocol/sdk/types.js';
 import type { GoalsClient } from '../client/goals';
 import { log } from '../logger';
+import { RequestResponseTransport } from './exchange';
 import { buildRegistry, createServer } from './server';
 
 export interface HttpOptions {
@@ -97,6 +106,9 @@ export async function serveHttp(options: HttpOptions): Promise<HttpServer> {
     );
   }
   const registry = buildRegistry({ goals: options.goals, toolsets: options.toolsets });
+  const mcp = createServer({ goals: options.goals, toolsets: options.toolsets }, registry);
+  const exchange = new RequestResponseTransport();
+  await mcp.connect(exchange);
 
   const server = http.createServer((req, res) => {
     void (async () => {
@@ -134,14 +146,49 @@ export async function serveHttp(options: HttpOptions): Promise<HttpServer> {
       }
       const header = req.headers['x-agent-id'];
       const agentId = auth.subject ?? (typeof header === 'string' && header ? header : undefined);
-      const mcp = createServer({ goals: options.goals, toolsets: options.toolsets, context: { agentId } }, registry);
-      const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
-      res.on('close', () => {
-        void transport.close();
-        void mcp.close();
-      });
-      await mcp.connect(transport);
-      await transport.handleRequest(req, res, body);
+      const batch = Array.isArray(body);
+      const messages: JSONRPCMessage[] = [];
+      for (const raw of batch ? (body as unknown[]) : [body]) {
+        const parsed = JSONRPCMessageSchema.safeParse(raw);
+        if (!parsed.success) {
+          return sendJson(res, 400, {
+            jsonrpc: '2.0',
+            error: {
+              code: -32600,
+              message: 'Invalid Request: the body must be a JSON-RPC 2.0 message or a list of them.',
+            },
+            id: null,
+          });
+        }
+        messages.push(parsed.data);
+      }
+      const isRequest = (m: JSONRPCMessage): m is JSONRPCRequest => 'method' in m && 'id' in m;
+      const isNotification = (m: JSONRPCMessage): m is JSONRPCNotification => 'method' in m && !('id' in m);
+      const version = req.headers['mcp-protocol-version'];
+      if (
+        typeof version === 'string' &&
+        !SUPPORTED_PROTOCOL_VERSIONS.includes(version) &&
+        !messages.some((m) => isRequest(m) && m.method === 'initialize')
+      ) {
+        return sendJson(res, 400, {
+          jsonrpc: '2.0',
+          error: {
+            code: -32000,
+            message: `Bad Request: unsupported protocol version ${version} (supported: ${SUPPORTED_PROTOCOL_VERSIONS.join(', ')}).`,
+          },
+          id: null,
+        });
+      }
+      const extra: MessageExtraInfo = {
+        requestInfo: { headers: req.headers },
+        ...(agentId ? { authInfo: { token: '', clientId: agentId, scopes: [], extra: { agentId } } } : {}),
+      };
+      for (const m of messages) if (isNotification(m)) exchange.notify(m, extra);
+      const requests = messages.filter(isRequest);
+      // Notifications and responses only: accepted, nothing to answer.
+      if (requests.length === 0) return void res.writeHead(202).end();
+      const responses = await Promise.all(requests.map((m) => exchange.request(m, extra)));
+      sendJson(res, 200, batch ? responses : responses[0]);
     })().catch((err: unknown) => {
       log.error(`HTTP request failed: ${err instanceof Error ? err.message : String(err)}`);
       if (!res.headersSent)
@@ -162,6 +209,6 @@ export async function serveHttp(options: HttpOptions): Promise<HttpServer> {
       new Promise<void>((resolve) => {
         server.closeAllConnections();
         server.close(() => resolve());
-      }),
+      }).then(() => mcp.close()),
   };
 }

@@ -4,6 +4,7 @@
  * what to do, and never reaches a workflow.
  */
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 import { CallToolRequestSchema, ListToolsRequestSchema, type Tool } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import { AppError } from '../client/errors';
@@ -77,7 +78,7 @@ export function createServer(deps: ServerDeps, registry: ToolRegistry = buildReg
   );
   mcp.server.registerCapabilities({ tools: { listChanged: false } });
   mcp.server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: listing }));
-  mcp.server.setRequestHandler(CallToolRequestSchema, async (request) => {
+  mcp.server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
     const tool = byName.get(request.params.name);
     if (!tool) {
       return errorResult(
@@ -90,7 +91,7 @@ export function createServer(deps: ServerDeps, registry: ToolRegistry = buildReg
     const parsed = tool.input.safeParse(request.params.arguments ?? {});
     if (!parsed.success) return errorResult(invalidArguments(tool.name, parsed.error));
     try {
-      const out = await tool.run(parsed.data, deps.context ?? {});
+      const out = await tool.run(parsed.data, { ...deps.context, ...callerOf(extra.authInfo) });
       return okResult(out);
     } catch (err) {
       const result = errorResult(err);
@@ -101,6 +102,12 @@ export function createServer(deps: ServerDeps, registry: ToolRegistry = buildReg
 
   registerPrompts(mcp);
   return mcp;
+}
+
+/** The HTTP transport passes the caller's identity per request in authInfo.extra (see http.ts). */
+function callerOf(auth: AuthInfo | undefined): ToolContext {
+  const agentId = auth?.extra?.agentId;
+  return typeof agentId === 'string' ? { agentId } : {};
 }
 
 function invalidArgumentsForName(name: string, known: string[]): AppError {

@@ -91,7 +91,9 @@ export interface RelayWorkflowInput {
 }
 
 /** Records a step's output, checks its gate, hands the baton on (or waits for a retry). */
-export const advanceRelayUpdate = defineUpdate<AdvanceResult, [AdvanceInput]>('advanceRelay');
+export const advanceRelayUpdate = defineUpdate<AdvanceResult & { next_baton?: Baton | null }, [AdvanceInput]>(
+  'advanceRelay',
+);
 /** Reopens the step that failed its gate: what retry_relay_step and the CLI do. */
 export const retryStepUpdate = defineUpdate<RelayStep, [{ stepIndex: number }]>('retryStep');
 /** Claims the current step for one agent (lease and fencing as for tasks). */

@@ -64,7 +64,11 @@ export async function relayPipelineWorkflow(input: RelayWorkflowInput): Promise<
     relay.AdvanceInputSchema,
     'advanceRelay input',
     (i, now) => relay.checkAdvance(state, i, now),
-    (i, now) => relay.advance(state, i, now),
+    (i, now) => {
+      const result = relay.advance(state, i, now);
+      // The next baton comes back with the advance, so the handing-off agent needs no second read.
+      return { ...result, next_baton: result.outcome === 'advanced' ? relay.batonOf(state) : null };
+    },
   );
   update(
     retryStepUpdate,
