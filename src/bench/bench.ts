@@ -31,6 +31,28 @@ async function time(n: number, warmup: number, fn: (i: number) => Promise<void>)
   return summarize(samples);
 }
 
+/**
+ * Times several operations in rounds, one sample of each per round, so that every figure (the floor included) sees
+ * the same machine state and their ratios hold on a noisy machine.
+ */
+async function interleaved(
+  n: number,
+  warmup: number,
+  ops: Record<string, (i: number) => Promise<void>>,
+): Promise<Record<string, Latency>> {
+  const entries = Object.entries(ops);
+  for (let i = 0; i < warmup; i++) for (const [, fn] of entries) await fn(-1 - i);
+  const samples = new Map<string, number[]>(entries.map(([k]) => [k, []]));
+  for (let i = 0; i < n; i++) {
+    for (const [k, fn] of entries) {
+      const t = process.hrtime.bigint();
+      await fn(i);
+      samples.get(k)?.push(Number(process.hrtime.bigint() - t) / 1e6);
+    }
+  }
+  return Object.fromEntries(entries.map(([k]) => [k, summarize(samples.get(k) ?? [])]));
+}
+
 async function main(): Promise<void> {
   const quick = process.argv.includes('--quick');
   const tiny = process.argv.includes('--tiny');
@@ -49,15 +71,10 @@ async function main(): Promise<void> {
   );
   const results: Record<string, unknown> = {};
 
-  say(`floor: ${n} no-op Updates on a trivial workflow…`);
   const floorHandle = await client.workflow.start<typeof benchFloorWorkflow>('benchFloorWorkflow', {
     workflowId: `bench-floor-${randomUUID()}`,
     taskQueue,
   });
-  results.floor = await time(n, warmup, async (i) => {
-    await floorHandle.executeUpdate(noopUpdate, { args: [i] });
-  });
-  await floorHandle.executeUpdate(stopUpdate);
 
   const goalWithTasks = async (count: number) => {
     const g = await goals.createGoal({ name: `bench claims ${randomUUID().slice(0, 6)}` });
@@ -69,49 +86,55 @@ async function main(): Promise<void> {
     }
     return g.id;
   };
-
-  say(`claim_direct: ${n} get_next_task claims through the client module…`);
   const direct = await goalWithTasks(n + warmup);
-  results.claim_direct = await time(n, warmup, async () => {
-    const c = await goals.claimNextTask({ agentId: 'bench', goalId: direct });
-    if (!c.claimed) throw new Error(`claim failed: ${c.reason}`);
-  });
-
-  say(`claim_mcp: ${n} get_next_task calls through MCP over HTTP…`);
   const viaMcp = await goalWithTasks(n + warmup);
-  results.claim_mcp = await time(n, warmup, async () => {
-    const r = await mcp.callTool({ name: 'get_next_task', arguments: { goal_id: viaMcp } });
-    if (r.isError || !(r.structuredContent as { claimed: boolean }).claimed) throw new Error('MCP claim failed');
-  });
 
-  say(`handoff: ${n} advance_relay → next agent's get_relay_baton…`);
   // A run-private agent type: its breaker (checked on every baton) belongs to this run alone.
   const benchAgentType = `bench-researcher-${taskQueue}`;
   const steps = Math.min(n + warmup + 1, 64);
-  let pipeline = (
-    await relays.create({
-      name: 'bench handoff',
-      goal: 'bench',
-      agentTypes: Array.from({ length: steps }, () => benchAgentType),
-    })
-  ).pipeline_id;
+  const newPipeline = async () =>
+    (
+      await relays.create({
+        name: 'bench handoff',
+        goal: 'bench',
+        agentTypes: Array.from({ length: steps }, () => benchAgentType),
+      })
+    ).pipeline_id;
+  let pipeline = await newPipeline();
   let position = 1;
-  results.handoff = await time(n, warmup, async () => {
-    if (position >= steps) {
-      pipeline = (
-        await relays.create({
-          name: 'bench handoff',
-          goal: 'bench',
-          agentTypes: Array.from({ length: steps }, () => benchAgentType),
-        })
-      ).pipeline_id;
-      position = 1;
-    }
-    await relays.advance(pipeline, { qualityScore: 0.9, lScore: 0.9, tokensUsed: 1 });
-    position += 1;
-    const baton = await relays.baton(pipeline);
-    if (baton?.sequence_position !== position) throw new Error('the next baton was not there');
-  });
+
+  say(`floor, claim_direct, claim_mcp, handoff: ${n} rounds, one sample of each per round…`);
+  Object.assign(
+    results,
+    await interleaved(n, warmup, {
+      // A no-op Update on a trivial workflow: Temporal's own cost for an Update round trip.
+      floor: async (i) => {
+        await floorHandle.executeUpdate(noopUpdate, { args: [i] });
+      },
+      // get_next_task through the client module.
+      claim_direct: async () => {
+        const c = await goals.claimNextTask({ agentId: 'bench', goalId: direct });
+        if (!c.claimed) throw new Error(`claim failed: ${c.reason}`);
+      },
+      // The same claim end to end through MCP over Streamable HTTP.
+      claim_mcp: async () => {
+        const r = await mcp.callTool({ name: 'get_next_task', arguments: { goal_id: viaMcp } });
+        if (r.isError || !(r.structuredContent as { claimed: boolean }).claimed) throw new Error('MCP claim failed');
+      },
+      // advance_relay → the next agent's get_relay_baton shows the new baton.
+      handoff: async () => {
+        if (position >= steps) {
+          pipeline = await newPipeline();
+          position = 1;
+        }
+        await relays.advance(pipeline, { qualityScore: 0.9, lScore: 0.9, tokensUsed: 1 });
+        position += 1;
+        const baton = await relays.baton(pipeline);
+        if (baton?.sequence_position !== position) throw new Error('the next baton was not there');
+      },
+    }),
+  );
+  await floorHandle.executeUpdate(stopUpdate);
 
   say(`decompose_sequential and decompose_plan_100: ${n} each…`);
   results.decompose_sequential = await time(n, warmup, async () => {
