@@ -16,8 +16,6 @@ export interface CoalescerOptions<Op, R> {
   /** Sends several; settles with one outcome per op, in order (an Error outcome rejects that op alone). */
   many: (key: string, ops: Op[]) => Promise<Array<R | Error>>;
   maxBatch: number;
-  /** Batches in flight per key at once (default 1). */
-  maxInFlight?: number;
 }
 
 interface Waiting<Op, R> {
@@ -27,8 +25,7 @@ interface Waiting<Op, R> {
 }
 
 export function createCoalescer<Op, R>(options: CoalescerOptions<Op, R>): Coalescer<Op, R> {
-  const queues = new Map<string, { busy: number; scheduled: boolean; waiting: Array<Waiting<Op, R>> }>();
-  const maxInFlight = options.maxInFlight ?? 1;
+  const queues = new Map<string, { busy: boolean; scheduled: boolean; waiting: Array<Waiting<Op, R>> }>();
   let count = 0;
 
   const settle = (w: Waiting<Op, R>, outcome: R | Error): void => {
@@ -39,13 +36,13 @@ export function createCoalescer<Op, R>(options: CoalescerOptions<Op, R>): Coales
 
   const drain = (key: string): void => {
     const q = queues.get(key);
-    if (!q || q.busy >= maxInFlight) return;
+    if (!q || q.busy) return;
     if (q.waiting.length === 0) {
-      if (q.busy === 0 && !q.scheduled) queues.delete(key);
+      if (!q.scheduled) queues.delete(key);
       return;
     }
     const batch = q.waiting.splice(0, options.maxBatch);
-    q.busy += 1;
+    q.busy = true;
     const sent: Promise<Array<R | Error>> =
       batch.length === 1
         ? options.one(key, (batch[0] as Waiting<Op, R>).op).then((r) => [r])
@@ -66,7 +63,7 @@ export function createCoalescer<Op, R>(options: CoalescerOptions<Op, R>): Coales
           }),
       )
       .finally(() => {
-        q.busy -= 1;
+        q.busy = false;
         drain(key);
       });
   };
@@ -75,7 +72,7 @@ export function createCoalescer<Op, R>(options: CoalescerOptions<Op, R>): Coales
     submit(key, op) {
       return new Promise<R>((resolve, reject) => {
         let q = queues.get(key);
-        if (!q) queues.set(key, (q = { busy: 0, scheduled: false, waiting: [] }));
+        if (!q) queues.set(key, (q = { busy: false, scheduled: false, waiting: [] }));
         q.waiting.push({ op, resolve, reject });
         count += 1;
         // Calls made in the same turn of the event loop (agents woken together) leave together.

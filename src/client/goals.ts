@@ -71,8 +71,6 @@ export interface ClientDeps {
   taskQueue: string;
   /** For error messages. */
   address: string;
-  /** Coalesce concurrent claim/start/heartbeat/complete/fail/release calls on one goal (default true). */
-  batching?: boolean;
 }
 
 export interface CreateGoalInput {
@@ -188,8 +186,9 @@ export function createGoalsClient(deps: ClientDeps) {
     }
   }
 
-  const opError = (r: { code: string; message: string; details?: Record<string, unknown> }): AppError =>
-    new AppError(isErrorCode(r.code) ? r.code : 'INTERNAL', r.message, r.details);
+  /** One call's outcome in a batch: its value, or its own error as an AppError. */
+  const outcomeOf = (r: BatchOpResult): unknown =>
+    r.ok ? r.value : new AppError(isErrorCode(r.code) ? r.code : 'INTERNAL', r.message, r.details);
 
   interface Op {
     def: UpdateDefinition<unknown, [unknown]>;
@@ -205,13 +204,12 @@ export function createGoalsClient(deps: ClientDeps) {
         const arg = { ops: ops.map((o) => ({ id: o.id, update: o.def.name, input: o.input })) };
         try {
           const results = await executeUpdate(client, goalId, applyBatchUpdate, arg, randomUUID());
-          return results.map((r) => (r.ok ? r.value : opError(r)));
+          return results.map(outcomeOf);
         } catch (err) {
           // Every call refused: the validator said why for each, and nothing reached history.
           if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure) {
             const refused = (err.cause.details?.[0] as { results?: BatchOpResult[] } | undefined)?.results;
-            if (err.cause.type === 'BATCH_REFUSED' && refused?.length === ops.length)
-              return refused.map((r) => (r.ok ? new AppError('INTERNAL', 'refused batch') : opError(r)));
+            if (err.cause.type === 'BATCH_REFUSED' && refused?.length === ops.length) return refused.map(outcomeOf);
           }
           throw err;
         }
@@ -221,7 +219,7 @@ export function createGoalsClient(deps: ClientDeps) {
   /** Runs an Update with one update id for all its retries; hot-path Updates are coalesced per goal. */
   async function update<R, A>(goalId: string, def: UpdateDefinition<R, [A]>, arg: A, requestId?: string): Promise<R> {
     const updateId = requestId ?? randomUUID();
-    if (deps.batching !== false && BATCHABLE_UPDATES.includes(def.name)) {
+    if (BATCHABLE_UPDATES.includes(def.name)) {
       return coalescer.submit(goalId, {
         def: def,
         input: arg,
