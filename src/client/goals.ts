@@ -107,7 +107,8 @@ export type SettableStatus = (typeof SETTABLE_STATUSES)[number];
 export interface StatusChange {
   taskId: string;
   status: SettableStatus;
-  agentId: string;
+  /** Undefined for a caller with no identity at all: the change is made for the task's current holder. */
+  agentId?: string;
   result?: string;
   error?: string;
   leaseToken?: number;
@@ -478,8 +479,10 @@ export function createGoalsClient(deps: ClientDeps) {
     },
 
     /** Extends the agent's leases: on one task, or on every task it holds in any goal. */
-    async heartbeat(agentId: string, taskId?: string, requestId?: string): Promise<HeartbeatResult> {
+    /** Without an agent id (a caller with no identity) the heartbeat is for the task's current holder. */
+    async heartbeat(agentId: string | undefined, taskId?: string, requestId?: string): Promise<HeartbeatResult> {
       if (taskId !== undefined) return update(goalOfTask(taskId), heartbeatUpdate, { agentId, taskId }, requestId);
+      if (agentId === undefined) fail('INVALID_ARGUMENT', 'A heartbeat names the task, the agent, or both.');
       const goals = await listIndexed(
         `ExecutionStatus = 'Running' AND ${AR_ENTITY.name} = 'goal' AND ArAgents = ${quote(agentId)}`,
         200,

@@ -131,14 +131,14 @@ export function createProjectsClient(goals: GoalsClient) {
       return toStepClaim(await goals.claimNextTask({ goalId: goals.checkGoalId(projectName), agentId, requestId }));
     },
 
-    async startStep(stepId: string, agentId: string, worktree?: string, requestId?: string): Promise<Step> {
+    async startStep(stepId: string, agentId: string | undefined, worktree?: string, requestId?: string): Promise<Step> {
       const metadata = worktree ? { worktree } : undefined;
       return toStep(await goals.setTaskStatus({ taskId: stepId, status: 'in_progress', agentId, metadata, requestId }));
     },
 
     async completeStep(input: {
       stepId: string;
-      agentId: string;
+      agentId?: string;
       commitHash: string;
       filesModified?: string[];
       notes?: string;
@@ -161,7 +161,7 @@ export function createProjectsClient(goals: GoalsClient) {
       return toStep(task);
     },
 
-    async failStep(stepId: string, agentId: string, reason: string, requestId?: string): Promise<Step> {
+    async failStep(stepId: string, agentId: string | undefined, reason: string, requestId?: string): Promise<Step> {
       return toStep(await goals.setTaskStatus({ taskId: stepId, status: 'failed', agentId, error: reason, requestId }));
     },
 

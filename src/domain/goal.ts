@@ -28,7 +28,7 @@ import type {
   TaskSpec,
   TaskStatus,
 } from './schemas';
-import { LIMITS } from './schemas';
+import { ANONYMOUS_AGENT, LIMITS } from './schemas';
 
 export const DEFAULT_PRIORITY = 5;
 export const DEFAULT_MAX_ATTEMPTS = 3;
@@ -405,7 +405,8 @@ export function checkHolder(state: GoalState, input: HolderInput, action: string
       `Task ${task.id} is ${task.status}; only a claimed or in-progress task can be ${action}. ${task.status === 'ready' ? 'Claim it first with get_next_task.' : ''}`.trim(),
     );
   }
-  if (task.agent_id !== input.agentId) {
+  // A caller with no identity at all acts for the current holder; an identified one must be the holder.
+  if (input.agentId !== undefined && task.agent_id !== input.agentId) {
     fail(
       'LEASE_LOST',
       `Task ${task.id} is held by ${task.agent_id ?? 'nobody'}, not by ${input.agentId}: your lease was lost or never held. Call get_next_task to claim other work.`,
@@ -438,14 +439,21 @@ export function checkStart(state: GoalState, input: HolderInput): Task {
   return checkHolder(state, input, 'started');
 }
 
+/** The agent an owner action is done for: the caller, or (for a caller without identity) the current holder. */
+function actor(task: Task, input: { agentId?: string }): string | null {
+  return input.agentId ?? task.agent_id;
+}
+
 export function startTask(state: GoalState, input: HolderInput, now: number): ClaimResult {
   let task = checkStart(state, input);
-  if (task.status === 'ready') task = claimTask(state, { agentId: input.agentId, taskId: task.id }, now).task as Task;
+  if (task.status === 'ready') {
+    task = claimTask(state, { agentId: input.agentId ?? ANONYMOUS_AGENT, taskId: task.id }, now).task as Task;
+  }
   mergeMetadata(task, input.metadata);
   if (task.status !== 'in_progress') {
     task.status = 'in_progress';
     task.started_at = iso(now);
-    logEvent(state, now, 'task_started', task.id, input.agentId);
+    logEvent(state, now, 'task_started', task.id, actor(task, input));
   }
   extendLease(task, now);
   touchGoal(state, now);
@@ -455,6 +463,7 @@ export function startTask(state: GoalState, input: HolderInput, now: number): Cl
 export function checkHeartbeat(state: GoalState, input: HeartbeatInput): Task[] {
   if (input.taskId !== undefined)
     return [checkHolder(state, { taskId: input.taskId, agentId: input.agentId }, 'heartbeated')];
+  if (input.agentId === undefined) fail('INVALID_ARGUMENT', 'A heartbeat names the task, the agent, or both.');
   return state.tasks.filter(
     (t) => (t.status === 'claimed' || t.status === 'in_progress') && t.agent_id === input.agentId,
   );
@@ -464,7 +473,7 @@ export function heartbeat(state: GoalState, input: HeartbeatInput, now: number):
   const tasks = checkHeartbeat(state, input);
   for (const task of tasks) extendLease(task, now);
   return {
-    agent_id: input.agentId,
+    agent_id: input.agentId ?? tasks[0]?.agent_id ?? ANONYMOUS_AGENT,
     tasks: tasks.map((t) => ({ id: t.id, status: t.status, lease_expires_at: t.lease_expires_at })),
   };
 }
@@ -487,7 +496,7 @@ export function completeTask(state: GoalState, input: CompleteInput, now: number
   task.completed_at = iso(now);
   task.updated_at = iso(now);
   task.lease_expires_at = null;
-  logEvent(state, now, 'task_completed', task.id, input.agentId);
+  logEvent(state, now, 'task_completed', task.id, actor(task, input));
   refreshWaitingTasks(state, now);
   touchGoal(state, now);
   return task;
@@ -501,7 +510,7 @@ export function failTask(state: GoalState, input: FailInput, now: number): Task 
   task.attempts += 1;
   task.updated_at = iso(now);
   task.lease_expires_at = null;
-  logEvent(state, now, 'task_failed', task.id, input.agentId, task.error);
+  logEvent(state, now, 'task_failed', task.id, actor(task, input), task.error);
   refreshWaitingTasks(state, now);
   touchGoal(state, now);
   return task;
@@ -509,7 +518,7 @@ export function failTask(state: GoalState, input: FailInput, now: number): Task 
 
 export function releaseTask(state: GoalState, input: HolderInput, now: number): Task {
   const task = checkHolder(state, input, 'released');
-  backToQueue(state, task, now, 'task_released', input.agentId);
+  backToQueue(state, task, now, 'task_released', actor(task, input));
   return task;
 }
 

@@ -312,7 +312,9 @@ export function checkAdvance(state: RelayState, input: AdvanceInput, now: number
     );
   }
   const step = currentStep(state);
-  if (isHeld(step, now) && step.agent_id !== input.agentId) {
+  // A caller with no identity at all (no agent_id, no lease_token) acts for the holder; an identified one is fenced.
+  const anonymous = input.agentId === undefined && input.leaseToken === undefined;
+  if (isHeld(step, now) && !anonymous && input.agentId !== undefined && step.agent_id !== input.agentId) {
     fail(
       'LEASE_LOST',
       `Step ${step.index} (${step.agent_type}) of pipeline ${state.id} is held by ${step.agent_id}, not ${input.agentId ?? 'you'}; only its holder may advance it.`,
@@ -337,6 +339,7 @@ export interface AdvanceResult {
   };
   status: RelayStatus;
   reason: string | null;
+  total_steps: number;
 }
 
 export function advance(state: RelayState, input: AdvanceInput, now: number): AdvanceResult {
@@ -366,6 +369,7 @@ export function advance(state: RelayState, input: AdvanceInput, now: number): Ad
     gate,
     status: state.status,
     reason,
+    total_steps: state.steps.length,
   });
 
   if (state.tokens_used > state.token_budget) {

@@ -42,6 +42,9 @@ export const TaskIdSchema = z
 
 export const AgentIdSchema = z.string().min(1).max(128);
 
+/** Who holds a claim made by a caller with no identity at all (no agent_id, AGENT_ID or bearer subject). */
+export const ANONYMOUS_AGENT = 'anonymous';
+
 export const TASK_STATUSES = [
   'pending',
   'ready',
@@ -179,9 +182,13 @@ export const ClaimInputSchema = z.object({
 });
 export type ClaimInput = z.infer<typeof ClaimInputSchema>;
 
+/**
+ * An owner action. Without `agentId` and `leaseToken` the caller has no identity at all and acts for the task's
+ * current holder (hq's step id is the capability); with either, fencing applies.
+ */
 export const HolderInputSchema = z.object({
   taskId: TaskIdSchema,
-  agentId: AgentIdSchema,
+  agentId: AgentIdSchema.optional(),
   leaseToken: z.int().min(1).optional(),
   /** Merged into the task's metadata (e.g. a step's worktree, commit_hash, files_modified). */
   metadata: Metadata.optional(),
@@ -198,10 +205,14 @@ export const FailInputSchema = HolderInputSchema.extend({
 });
 export type FailInput = z.infer<typeof FailInputSchema>;
 
-export const HeartbeatInputSchema = z.object({
-  agentId: AgentIdSchema,
-  taskId: TaskIdSchema.optional(),
-});
+export const HeartbeatInputSchema = z
+  .object({
+    agentId: AgentIdSchema.optional(),
+    taskId: TaskIdSchema.optional(),
+  })
+  .refine((h) => h.agentId !== undefined || h.taskId !== undefined, {
+    message: 'a heartbeat names the task (taskId), the agent (agentId), or both',
+  });
 export type HeartbeatInput = z.infer<typeof HeartbeatInputSchema>;
 
 export const TaskRefInputSchema = z.object({

@@ -7,6 +7,7 @@ import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 import { CallToolRequestSchema, ListToolsRequestSchema, type Tool } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
+import { createAliasesClient } from '../client/aliases';
 import { AppError } from '../client/errors';
 import type { GoalsClient } from '../client/goals';
 import { log } from '../logger';
@@ -27,7 +28,8 @@ export interface ServerDeps {
 }
 
 export function allTools(deps: ServerDeps): ToolDef[] {
-  return [...goalTools(deps), ...relayTools(deps), ...breakerTools(deps), ...projectTools(deps)];
+  const toolDeps = { ...deps, refs: createAliasesClient(deps.goals) };
+  return [...goalTools(toolDeps), ...relayTools(toolDeps), ...breakerTools(toolDeps), ...projectTools(toolDeps)];
 }
 
 export function selectTools(tools: ToolDef[], toolsets: string[]): ToolDef[] {

@@ -2,3 +2,4 @@ export { goalWorkflow } from './goal';
 export { relayPipelineWorkflow } from './relay-pipeline';
 export { benchFloorWorkflow } from './bench-floor';
 export { circuitBreakerWorkflow } from './circuit-breaker';
+export { idAliasesWorkflow } from './id-aliases';

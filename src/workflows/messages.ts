@@ -3,6 +3,7 @@
  * and the tests. The names are what `temporal workflow update execute --name …` and `query --name …` take.
  */
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
+import type { AliasState, RegisterAliasesInput, RegisterAliasesResult } from '../domain/aliases';
 import type { BreakerConfig, BreakerState, BreakerStatus, FailureInput } from '../domain/breaker';
 import type { GoalState } from '../domain/goal';
 import type {
@@ -121,3 +122,15 @@ export const configureUpdate = defineUpdate<BreakerStatus, [Partial<BreakerConfi
 export const admitUpdate = defineUpdate<{ state: string; probe: boolean }, [Record<string, never>]>('admit');
 /** The raw state; the client computes time-dependent figures (cooldown left) with its own clock. */
 export const breakerStateQuery = defineQuery<BreakerState>('state');
+
+// ---- numeric aliases of imported task ids ----
+
+export const aliasesWorkflowId = (taskQueue: string): string => `id-aliases-${taskQueue}`;
+
+export interface AliasesWorkflowInput {
+  state: AliasState;
+  applied?: Array<[string, unknown]>;
+}
+
+export const registerAliasesUpdate = defineUpdate<RegisterAliasesResult, [RegisterAliasesInput]>('registerAliases');
+export const resolveAliasQuery = defineQuery<string | null, [{ alias: string }]>('resolveAlias');

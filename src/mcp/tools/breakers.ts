@@ -3,10 +3,13 @@ import { z } from 'zod';
 import { createBreakersClient } from '../../client/breakers';
 import { AgentIdSchema, LIMITS } from '../../domain/schemas';
 import { BreakerConfigSchema, BreakerStatusSchema, FAILURE_TYPES } from '../../domain/breaker';
+import { SeedBreakerFields, seedBreakerView } from '../compat/agent-runtime-mcp';
+import { idArg } from '../compat/ids';
 import { defineTool, RequestIdArg, type ToolDef, type ToolDeps } from './common';
 
-const AgentId = AgentIdSchema.describe('The agent (or agent type) the breaker protects.');
-const StatusOut = BreakerStatusSchema;
+const AgentId = idArg(AgentIdSchema).describe('The agent (or agent type) the breaker protects.');
+/** Our status with the seed's field names (failure_count, success_count, cooldown_until, can_execute) added. */
+const StatusOut = BreakerStatusSchema.extend(SeedBreakerFields);
 
 export function breakerTools(deps: ToolDeps): ToolDef[] {
   const breakers = createBreakersClient(deps.goals);
@@ -23,7 +26,7 @@ export function breakerTools(deps: ToolDeps): ToolDef[] {
       output: StatusOut,
       annotations: { readOnlyHint: true, openWorldHint: false },
       async run(a) {
-        return breakers.status(a.agent_id);
+        return seedBreakerView(await breakers.status(a.agent_id));
       },
     }),
     defineTool({
@@ -33,6 +36,10 @@ export function breakerTools(deps: ToolDeps): ToolDef[] {
       toolsets,
       input: z.object({}),
       output: z.object({
+        total_breakers: z.number(),
+        open_circuits: z.array(z.string()).describe('Agents whose breaker is OPEN.'),
+        half_open_circuits: z.array(z.string()).describe('Agents whose breaker is HALF_OPEN.'),
+        breakers: z.array(StatusOut),
         total: z.number(),
         open: z.array(StatusOut),
         half_open: z.array(StatusOut),
@@ -40,7 +47,19 @@ export function breakerTools(deps: ToolDeps): ToolDef[] {
       }),
       annotations: { readOnlyHint: true, openWorldHint: false },
       async run() {
-        return breakers.list();
+        const all = await breakers.list();
+        const view = (xs: typeof all.open) => xs.map((b) => seedBreakerView(b));
+        const [open, halfOpen, closed] = [view(all.open), view(all.half_open), view(all.closed)];
+        return {
+          total_breakers: all.total,
+          open_circuits: open.map((b) => b.agent_id),
+          half_open_circuits: halfOpen.map((b) => b.agent_id),
+          breakers: [...open, ...halfOpen, ...closed],
+          total: all.total,
+          open,
+          half_open: halfOpen,
+          closed,
+        };
       },
     }),
     defineTool({
@@ -56,7 +75,7 @@ export function breakerTools(deps: ToolDeps): ToolDef[] {
       output: StatusOut,
       annotations: { ...mutating, destructiveHint: true },
       async run(a) {
-        return breakers.trip(a.agent_id, a.reason, a.request_id);
+        return seedBreakerView(await breakers.trip(a.agent_id, a.reason, a.request_id));
       },
     }),
     defineTool({
@@ -68,7 +87,7 @@ export function breakerTools(deps: ToolDeps): ToolDef[] {
       output: StatusOut,
       annotations: mutating,
       async run(a) {
-        return breakers.reset(a.agent_id, a.request_id);
+        return seedBreakerView(await breakers.reset(a.agent_id, a.request_id));
       },
     }),
     defineTool({
@@ -81,7 +100,7 @@ export function breakerTools(deps: ToolDeps): ToolDef[] {
       output: StatusOut,
       annotations: mutating,
       async run({ agent_id, request_id, ...patch }) {
-        return breakers.configure(agent_id, patch, request_id);
+        return seedBreakerView(await breakers.configure(agent_id, patch, request_id));
       },
     }),
     defineTool({
@@ -98,10 +117,12 @@ export function breakerTools(deps: ToolDeps): ToolDef[] {
       output: StatusOut,
       annotations: mutating,
       async run(a) {
-        return breakers.recordFailure(
-          a.agent_id,
-          { failureType: a.failure_type, errorMessage: a.error_message },
-          a.request_id,
+        return seedBreakerView(
+          await breakers.recordFailure(
+            a.agent_id,
+            { failureType: a.failure_type, errorMessage: a.error_message },
+            a.request_id,
+          ),
         );
       },
     }),
@@ -114,7 +135,7 @@ export function breakerTools(deps: ToolDeps): ToolDef[] {
       output: StatusOut,
       annotations: mutating,
       async run(a) {
-        return breakers.recordSuccess(a.agent_id, a.request_id);
+        return seedBreakerView(await breakers.recordSuccess(a.agent_id, a.request_id));
       },
     }),
   ];

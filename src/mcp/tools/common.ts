@@ -2,8 +2,10 @@
 import { z } from 'zod';
 import type { CallToolResult, ToolAnnotations } from '@modelcontextprotocol/sdk/types.js';
 import { AppError, toAppError } from '../../client/errors';
+import type { AliasesClient } from '../../client/aliases';
 import type { GoalsClient } from '../../client/goals';
 import type { ErrorCode } from '../../domain/errors';
+import { ANONYMOUS_AGENT } from '../../domain/schemas';
 
 export interface ToolContext {
   /** The calling agent when the tool has no agent_id argument: AGENT_ID (stdio) or the HTTP caller's identity. */
@@ -12,6 +14,8 @@ export interface ToolContext {
 
 export interface ToolDeps {
   goals: GoalsClient;
+  /** Resolves task references (ids and the bare numbers of imported tasks). */
+  refs: AliasesClient;
   /** Record a failure on an agent's breaker when it fails a task or a relay gate (default true). */
   breakerAutoRecord?: boolean;
 }
@@ -66,6 +70,15 @@ export function invalidArguments(tool: string, error: z.ZodError): AppError {
   return new AppError('INVALID_ARGUMENT', `Invalid arguments for ${tool}: ${text}.`, { issues });
 }
 
+/**
+ * The caller's identity: the tool's `agent_id` argument, else AGENT_ID (stdio) or the HTTP caller's identity; undefined
+ * when it has none at all. Owner actions of a caller without identity act for the current holder.
+ */
+export function callerIdentity(explicit: string | undefined, ctx: ToolContext): string | undefined {
+  return explicit ?? ctx.agentId;
+}
+
+/** Who a claim is made for: the caller's identity, or `anonymous`. */
 export function resolveAgent(explicit: string | undefined, ctx: ToolContext): string {
-  return explicit ?? ctx.agentId ?? 'anonymous';
+  return callerIdentity(explicit, ctx) ?? ANONYMOUS_AGENT;
 }

@@ -7,26 +7,34 @@ import { AppError } from '../../client/errors';
 import { createBreakersClient } from '../../client/breakers';
 import { SETTABLE_STATUSES } from '../../client/goals';
 import {
-  AgentIdSchema,
   DecomposeStrategySchema,
-  GoalIdSchema,
   GoalStatusSchema,
   GoalSummarySchema,
   HeartbeatResultSchema,
   LIMITS,
-  TaskIdSchema,
   TaskSchema,
   TaskSpecSchema,
   TaskStatusSchema,
 } from '../../domain/schemas';
-import { defineTool, RequestIdArg, resolveAgent, type ToolDef, type ToolDeps } from './common';
+import { AgentIdArg, GoalIdArg, TaskRefArg } from '../compat/ids';
+import { callerIdentity, defineTool, RequestIdArg, resolveAgent, type ToolDef, type ToolDeps } from './common';
 
 /** Where create_task puts a task given no goal_id. */
 export const INBOX_GOAL_ID = 'inbox';
 
-const AgentArg = AgentIdSchema.optional().describe(
+const AgentArg = AgentIdArg.optional().describe(
   'Your agent identity. Defaults to AGENT_ID of this MCP server (stdio) or your HTTP identity.',
 );
+
+/** agent-runtime-mcp answers with the task's own fields at the top level; the nested `task` stays for our users. */
+const TaskResultSchema = TaskSchema.extend({ task: TaskSchema });
+const withTask = (task: z.infer<typeof TaskSchema>) => ({ ...task, task });
+
+/** Whom an owner action of a caller without identity was done for (null when the caller named itself). */
+const ActedAsField = z
+  .string()
+  .nullable()
+  .describe('You gave no identity, so the action was done for this holder of the task.');
 
 const ClaimOutcomeSchema = z.object({
   claimed: z.boolean(),
@@ -36,6 +44,12 @@ const ClaimOutcomeSchema = z.object({
   goal_id: z.string().nullable(),
   reason: z.string().nullable().describe('Why nothing was claimed, when claimed is false.'),
 });
+/** The claimed task's fields at the top level (as agent-runtime-mcp returns them), or `message` when none. */
+const ClaimResultSchema = TaskSchema.partial()
+  .extend(ClaimOutcomeSchema.shape)
+  .extend({
+    message: z.string().optional().describe('"No tasks available in queue" and why, when nothing was claimed.'),
+  });
 
 export function goalTools(deps: ToolDeps): ToolDef[] {
   const { goals } = deps;
@@ -59,12 +73,10 @@ export function goalTools(deps: ToolDeps): ToolDef[] {
           .max(LIMITS.leaseSecondsMax)
           .optional()
           .describe('Default claim lease; 0 = no expiry.'),
-        goal_id: GoalIdSchema.optional().describe(
-          'Choose the id yourself (letters, digits, . _ -); generated otherwise.',
-        ),
+        goal_id: GoalIdArg.optional().describe('Choose the id yourself (letters, digits, . _ -); generated otherwise.'),
         request_id: RequestIdArg,
       }),
-      output: z.object({ goal_id: z.string(), goal: GoalSummarySchema }),
+      output: GoalSummarySchema.extend({ goal_id: z.string(), goal: GoalSummarySchema }),
       annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
       async run(a) {
         if (a.metadata && JSON.stringify(a.metadata).length > LIMITS.metadataBytes) {
@@ -81,7 +93,7 @@ export function goalTools(deps: ToolDeps): ToolDef[] {
           goalId: a.goal_id,
           requestId: a.request_id,
         });
-        return { goal_id: goal.id, goal };
+        return { ...goal, goal_id: goal.id, goal };
       },
     }),
     defineTool({
@@ -91,7 +103,7 @@ export function goalTools(deps: ToolDeps): ToolDef[] {
         'Break a goal into tasks in one atomic step. Either pick a template strategy — sequential (research → plan → implement → test → document, each after the previous), parallel (backend, frontend, testing at once) or hierarchical (four phases) — or submit your own plan in `tasks`, with dependencies given as indexes into that list. The prompt plan_goal helps write a plan.',
       toolsets,
       input: z.object({
-        goal_id: GoalIdSchema,
+        goal_id: GoalIdArg,
         strategy: DecomposeStrategySchema.default('sequential'),
         tasks: z
           .array(TaskSpecSchema)
@@ -100,11 +112,23 @@ export function goalTools(deps: ToolDeps): ToolDef[] {
           .describe('Your own plan; `dependencies` are indexes into this list (or existing task ids).'),
         request_id: RequestIdArg,
       }),
-      output: z.object({ goal_id: z.string(), strategy: z.string(), count: z.number(), tasks: z.array(TaskSchema) }),
+      output: z.object({
+        goal_id: z.string(),
+        strategy: z.string(),
+        tasks_created: z.array(z.string()).describe('The new task ids, in plan order.'),
+        count: z.number(),
+        tasks: z.array(TaskSchema),
+      }),
       annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
       async run(a) {
         const tasks = await goals.decomposeGoal(a.goal_id, a.strategy, a.tasks, a.request_id);
-        return { goal_id: a.goal_id, strategy: a.tasks?.length ? 'plan' : a.strategy, count: tasks.length, tasks };
+        return {
+          goal_id: a.goal_id,
+          strategy: a.tasks?.length ? 'plan' : a.strategy,
+          tasks_created: tasks.map((t) => t.id),
+          count: tasks.length,
+          tasks,
+        };
       },
     }),
     defineTool({
@@ -115,10 +139,14 @@ export function goalTools(deps: ToolDeps): ToolDef[] {
       toolsets,
       input: z.object({
         title: z.string().trim().min(1).max(LIMITS.titleLength),
-        goal_id: GoalIdSchema.optional(),
+        goal_id: GoalIdArg.optional(),
         description: z.string().max(LIMITS.descriptionLength).optional(),
         priority: z.int().min(LIMITS.priorityMin).max(LIMITS.priorityMax).default(5),
-        dependencies: z.array(TaskIdSchema).max(LIMITS.dependenciesPerTask).optional(),
+        dependencies: z
+          .array(TaskRefArg)
+          .max(LIMITS.dependenciesPerTask)
+          .optional()
+          .describe('Tasks of the same goal that must complete first: task ids, or task numbers.'),
         scope: z.string().min(1).max(LIMITS.fileLength).optional().describe('Area of the codebase, e.g. "src/api".'),
         tags: z
           .array(z.string().min(1).max(LIMITS.tagLength))
@@ -128,22 +156,22 @@ export function goalTools(deps: ToolDeps): ToolDef[] {
         files: z.array(z.string().min(1).max(LIMITS.fileLength)).max(LIMITS.filesPerTask).optional(),
         request_id: RequestIdArg,
       }),
-      output: z.object({ task: TaskSchema }),
+      output: TaskResultSchema,
       annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
       async run(a) {
+        const goalId = a.goal_id ?? INBOX_GOAL_ID;
         const spec = {
           title: a.title,
           description: a.description,
           priority: a.priority,
-          dependencies: a.dependencies,
+          dependencies: a.dependencies && (await deps.refs.tasks(a.dependencies, goalId)),
           scope: a.scope,
           tags: a.tags,
           files: a.files,
         };
-        const goalId = a.goal_id ?? INBOX_GOAL_ID;
         const create = async () => (await goals.createTasks(goalId, [spec], a.request_id, 'create_task'))[0];
         try {
-          return { task: (await create()) as z.infer<typeof TaskSchema> };
+          return withTask((await create()) as z.infer<typeof TaskSchema>);
         } catch (err) {
           if (a.goal_id !== undefined || !(err instanceof AppError) || err.code !== 'NOT_FOUND') throw err;
           // First use of the inbox: create it, tolerating a concurrent creator.
@@ -152,7 +180,7 @@ export function goalTools(deps: ToolDeps): ToolDef[] {
             .catch((e: unknown) => {
               if (!(e instanceof AppError && e.code === 'CONFLICT')) throw e;
             });
-          return { task: (await create()) as z.infer<typeof TaskSchema> };
+          return withTask((await create()) as z.infer<typeof TaskSchema>);
         }
       },
     }),
@@ -164,7 +192,7 @@ export function goalTools(deps: ToolDeps): ToolDef[] {
       toolsets,
       input: z.object({
         agent_id: AgentArg,
-        goal_id: GoalIdSchema.optional(),
+        goal_id: GoalIdArg.optional(),
         scope: z.string().min(1).max(LIMITS.fileLength).optional().describe('Only tasks in this scope (or below it).'),
         tags: z
           .array(z.string().min(1).max(LIMITS.tagLength))
@@ -180,12 +208,12 @@ export function goalTools(deps: ToolDeps): ToolDef[] {
           .describe('Override the goal’s lease for this claim.'),
         request_id: RequestIdArg,
       }),
-      output: ClaimOutcomeSchema,
+      output: ClaimResultSchema,
       annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
       async run(a, ctx) {
         const agentId = resolveAgent(a.agent_id, ctx);
         await breakers.admit(agentId); // BREAKER_OPEN (with time left and fallback) while the agent is out of rotation
-        return goals.claimNextTask({
+        const outcome = await goals.claimNextTask({
           agentId,
           goalId: a.goal_id,
           scope: a.scope,
@@ -194,6 +222,9 @@ export function goalTools(deps: ToolDeps): ToolDef[] {
           leaseSeconds: a.lease_seconds,
           requestId: a.request_id,
         });
+        return outcome.task
+          ? { ...outcome.task, ...outcome }
+          : { ...outcome, message: `No tasks available in queue: ${outcome.reason}` };
       },
     }),
     defineTool({
@@ -203,7 +234,7 @@ export function goalTools(deps: ToolDeps): ToolDef[] {
         'Move your task along: "in_progress" when you start (claims it if it is ready), "completed" with a result, "failed" with an error, "cancelled", or "pending" to hand it back to the queue (a failed or cancelled task is retried). Only the agent holding the task may start, complete, fail or release it.',
       toolsets,
       input: z.object({
-        task_id: TaskIdSchema,
+        task_id: TaskRefArg,
         status: z.enum(SETTABLE_STATUSES),
         result: z.string().max(LIMITS.resultLength).optional(),
         error: z.string().max(LIMITS.resultLength).optional(),
@@ -211,19 +242,27 @@ export function goalTools(deps: ToolDeps): ToolDef[] {
         lease_token: z.int().min(1).optional().describe('The lease_token of your claim; a stale one is refused.'),
         request_id: RequestIdArg,
       }),
-      output: z.object({ task: TaskSchema }),
+      output: TaskResultSchema.extend({ acted_as: ActedAsField }),
       annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
       async run(a, ctx) {
-        const agentId = resolveAgent(a.agent_id, ctx);
+        const taskId = await deps.refs.task(a.task_id);
+        const identity = callerIdentity(a.agent_id, ctx);
+        // A caller without identity acts for the holder; a release clears the holder, so read it first.
+        const holderBefore =
+          identity === undefined && a.lease_token === undefined && (a.status === 'pending' || a.status === 'ready')
+            ? (await goals.getTask(taskId)).agent_id
+            : null;
         const task = await goals.setTaskStatus({
-          taskId: a.task_id,
+          taskId,
           status: a.status,
-          agentId,
+          agentId: identity,
           result: a.result,
           error: a.error,
           leaseToken: a.lease_token,
           requestId: a.request_id,
         });
+        const actedAs = identity === undefined ? (task.agent_id ?? holderBefore) : null;
+        const agentId = identity ?? actedAs ?? resolveAgent(undefined, ctx);
         if (autoRecord && a.status === 'failed') {
           await breakers
             .recordFailure(agentId, {
@@ -234,7 +273,7 @@ export function goalTools(deps: ToolDeps): ToolDef[] {
         } else if (autoRecord && a.status === 'completed') {
           await breakers.recordSuccessIfTracked(agentId).catch(() => undefined);
         }
-        return { task };
+        return { ...withTask(task), acted_as: actedAs };
       },
     }),
     defineTool({
@@ -245,17 +284,30 @@ export function goalTools(deps: ToolDeps): ToolDef[] {
       toolsets: ['goals', 'projects'],
       input: z.object({
         agent_id: AgentArg,
-        task_id: TaskIdSchema.optional(),
-        step_id: TaskIdSchema.optional().describe('Same as task_id (hq’s name).'),
+        task_id: TaskRefArg.optional(),
+        step_id: TaskRefArg.optional().describe('Same as task_id (hq’s name).'),
         request_id: RequestIdArg,
       }),
-      output: HeartbeatResultSchema,
+      output: HeartbeatResultSchema.extend({ ok: z.literal(true) }),
       annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
       async run(a, ctx) {
         if (a.task_id && a.step_id && a.task_id !== a.step_id) {
           throw new AppError('INVALID_ARGUMENT', 'task_id and step_id name the same thing; give one of them.');
         }
-        return goals.heartbeat(resolveAgent(a.agent_id, ctx), a.task_id ?? a.step_id, a.request_id);
+        const ref = a.task_id ?? a.step_id;
+        const identity = callerIdentity(a.agent_id, ctx);
+        if (ref === undefined && identity === undefined) {
+          throw new AppError(
+            'INVALID_ARGUMENT',
+            'heartbeat needs the task (task_id or step_id) or your agent_id (to extend every task you hold).',
+          );
+        }
+        const beat = await goals.heartbeat(
+          identity,
+          ref === undefined ? undefined : await deps.refs.task(ref),
+          a.request_id,
+        );
+        return { ok: true as const, ...beat };
       },
     }),
     defineTool({
@@ -280,7 +332,7 @@ export function goalTools(deps: ToolDeps): ToolDef[] {
       description: 'List the tasks of a goal (or of all running goals), in creation order; filter by status.',
       toolsets,
       input: z.object({
-        goal_id: GoalIdSchema.optional(),
+        goal_id: GoalIdArg.optional(),
         status: TaskStatusSchema.optional(),
         limit: z.int().min(1).max(LIMITS.listLimitMax).default(50),
       }),
@@ -296,11 +348,12 @@ export function goalTools(deps: ToolDeps): ToolDef[] {
       title: 'Get goal',
       description: 'Read a goal with its progress, task counts and every task.',
       toolsets,
-      input: z.object({ goal_id: GoalIdSchema }),
-      output: z.object({ goal: GoalSummarySchema, tasks: z.array(TaskSchema) }),
+      input: z.object({ goal_id: GoalIdArg }),
+      output: GoalSummarySchema.extend({ goal: GoalSummarySchema, tasks: z.array(TaskSchema) }),
       annotations: { readOnlyHint: true, openWorldHint: false },
       async run(a) {
-        return goals.getGoal(a.goal_id);
+        const view = await goals.getGoal(a.goal_id);
+        return { ...view.goal, ...view };
       },
     }),
     defineTool({
@@ -308,11 +361,11 @@ export function goalTools(deps: ToolDeps): ToolDef[] {
       title: 'Get task',
       description: 'Read one task: status, holder, lease, dependencies, attempts, result or error.',
       toolsets,
-      input: z.object({ task_id: TaskIdSchema }),
-      output: z.object({ task: TaskSchema }),
+      input: z.object({ task_id: TaskRefArg }),
+      output: TaskResultSchema,
       annotations: { readOnlyHint: true, openWorldHint: false },
       async run(a) {
-        return { task: await goals.getTask(a.task_id) };
+        return withTask(await goals.getTask(await deps.refs.task(a.task_id)));
       },
     }),
   ];

@@ -4,14 +4,7 @@
  */
 import { z } from 'zod';
 import { createProjectsClient } from '../../client/projects';
-import {
-  AgentIdSchema,
-  GoalEventSchema,
-  GoalIdSchema,
-  GoalStatusSchema,
-  LIMITS,
-  TaskIdSchema,
-} from '../../domain/schemas';
+import { GoalEventSchema, GoalIdSchema, GoalStatusSchema, LIMITS } from '../../domain/schemas';
 import {
   MetricsSchema,
   parseSteps,
@@ -20,9 +13,10 @@ import {
   StepSpecSchema,
   CountsSchema,
 } from '../../domain/projects';
-import { defineTool, RequestIdArg, resolveAgent, type ToolDef, type ToolDeps } from './common';
+import { AgentIdArg, idArg, TaskRefArg } from '../compat/ids';
+import { callerIdentity, defineTool, RequestIdArg, resolveAgent, type ToolDef, type ToolDeps } from './common';
 
-const ProjectSchema = z.object({
+const ProjectFields = {
   id: z.string(),
   name: z.string(),
   base_commit: z.string().nullable(),
@@ -33,9 +27,25 @@ const ProjectSchema = z.object({
   updated_at: z.string(),
   progress: z.number(),
   step_counts: CountsSchema,
+};
+const ProjectSchema = z.object(ProjectFields);
+/** hq's get_project answers the project row; the steps ride along. */
+const ProjectViewSchema = z.object({ ...ProjectFields, project: ProjectSchema, steps: z.array(StepSchema) });
+
+/** hq answers owner actions with {"ok": true}; the step rides along. */
+const StepActionSchema = z.object({
+  ok: z.literal(true),
+  step: StepSchema,
+  acted_as: z.string().nullable().describe('You gave no identity, so the action was done for this holder of the step.'),
+});
+const stepAction = (step: z.infer<typeof StepSchema>, identity: string | undefined) => ({
+  ok: true as const,
+  step,
+  acted_as: identity === undefined ? step.agent_id : null,
 });
 
-const StepClaimSchema = z.object({
+/** hq's claim_step answers the step's own fields (id, step_num, branch, scope, status, agent_id, claimed_at). */
+const StepClaimSchema = StepSchema.partial().extend({
   claimed: z.boolean(),
   step: StepSchema.nullable(),
   lease_token: z.number().nullable(),
@@ -43,12 +53,19 @@ const StepClaimSchema = z.object({
   reason: z.string().nullable().describe('Why no step was claimed (hq answered null).'),
 });
 
-const AgentArg = AgentIdSchema.optional().describe('Your agent identity (defaults to AGENT_ID / your HTTP identity).');
-const ProjectName = GoalIdSchema.describe('The project name (its id).');
-const StepId = TaskIdSchema.describe('The step id from create_project / claim_step, e.g. "api-v2/3".');
+const AgentArg = AgentIdArg.optional().describe('Your agent identity (defaults to AGENT_ID / your HTTP identity).');
+const ProjectName = idArg(GoalIdSchema).describe('The project name (its id).');
+const StepId = TaskRefArg.describe(
+  'The step id from create_project / claim_step, e.g. "api-v2/3" (or an imported hq step id).',
+);
+/** hq's project statuses: `aborted` is our `cancelled`. */
+const ProjectStatusArg = z
+  .enum([...GoalStatusSchema.options, 'aborted'])
+  .transform((s) => (s === 'aborted' ? 'cancelled' : s));
 
 export function projectTools(deps: ToolDeps): ToolDef[] {
   const projects = createProjectsClient(deps.goals);
+  const step = (ref: string) => deps.refs.task(ref);
   const toolsets = ['projects'];
   return [
     defineTool({
@@ -72,17 +89,19 @@ export function projectTools(deps: ToolDeps): ToolDef[] {
         lease_seconds: z.int().min(0).max(LIMITS.leaseSecondsMax).optional(),
         request_id: RequestIdArg,
       }),
-      output: z.object({ project: ProjectSchema, steps: z.array(StepSchema) }),
+      output: ProjectViewSchema,
       annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
       async run(a) {
-        return projects.createProject({
-          name: a.name,
-          baseCommit: a.base_commit,
-          steps: parseSteps(a.steps),
-          priority: a.priority,
-          leaseSeconds: a.lease_seconds,
-          requestId: a.request_id,
-        });
+        return withProject(
+          await projects.createProject({
+            name: a.name,
+            baseCommit: a.base_commit,
+            steps: parseSteps(a.steps),
+            priority: a.priority,
+            leaseSeconds: a.lease_seconds,
+            requestId: a.request_id,
+          }),
+        );
       },
     }),
     defineTool({
@@ -91,10 +110,10 @@ export function projectTools(deps: ToolDeps): ToolDef[] {
       description: 'Read a project with all its steps: status, holder, branch, worktree, commit, heartbeats.',
       toolsets,
       input: z.object({ name: ProjectName }),
-      output: z.object({ project: ProjectSchema, steps: z.array(StepSchema) }),
+      output: ProjectViewSchema,
       annotations: { readOnlyHint: true, openWorldHint: false },
       async run(a) {
-        return projects.getProject(a.name);
+        return withProject(await projects.getProject(a.name));
       },
     }),
     defineTool({
@@ -103,7 +122,7 @@ export function projectTools(deps: ToolDeps): ToolDef[] {
       description:
         'List projects with their step counts, highest priority first; filter by status (active, completed).',
       toolsets,
-      input: z.object({ status: GoalStatusSchema.optional() }),
+      input: z.object({ status: ProjectStatusArg.optional() }),
       output: z.object({ count: z.number(), projects: z.array(ProjectSchema) }),
       annotations: { readOnlyHint: true, openWorldHint: false },
       async run(a) {
@@ -121,7 +140,8 @@ export function projectTools(deps: ToolDeps): ToolDef[] {
       output: StepClaimSchema,
       annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
       async run(a, ctx) {
-        return projects.claimStep(a.project, resolveAgent(a.agent_id, ctx), a.request_id);
+        const claim = await projects.claimStep(a.project, resolveAgent(a.agent_id, ctx), a.request_id);
+        return claim.step ? { ...claim.step, ...claim } : claim;
       },
     }),
     defineTool({
@@ -135,10 +155,14 @@ export function projectTools(deps: ToolDeps): ToolDef[] {
         agent_id: AgentArg,
         request_id: RequestIdArg,
       }),
-      output: z.object({ step: StepSchema }),
+      output: StepActionSchema,
       annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
       async run(a, ctx) {
-        return { step: await projects.startStep(a.step_id, resolveAgent(a.agent_id, ctx), a.worktree, a.request_id) };
+        const identity = callerIdentity(a.agent_id, ctx);
+        return stepAction(
+          await projects.startStep(await step(a.step_id), identity, a.worktree, a.request_id),
+          identity,
+        );
       },
     }),
     defineTool({
@@ -159,12 +183,13 @@ export function projectTools(deps: ToolDeps): ToolDef[] {
         lease_token: z.int().min(1).optional(),
         request_id: RequestIdArg,
       }),
-      output: z.object({ step: StepSchema }),
+      output: StepActionSchema,
       annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
       async run(a, ctx) {
-        const step = await projects.completeStep({
-          stepId: a.step_id,
-          agentId: resolveAgent(a.agent_id, ctx),
+        const identity = callerIdentity(a.agent_id, ctx);
+        const done = await projects.completeStep({
+          stepId: await step(a.step_id),
+          agentId: identity,
           commitHash: a.commit_hash,
           filesModified:
             a.files_modified === undefined ? undefined : parseStringList(a.files_modified, 'files_modified'),
@@ -172,7 +197,7 @@ export function projectTools(deps: ToolDeps): ToolDef[] {
           leaseToken: a.lease_token,
           requestId: a.request_id,
         });
-        return { step };
+        return stepAction(done, identity);
       },
     }),
     defineTool({
@@ -186,10 +211,11 @@ export function projectTools(deps: ToolDeps): ToolDef[] {
         agent_id: AgentArg,
         request_id: RequestIdArg,
       }),
-      output: z.object({ step: StepSchema }),
+      output: StepActionSchema,
       annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
       async run(a, ctx) {
-        return { step: await projects.failStep(a.step_id, resolveAgent(a.agent_id, ctx), a.reason, a.request_id) };
+        const identity = callerIdentity(a.agent_id, ctx);
+        return stepAction(await projects.failStep(await step(a.step_id), identity, a.reason, a.request_id), identity);
       },
     }),
     defineTool({
@@ -198,10 +224,11 @@ export function projectTools(deps: ToolDeps): ToolDef[] {
       description: 'Read one step.',
       toolsets,
       input: z.object({ step_id: StepId }),
-      output: z.object({ step: StepSchema }),
+      output: StepSchema.extend({ step: StepSchema }),
       annotations: { readOnlyHint: true, openWorldHint: false },
       async run(a) {
-        return { step: await projects.getStep(a.step_id) };
+        const found = await projects.getStep(await step(a.step_id));
+        return { ...found, step: found };
       },
     }),
     defineTool({
@@ -248,10 +275,10 @@ export function projectTools(deps: ToolDeps): ToolDef[] {
         'Force a claimed or in-progress step back to the queue now, whoever holds it (its holder’s later calls get LEASE_LOST).',
       toolsets,
       input: z.object({ step_id: StepId, request_id: RequestIdArg }),
-      output: z.object({ step: StepSchema }),
+      output: StepActionSchema.omit({ acted_as: true }),
       annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
       async run(a) {
-        return { step: await projects.recoverStep(a.step_id, a.request_id) };
+        return { ok: true as const, step: await projects.recoverStep(await step(a.step_id), a.request_id) };
       },
     }),
     defineTool({
@@ -261,10 +288,10 @@ export function projectTools(deps: ToolDeps): ToolDef[] {
         'Put a failed step back in the queue, archiving its failure in `failures`; its dependents are unblocked.',
       toolsets,
       input: z.object({ step_id: StepId, request_id: RequestIdArg }),
-      output: z.object({ step: StepSchema }),
+      output: StepActionSchema.omit({ acted_as: true }),
       annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
       async run(a) {
-        return { step: await projects.recoverFailedStep(a.step_id, a.request_id) };
+        return { ok: true as const, step: await projects.recoverFailedStep(await step(a.step_id), a.request_id) };
       },
     }),
     defineTool({
@@ -273,7 +300,7 @@ export function projectTools(deps: ToolDeps): ToolDef[] {
       description:
         'Step counts, average claim-to-complete and start-to-complete times, per scope and per agent; for one project or all, optionally one agent.',
       toolsets,
-      input: z.object({ project: ProjectName.optional(), agent_id: AgentIdSchema.optional() }),
+      input: z.object({ project: ProjectName.optional(), agent_id: AgentIdArg.optional() }),
       output: MetricsSchema.extend({ projects: z.number() }),
       annotations: { readOnlyHint: true, openWorldHint: false },
       async run(a) {
@@ -287,7 +314,7 @@ export function projectTools(deps: ToolDeps): ToolDef[] {
         'The durable event log (claims, starts, completions, failures, expiries, recoveries), newest first; filter by agent and project.',
       toolsets,
       input: z.object({
-        agent_id: AgentIdSchema.optional(),
+        agent_id: AgentIdArg.optional(),
         project: ProjectName.optional(),
         limit: z.int().min(1).max(LIMITS.listLimitMax).default(100),
       }),
@@ -299,4 +326,8 @@ export function projectTools(deps: ToolDeps): ToolDef[] {
       },
     }),
   ];
+}
+
+function withProject(view: { project: z.infer<typeof ProjectSchema>; steps: Array<z.infer<typeof StepSchema>> }) {
+  return { ...view.project, ...view };
 }

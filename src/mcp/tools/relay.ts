@@ -1,7 +1,7 @@
 /** Toolset `relay`: agent-runtime-mcp's six relay tools with its names and arguments. */
 import { z } from 'zod';
 import { createRelayClient } from '../../client/relay';
-import { AgentIdSchema, GoalIdSchema, LIMITS } from '../../domain/schemas';
+import { LIMITS } from '../../domain/schemas';
 import {
   BatonSchema,
   MAX_RELAY_STEPS,
@@ -9,13 +9,26 @@ import {
   RelayStatusViewSchema,
   RelayStepSchema,
 } from '../../domain/relay';
-import { defineTool, RequestIdArg, resolveAgent, type ToolDef, type ToolDeps } from './common';
+import {
+  matchesFilter,
+  RelayStatusFilterSchema,
+  SeedRelayFields,
+  seedRelayStatus,
+  SeedRelayStatusSchema,
+  seedRelayView,
+  statesFor,
+} from '../compat/agent-runtime-mcp';
+import { AgentIdArg, EntityRefArg, GoalIdArg, idArg } from '../compat/ids';
+import { callerIdentity, defineTool, RequestIdArg, type ToolDef, type ToolDeps } from './common';
 
-const PipelineId = z
-  .string()
-  .min(1)
-  .max(LIMITS.idLength)
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'a pipeline id from create_relay_pipeline');
+const PipelineId = idArg(
+  z
+    .string()
+    .min(1)
+    .max(LIMITS.idLength)
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'a pipeline id from create_relay_pipeline'),
+);
+const RelayViewSchema = RelayStatusViewSchema.extend(SeedRelayFields);
 const Score = z.number().min(0).max(1);
 
 const AdvanceResultSchema = z.object({
@@ -29,9 +42,13 @@ const AdvanceResultSchema = z.object({
     l_score: z.number(),
     l_score_threshold: z.number(),
   }),
-  status: z.enum(RELAY_STATUSES),
+  success: z.boolean().describe('The gate passed.'),
+  status: SeedRelayStatusSchema,
+  state: z.enum(RELAY_STATUSES),
   reason: z.string().nullable(),
   next_baton: BatonSchema.nullable(),
+  next_step: z.number().nullable().describe('sequence_position of the next baton.'),
+  total_steps: z.number(),
 });
 
 export function relayTools(deps: ToolDeps): ToolDef[] {
@@ -55,13 +72,23 @@ export function relayTools(deps: ToolDeps): ToolDef[] {
           .optional()
           .describe('Overrides by agent type ("validator": 0.9) or by step index ("2": 0.75).'),
         max_retries: z.int().min(0).max(20).optional().describe('Retries allowed per step (default 3).'),
-        goal_id: GoalIdSchema.optional(),
+        goal_id: GoalIdArg.optional(),
         request_id: RequestIdArg,
       }),
-      output: z.object({ pipeline_id: z.string(), status: RelayStatusViewSchema, baton: BatonSchema }),
+      output: z.object({
+        success: z.literal(true),
+        pipeline_id: z.string(),
+        name: z.string(),
+        goal: z.string(),
+        agent_count: z.number(),
+        agents: z.array(z.string()),
+        token_budget: z.number(),
+        status: RelayViewSchema,
+        baton: BatonSchema,
+      }),
       annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
       async run(a) {
-        return relays.create({
+        const created = await relays.create({
           name: a.name,
           goal: a.goal,
           agentTypes: a.agent_types,
@@ -72,6 +99,17 @@ export function relayTools(deps: ToolDeps): ToolDef[] {
           goalId: a.goal_id,
           requestId: a.request_id,
         });
+        return {
+          success: true as const,
+          pipeline_id: created.pipeline_id,
+          name: a.name,
+          goal: a.goal,
+          agent_count: a.agent_types.length,
+          agents: a.agent_types,
+          token_budget: a.token_budget,
+          status: seedRelayView(created.status),
+          baton: created.baton,
+        };
       },
     }),
     defineTool({
@@ -81,10 +119,10 @@ export function relayTools(deps: ToolDeps): ToolDef[] {
         'Progress %, current step, quality and L-score chains with averages, tokens used and left, retries, and per-step timings of a pipeline.',
       toolsets,
       input: z.object({ pipeline_id: PipelineId }),
-      output: RelayStatusViewSchema,
+      output: RelayViewSchema,
       annotations: { readOnlyHint: true, openWorldHint: false },
       async run(a) {
-        return relays.status(a.pipeline_id);
+        return seedRelayView(await relays.status(a.pipeline_id));
       },
     }),
     defineTool({
@@ -95,7 +133,7 @@ export function relayTools(deps: ToolDeps): ToolDef[] {
       toolsets,
       input: z.object({
         pipeline_id: PipelineId,
-        agent_id: AgentIdSchema.optional(),
+        agent_id: AgentIdArg.optional(),
         lease_seconds: z
           .int()
           .min(0)
@@ -104,12 +142,24 @@ export function relayTools(deps: ToolDeps): ToolDef[] {
           .describe('Claim lease; 0 (default) = none.'),
         request_id: RequestIdArg,
       }),
-      output: z.object({ baton: BatonSchema.nullable(), status: z.enum(RELAY_STATUSES) }),
+      output: z.object({
+        success: z.boolean().describe('A baton is there to take.'),
+        baton: BatonSchema.nullable(),
+        prompt: z.string().nullable().describe('The baton’s ready-to-use prompt for the agent taking the step.'),
+        status: SeedRelayStatusSchema,
+        state: z.enum(RELAY_STATUSES),
+      }),
       annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
       async run(a) {
         const baton = await relays.baton(a.pipeline_id, a.agent_id, a.lease_seconds, a.request_id);
-        const status = baton ? 'running' : (await relays.status(a.pipeline_id)).status;
-        return { baton, status };
+        const view = await relays.status(a.pipeline_id);
+        return {
+          success: baton !== null,
+          baton,
+          prompt: baton?.prompt ?? null,
+          status: seedRelayStatus(view),
+          state: view.status,
+        };
       },
     }),
     defineTool({
@@ -123,16 +173,16 @@ export function relayTools(deps: ToolDeps): ToolDef[] {
         quality_score: Score,
         l_score: Score,
         tokens_used: z.int().min(0).max(100_000_000),
-        output_entity_id: z.string().min(1).max(LIMITS.fileLength).optional(),
+        output_entity_id: EntityRefArg.optional().describe('Where your output is stored (a key, or a number).'),
         output_summary: z.string().max(LIMITS.resultLength).optional(),
-        agent_id: AgentIdSchema.optional(),
+        agent_id: AgentIdArg.optional(),
         lease_token: z.int().min(1).optional(),
         request_id: RequestIdArg,
       }),
       output: AdvanceResultSchema,
       annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
       async run(a, ctx) {
-        return relays.advance(
+        const r = await relays.advance(
           a.pipeline_id,
           {
             qualityScore: a.quality_score,
@@ -140,11 +190,20 @@ export function relayTools(deps: ToolDeps): ToolDef[] {
             tokensUsed: a.tokens_used,
             outputEntityId: a.output_entity_id,
             outputSummary: a.output_summary,
-            agentId: a.agent_id ?? (ctx.agentId ? resolveAgent(undefined, ctx) : undefined),
+            agentId: callerIdentity(a.agent_id, ctx),
             leaseToken: a.lease_token,
           },
           a.request_id,
         );
+        return {
+          ...r,
+          success: r.gate.passed,
+          // After an advance something has happened, so a running pipeline is in_progress.
+          status: r.status === 'running' ? ('in_progress' as const) : seedRelayStatus({ status: r.status, steps: [] }),
+          state: r.status,
+          next_step: r.next_baton?.sequence_position ?? null,
+          total_steps: r.total_steps ?? r.next_baton?.total_agents ?? 0,
+        };
       },
     }),
     defineTool({
@@ -158,26 +217,42 @@ export function relayTools(deps: ToolDeps): ToolDef[] {
         step_index: z.int().min(0).max(MAX_RELAY_STEPS),
         request_id: RequestIdArg,
       }),
-      output: z.object({ step: RelayStepSchema, baton: BatonSchema.nullable() }),
+      output: z.object({
+        success: z.literal(true),
+        step: RelayStepSchema,
+        baton: BatonSchema.nullable(),
+        retry_count: z.number(),
+      }),
       annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
       async run(a) {
-        return relays.retry(a.pipeline_id, a.step_index, a.request_id);
+        const r = await relays.retry(a.pipeline_id, a.step_index, a.request_id);
+        return { success: true as const, ...r, retry_count: r.step.retries };
       },
     }),
     defineTool({
       name: 'list_relay_pipelines',
       title: 'List relay pipelines',
-      description: 'List pipelines with their progress; filter by status (running, awaiting_retry, completed, failed).',
+      description:
+        'List pipelines with their progress; filter by status: pending, in_progress, completed, failed (a failed gate counts as failed until retried), or by the finer state running or awaiting_retry.',
       toolsets,
       input: z.object({
-        status: z.enum(RELAY_STATUSES).optional(),
+        status: RelayStatusFilterSchema.optional(),
         limit: z.int().min(1).max(LIMITS.listLimitMax).default(50),
       }),
-      output: z.object({ count: z.number(), pipelines: z.array(RelayStatusViewSchema) }),
+      output: z.object({ success: z.literal(true), count: z.number(), pipelines: z.array(RelayViewSchema) }),
       annotations: { readOnlyHint: true, openWorldHint: false },
       async run(a) {
-        const pipelines = await relays.list(a.status, a.limit);
-        return { count: pipelines.length, pipelines };
+        const filter = a.status;
+        const found =
+          filter === undefined
+            ? await relays.list(undefined, a.limit)
+            : (await Promise.all(statesFor(filter).map((st) => relays.list(st, a.limit)))).flat();
+        const pipelines = found
+          .filter((v) => filter === undefined || matchesFilter(v, filter))
+          .sort((x, y) => y.created_at.localeCompare(x.created_at))
+          .slice(0, a.limit)
+          .map(seedRelayView);
+        return { success: true as const, count: pipelines.length, pipelines };
       },
     }),
   ];

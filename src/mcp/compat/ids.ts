@@ -1,0 +1,30 @@
+/**
+ * Numbers where ids go. The seeds pass integers (`goal_id: 1`, `task_id: 101`, `step_id: 1`,
+ * `output_entity_id: 456`); every id or entity reference argument accepts a number and treats it as its decimal
+ * string, so whatever one call returned is accepted verbatim by the next, whatever its JSON type.
+ */
+import { z } from 'zod';
+import { NUMERIC_REF } from '../../domain/aliases';
+import { AgentIdSchema, GoalIdSchema, LIMITS, TaskIdSchema } from '../../domain/schemas';
+
+/** `schema` on strings, also accepting an integer as its decimal string. */
+export function idArg<S extends z.ZodType<string, string>>(schema: S) {
+  return z
+    .union([z.string(), z.int()])
+    .transform((v) => (typeof v === 'number' ? String(v) : v))
+    .pipe(schema);
+}
+
+/** A task id (`<goal_id>/<n>`) or a bare task number (an imported seed id, or n of the goal named in the call). */
+export const TaskRefSchema = z
+  .string()
+  .max(LIMITS.idLength + 12)
+  .refine((v) => NUMERIC_REF.test(v) || TaskIdSchema.safeParse(v).success, {
+    message: 'a task id looks like "<goal_id>/<n>", e.g. "auth-k3f9/2" (or a task number such as 101)',
+  });
+
+export const GoalIdArg = idArg(GoalIdSchema);
+export const TaskRefArg = idArg(TaskRefSchema);
+export const AgentIdArg = idArg(AgentIdSchema);
+/** An entity reference such as `output_entity_id` (where an agent stored its output). */
+export const EntityRefArg = idArg(z.string().min(1).max(LIMITS.fileLength));

@@ -1,0 +1,29 @@
+/**
+ * idAliasesWorkflow: one per deployment (`id-aliases-<task queue>`), the registry of seed task numbers kept by
+ * `agent-runtime import`. Started by update-with-start on the first import; resolving a number is a Query, so
+ * reading an alias never touches history.
+ */
+import { allHandlersFinished, condition, continueAsNew, setHandler, workflowInfo } from '@temporalio/workflow';
+import * as aliases from '../domain/aliases';
+import { updateRegistrar } from './entity';
+import { registerAliasesUpdate, resolveAliasQuery, type AliasesWorkflowInput } from './messages';
+
+export async function idAliasesWorkflow(input: AliasesWorkflowInput): Promise<void> {
+  const state = input.state;
+  const applied = new Map<string, unknown>(input.applied ?? []);
+  const update = updateRegistrar({ applied, afterChange: () => undefined });
+
+  // An Update, not a Signal: the importer needs to know which numbers were refused as conflicts.
+  update(
+    registerAliasesUpdate,
+    aliases.RegisterAliasesInputSchema,
+    'registerAliases input',
+    () => undefined,
+    (i) => aliases.registerAliases(state, i),
+  );
+  setHandler(resolveAliasQuery, ({ alias }) => aliases.resolveAlias(state, String(alias)));
+
+  await condition(() => workflowInfo().continueAsNewSuggested);
+  await condition(allHandlersFinished);
+  await continueAsNew<typeof idAliasesWorkflow>({ state, applied: [...applied] });
+}
