@@ -6,6 +6,7 @@
  *   serve         the MCP server over Streamable HTTP only
  *   worker        the worker only
  *   temporal-cli  print the path of the Temporal CLI, building it first if needed
+ *   import        recreate an agent-runtime-mcp or hq database as workflows
  */
 import path from 'node:path';
 import fs from 'node:fs';
@@ -15,6 +16,7 @@ import { ensureSearchAttributes } from './client/admin';
 import { LazyClient } from './client/connection';
 import { createGoalsClient } from './client/goals';
 import { startDevServer, isPortOpen, type DevServer } from './dev-server';
+import { formatReport, importDatabase, parseImportArgs } from './import';
 import { log } from './logger';
 import { serveHttp } from './mcp/http';
 import { serveStdio } from './mcp/stdio';
@@ -22,7 +24,8 @@ import { resolveTemporalCli } from './temporal-cli';
 import { startWorker } from './worker';
 
 const USAGE = `Usage: agent-runtime <up|mcp|serve|worker|temporal-cli> [--temporal-address host:port] [--namespace ns]
-  [--home dir] [--toolsets goals,relay,breakers|all] [--agent-id id] [--port 3100] [--host 127.0.0.1] [--token secret]`;
+  [--home dir] [--toolsets goals,relay,breakers|all] [--agent-id id] [--port 3100] [--host 127.0.0.1] [--token secret]
+       agent-runtime import [database.db] [--from agent-runtime-mcp|hq] [--dry-run] [--temporal-address host:port]`;
 
 function quietWorkerRuntime(): void {
   // Worker SDK logs would otherwise go to stdout; keep warnings only, on stderr.
@@ -132,8 +135,31 @@ async function serve(config: RuntimeConfig): Promise<void> {
   process.on('SIGTERM', stop);
 }
 
+/** `agent-runtime import`: needs a running Temporal (and a worker to serve what it creates, e.g. `up`). */
+async function runImport(argv: string[]): Promise<void> {
+  const { args, rest } = parseImportArgs(argv);
+  Object.assign(process.env, flagsToEnv(rest));
+  const config = loadConfig();
+  const lazy = new LazyClient(config);
+  const goals = createGoalsClient({
+    client: () => lazy.get(),
+    taskQueue: config.taskQueue,
+    address: config.temporalAddress,
+  });
+  try {
+    const report = await importDatabase(goals, args, (line) => log.info(line));
+    process.stdout.write(formatReport(report) + '\n');
+  } catch (err) {
+    log.error(err instanceof Error ? err.message : String(err));
+    process.exitCode = 1;
+  } finally {
+    await lazy.close();
+  }
+}
+
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
+  if (command === 'import') return runImport(rest);
   Object.assign(process.env, flagsToEnv(rest));
   const config = loadConfig();
   switch (command) {

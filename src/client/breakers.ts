@@ -48,6 +48,18 @@ interface Cached {
 /** One cache per goals client, shared by every breakers client made from it (MCP tools, relay, breaker tools). */
 const caches = new WeakMap<GoalsClient, Map<string, Cached>>();
 
+/** What a breaker workflow starts with besides its state: the search attributes and summary it is found by. */
+export function breakerStartOptions(agentId: string, state: string) {
+  return {
+    typedSearchAttributes: [
+      { key: AR_ENTITY, value: 'breaker' },
+      { key: AR_STATUS, value: state },
+      { key: AR_NAME, value: agentId.slice(0, 200) },
+    ],
+    staticSummary: `Circuit breaker: ${agentId}`,
+  };
+}
+
 export function createBreakersClient(goals: GoalsClient) {
   const entity = (agentId: string) => `The circuit breaker of ${agentId}`;
   let cache = caches.get(goals);
@@ -62,12 +74,7 @@ export function createBreakersClient(goals: GoalsClient) {
         taskQueue: goals.taskQueue,
         workflowIdConflictPolicy: 'USE_EXISTING',
         args: [{ state: newBreakerState(agentId, Date.now()) } satisfies BreakerWorkflowInput],
-        typedSearchAttributes: [
-          { key: AR_ENTITY, value: 'breaker' },
-          { key: AR_STATUS, value: 'CLOSED' },
-          { key: AR_NAME, value: agentId.slice(0, 200) },
-        ],
-        staticSummary: `Circuit breaker: ${agentId}`,
+        ...breakerStartOptions(agentId, 'CLOSED'),
       });
       try {
         return await client.workflow.executeUpdateWithStart(def, {

@@ -145,7 +145,34 @@ export function makeGoalId(name: string, requestId?: string): string {
   return `${slug}-${suffix}`;
 }
 
+/** What a goal workflow starts with besides its state: the search attributes and summary it is found by. */
+export function goalStartOptions(state: GoalState) {
+  const index = goalIndex(state);
+  return {
+    typedSearchAttributes: [
+      { key: AR_ENTITY, value: 'goal' },
+      { key: AR_STATUS, value: state.goal.status },
+      { key: AR_NAME, value: state.goal.name.slice(0, 200) },
+      { key: AR_READY_COUNT, value: index.readyCount },
+      { key: AR_TOP_PRIORITY, value: index.topReadyPriority },
+      { key: AR_PRIORITY, value: state.goal.priority },
+    ],
+    staticSummary: `Goal: ${state.goal.name}`.slice(0, 400),
+    staticDetails: state.goal.description ? state.goal.description.slice(0, 2000) : undefined,
+  };
+}
+
+/** How long a goal this process created or added tasks to is tried by cross-goal claims before Visibility lists it. */
+const RECENT_GOAL_MS = 5_000;
+
 export function createGoalsClient(deps: ClientDeps) {
+  // Visibility lags a moment behind a new goal; the agent that just planned it should still be able to claim from it.
+  const recentGoals = new Map<string, number>();
+  const touchRecent = (goalId: string): void => {
+    const now = Date.now();
+    recentGoals.set(goalId, now);
+    for (const [id, at] of recentGoals) if (now - at > RECENT_GOAL_MS) recentGoals.delete(id);
+  };
   const errorContext = (goalId?: string) => ({
     entity: goalId ? `Goal ${goalId}` : undefined,
     address: deps.address,
@@ -314,17 +341,9 @@ export function createGoalsClient(deps: ClientDeps) {
             workflowId: goalWorkflowId(goalId),
             taskQueue: deps.taskQueue,
             args: [{ state } satisfies GoalWorkflowInput],
-            typedSearchAttributes: [
-              { key: AR_ENTITY, value: 'goal' },
-              { key: AR_STATUS, value: 'active' },
-              { key: AR_NAME, value: input.name.slice(0, 200) },
-              { key: AR_READY_COUNT, value: index.readyCount },
-              { key: AR_TOP_PRIORITY, value: index.topReadyPriority },
-              { key: AR_PRIORITY, value: state.goal.priority },
-            ],
-            staticSummary: `Goal: ${input.name}`.slice(0, 400),
-            staticDetails: input.description ? input.description.slice(0, 2000) : undefined,
+            ...goalStartOptions(state),
           });
+          if (index.readyCount > 0) touchRecent(goalId);
           return summarizeGoal(state);
         } catch (err) {
           if (err instanceof WorkflowExecutionAlreadyStartedError) {
@@ -360,6 +379,7 @@ export function createGoalsClient(deps: ClientDeps) {
 
     async createTasks(goalId: string, tasks: TaskSpec[], requestId?: string, source?: string): Promise<Task[]> {
       const { ids } = await update(checkGoalId(goalId), createTasksUpdate, { tasks, source }, requestId);
+      touchRecent(goalId);
       return query(goalId, getTasksQuery, { taskIds: ids });
     },
 
@@ -413,6 +433,23 @@ export function createGoalsClient(deps: ClientDeps) {
           candidates.sort(
             (a, b) => b.priority - a.priority || b.topReadyPriority - a.topReadyPriority || a.startTime - b.startTime,
           );
+          // Goals this process filled a moment ago that Visibility does not list yet come after the indexed ones.
+          const listed = new Set(candidates.map((c) => c.id));
+          const now = Date.now();
+          for (const [id, at] of recentGoals) {
+            if (!listed.has(id) && now - at <= RECENT_GOAL_MS) {
+              candidates.push({
+                id,
+                name: '',
+                status: 'active',
+                readyCount: 1,
+                topReadyPriority: -1,
+                priority: 0,
+                progress: 0,
+                startTime: at,
+              });
+            }
+          }
           reason =
             candidates.length === 0
               ? 'No goal has a ready task right now.'

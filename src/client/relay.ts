@@ -7,6 +7,7 @@ import {
   type AdvanceInput,
   type AdvanceResult,
   type Baton,
+  type RelayState,
   type RelayStatus,
   type RelayStatusView,
   type RelayStep,
@@ -37,6 +38,19 @@ export interface CreateRelayRequest {
   maxRetries?: number;
   goalId?: string;
   requestId?: string;
+}
+
+/** What a relay workflow starts with besides its state: the search attributes and summary it is found by. */
+export function relayStartOptions(state: RelayState) {
+  return {
+    typedSearchAttributes: [
+      { key: AR_ENTITY, value: 'relay' },
+      { key: AR_STATUS, value: state.status },
+      { key: AR_NAME, value: state.name.slice(0, 200) },
+    ],
+    staticSummary: `Relay: ${state.name} (${state.steps.length} agents)`.slice(0, 400),
+    staticDetails: state.goal.slice(0, 2000),
+  };
 }
 
 export function createRelayClient(goals: GoalsClient, options: { breakerAutoRecord?: boolean } = {}) {
@@ -124,13 +138,7 @@ export function createRelayClient(goals: GoalsClient, options: { breakerAutoReco
             workflowId: relayWorkflowId(pipelineId),
             taskQueue,
             args: [{ state } satisfies RelayWorkflowInput],
-            typedSearchAttributes: [
-              { key: AR_ENTITY, value: 'relay' },
-              { key: AR_STATUS, value: 'running' },
-              { key: AR_NAME, value: req.name.slice(0, 200) },
-            ],
-            staticSummary: `Relay: ${req.name} (${req.agentTypes.length} agents)`.slice(0, 400),
-            staticDetails: req.goal.slice(0, 2000),
+            ...relayStartOptions(state),
           });
         } catch (err) {
           if (!(err instanceof WorkflowExecutionAlreadyStartedError && req.requestId !== undefined)) throw err;
