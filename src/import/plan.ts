@@ -174,13 +174,13 @@ export function planAgentRuntimeMcp(rows: AgentRuntimeMcpRows, now: number): Imp
       now,
     );
     const taskRows = tasksByGoal.get(goalId) ?? [];
-    const ourId = new Map<number, string>();
-    taskRows.forEach((t, i) => ourId.set(num(t.id), `${goalId}/${i + 1}`));
+    const planIndex = new Map<number, number>(); // seed task id → its index in this goal's plan
+    taskRows.forEach((t, i) => planIndex.set(num(t.id), i));
     const specs: TaskSpec[] = taskRows.map((t) => {
-      const deps: string[] = [];
+      const deps: number[] = [];
       for (const d of json<unknown[]>(t.dependencies, [])) {
-        const mapped = typeof d === 'number' ? ourId.get(d) : undefined;
-        if (mapped) deps.push(mapped);
+        const mapped = typeof d === 'number' ? planIndex.get(d) : undefined;
+        if (mapped !== undefined) deps.push(mapped);
         else
           plan.notes.push(
             `Task ${String(t.id)} depended on task ${String(d)} of another goal (or none); that dependency was dropped.`,
