@@ -158,6 +158,31 @@ export function createBreakersClient(goals: GoalsClient) {
       );
     },
 
+    /**
+     * A failure or success recorded on the side of another call (a failed task, a failed gate, a completion): it waits
+     * at most READ_DEADLINE_MS, so a breaker that no worker serves never stalls the call it rides on; the Update
+     * still applies (once, by its id) when a worker picks it up.
+     */
+    async recordOnTheSide(agentId: string, outcome: FailureInput | 'success'): Promise<void> {
+      const change = (
+        outcome === 'success' ? api.recordSuccessIfTracked(agentId) : api.recordFailure(agentId, outcome)
+      ).then(
+        () => undefined,
+        () => undefined,
+      );
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<void>((resolve) => {
+        timer = setTimeout(() => {
+          log.warn(
+            `the circuit breaker of ${agentId} did not answer in time; the change applies when a worker serves it`,
+          );
+          resolve();
+        }, READ_DEADLINE_MS);
+      });
+      await Promise.race([change, late]);
+      clearTimeout(timer);
+    },
+
     /** The fallback agent for work of this agent (type) while its breaker is OPEN, else null. */
     async fallbackFor(agentId: string): Promise<string | null> {
       const s = await recentState(agentId);

@@ -264,14 +264,12 @@ export function goalTools(deps: ToolDeps): ToolDef[] {
         const actedAs = identity === undefined ? (task.agent_id ?? holderBefore) : null;
         const agentId = identity ?? actedAs ?? resolveAgent(undefined, ctx);
         if (autoRecord && a.status === 'failed') {
-          await breakers
-            .recordFailure(agentId, {
-              failureType: 'exception',
-              errorMessage: `${task.id}: ${a.error ?? a.result ?? 'failed'}`,
-            })
-            .catch(() => undefined);
+          await breakers.recordOnTheSide(agentId, {
+            failureType: 'exception',
+            errorMessage: `${task.id}: ${a.error ?? a.result ?? 'failed'}`,
+          });
         } else if (autoRecord && a.status === 'completed') {
-          await breakers.recordSuccessIfTracked(agentId).catch(() => undefined);
+          await breakers.recordOnTheSide(agentId, 'success');
         }
         return { ...withTask(task), acted_as: actedAs };
       },

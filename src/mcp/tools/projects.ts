@@ -301,10 +301,26 @@ export function projectTools(deps: ToolDeps): ToolDef[] {
         'Step counts, average claim-to-complete and start-to-complete times, per scope and per agent; for one project or all, optionally one agent.',
       toolsets,
       input: z.object({ project: ProjectName.optional(), agent_id: AgentIdArg.optional() }),
-      output: MetricsSchema.extend({ projects: z.number() }),
+      output: MetricsSchema.extend({
+        projects: z.number(),
+        total_steps: z.number(),
+        completed: z.number(),
+        steps_completed: z.number(),
+        avg_time_hours: z.number().nullable().describe('Average claim-to-complete time of completed steps.'),
+        scopes: z.record(z.string(), CountsSchema).describe('Step counts per scope (hq’s name for by_scope).'),
+      }),
       annotations: { readOnlyHint: true, openWorldHint: false },
       async run(a) {
-        return projects.getMetrics(a.project, a.agent_id);
+        const m = await projects.getMetrics(a.project, a.agent_id);
+        const seconds = m.avg_seconds_claim_to_complete;
+        return {
+          ...m,
+          total_steps: m.counts.total,
+          completed: m.counts.completed,
+          steps_completed: m.counts.completed,
+          avg_time_hours: seconds === null ? null : Math.round((seconds / 3600) * 1000) / 1000,
+          scopes: m.by_scope,
+        };
       },
     }),
     defineTool({
