@@ -7,6 +7,19 @@ import { replay, RESTART, type Section, type Transport } from './replay';
 const run = `${Date.now().toString(36)}`;
 const sequential = ['Research requirements for', 'Plan approach for', 'Implement', 'Test', 'Document'];
 
+/** Setup rows: a goal with the README's sequential decomposition, its id kept as `goal`. */
+function plannedGoal(): Section['rows'] {
+  return [
+    {
+      tool: 'create_goal',
+      args: { name: 'Build REST API', description: 'JWT auth' },
+      keep: (r, c) => (c.goal = r.id),
+      setup: true,
+    },
+    { tool: 'decompose_goal', args: (c) => ({ goal_id: c.goal, strategy: 'sequential' }), setup: true },
+  ];
+}
+
 function sections(t: Transport): Section[] {
   const agent = `researcher_agent-${t}-${run}`; // the README's "researcher_agent", unique per run of the suite
   return [
@@ -63,13 +76,7 @@ function sections(t: Transport): Section[] {
     {
       name: 'Task Queue Processing',
       rows: [
-        {
-          tool: 'create_goal',
-          args: { name: 'Build REST API', description: 'JWT auth' },
-          keep: (r, c) => (c.goal = r.id),
-          setup: true,
-        },
-        { tool: 'decompose_goal', args: (c) => ({ goal_id: c.goal, strategy: 'sequential' }), setup: true },
+        ...plannedGoal(),
         {
           tool: 'get_next_task',
           fields: ['id', 'title', 'priority'],
@@ -103,13 +110,7 @@ function sections(t: Transport): Section[] {
     {
       name: 'Manual Task Creation with Dependencies',
       rows: [
-        {
-          tool: 'create_goal',
-          args: { name: 'Build REST API', description: 'JWT auth' },
-          keep: (r, c) => (c.goal = r.id),
-          setup: true,
-        },
-        { tool: 'decompose_goal', args: (c) => ({ goal_id: c.goal, strategy: 'sequential' }), setup: true },
+        ...plannedGoal(),
         {
           // The README's [103, 104] are the goal's Implementation and Testing tasks: numbers 3 and 4 of this goal.
           tool: 'create_task',
