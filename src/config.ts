@@ -1,7 +1,7 @@
 /** Configuration by environment, with a --flag for each (DESIGN §1). */
 import os from 'node:os';
 import path from 'node:path';
-import { TASK_QUEUE } from './workflows/messages';
+import { DEFAULT_TEMPORAL_ADDRESS, TASK_QUEUE } from './defaults';
 
 export const ALL_TOOLSETS = ['goals', 'relay', 'breakers', 'projects'] as const;
 export type Toolset = (typeof ALL_TOOLSETS)[number];
@@ -26,28 +26,9 @@ export interface RuntimeConfig {
   token?: string;
 }
 
-export const DEFAULT_TEMPORAL_ADDRESS = '127.0.0.1:7233';
+export { DEFAULT_TEMPORAL_ADDRESS };
 
-/** `--temporal-address x` → TEMPORAL_ADDRESS=x, and so on for every variable. */
-export function flagsToEnv(argv: string[]): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i] as string;
-    if (!arg.startsWith('--')) continue;
-    const eq = arg.indexOf('=');
-    const name = (eq > 0 ? arg.slice(2, eq) : arg.slice(2)).replace(/-/g, '_').toUpperCase();
-    const value = eq > 0 ? arg.slice(eq + 1) : argv[i + 1];
-    if (value === undefined) continue;
-    if (eq < 0) i++;
-    const known: Record<string, string> = {
-      HOME: 'AGENT_RUNTIME_HOME',
-      TOOLSETS: 'AGENT_RUNTIME_TOOLSETS',
-      TOKEN: 'AGENT_RUNTIME_TOKEN',
-    };
-    env[known[name] ?? name] = value;
-  }
-  return env;
-}
+export { flagsToEnv } from './flags';
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): RuntimeConfig {
   const toolsetsRaw = (env.AGENT_RUNTIME_TOOLSETS ?? '').trim();

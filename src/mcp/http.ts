@@ -3,6 +3,7 @@
  * MCP server serves every request through a request/response transport (exchange.ts), with the caller's identity
  * passed per request. Bearer auth with AGENT_RUNTIME_TOKEN; a non-loopback bind without a token is refused.
  */
+import fs from 'node:fs';
 import http from 'node:http';
 import { timingSafeEqual } from 'node:crypto';
 import {
@@ -27,10 +28,17 @@ export interface HttpOptions {
   token?: string;
   /** Answers /healthz: whether Temporal is reachable. */
   health?: () => Promise<boolean>;
+  /**
+   * Also listen on this local socket (mode 0600: this user only, so no bearer token is asked there). The thin stdio
+   * fronts of this machine's agents talk to it, each naming its agent (X-Agent-Id) and toolsets.
+   */
+  socketPath?: string;
 }
 
 export interface HttpServer {
   url: string;
+  /** The local socket, when one was asked for and taken. */
+  socketPath?: string;
   server: http.Server;
   close(): Promise<void>;
 }
@@ -110,7 +118,7 @@ export async function serveHttp(options: HttpOptions): Promise<HttpServer> {
   const exchange = new RequestResponseTransport();
   await mcp.connect(exchange);
 
-  const server = http.createServer((req, res) => {
+  const handler = (local: boolean) => (req: http.IncomingMessage, res: http.ServerResponse) => {
     void (async () => {
       const url = new URL(req.url ?? '/', 'http://localhost');
       if (url.pathname === '/healthz') {
@@ -118,7 +126,7 @@ export async function serveHttp(options: HttpOptions): Promise<HttpServer> {
         return sendJson(res, temporal === false ? 503 : 200, { ok: temporal !== false, temporal });
       }
       if (url.pathname !== '/mcp') return sendJson(res, 404, { error: 'Not found: the MCP endpoint is /mcp' });
-      const auth = authenticate(req, creds);
+      const auth = local ? { ok: true } : authenticate(req, creds);
       if (!auth.ok) {
         res.setHeader('www-authenticate', 'Bearer');
         return sendJson(res, 401, {
@@ -145,7 +153,16 @@ export async function serveHttp(options: HttpOptions): Promise<HttpServer> {
         });
       }
       const header = req.headers['x-agent-id'];
-      const agentId = auth.subject ?? (typeof header === 'string' && header ? header : undefined);
+      const agentId =
+        ('subject' in auth ? auth.subject : undefined) ?? (typeof header === 'string' && header ? header : undefined);
+      const toolsetsHeader = req.headers['x-agent-runtime-toolsets'];
+      const toolsets =
+        typeof toolsetsHeader === 'string' && toolsetsHeader.trim() !== ''
+          ? toolsetsHeader
+              .split(',')
+              .map((t) => t.trim())
+              .filter(Boolean)
+          : undefined;
       const batch = Array.isArray(body);
       const messages: JSONRPCMessage[] = [];
       for (const raw of batch ? (body as unknown[]) : [body]) {
@@ -181,7 +198,16 @@ export async function serveHttp(options: HttpOptions): Promise<HttpServer> {
       }
       const extra: MessageExtraInfo = {
         requestInfo: { headers: req.headers },
-        ...(agentId ? { authInfo: { token: '', clientId: agentId, scopes: [], extra: { agentId } } } : {}),
+        ...(agentId || toolsets
+          ? {
+              authInfo: {
+                token: '',
+                clientId: agentId ?? 'local',
+                scopes: [],
+                extra: { ...(agentId ? { agentId } : {}), ...(toolsets ? { toolsets } : {}) },
+              },
+            }
+          : {}),
       };
       for (const m of messages) if (isNotification(m)) exchange.notify(m, extra);
       const requests = messages.filter(isRequest);
@@ -194,21 +220,49 @@ export async function serveHttp(options: HttpOptions): Promise<HttpServer> {
       if (!res.headersSent)
         sendJson(res, 500, { jsonrpc: '2.0', error: { code: -32603, message: 'Internal error' }, id: null });
     });
-  });
+  };
+  const server = http.createServer(handler(false));
+  // A long-poll (wait_seconds up to 300) keeps its request open; Node's default request timeout is 300 s.
+  server.requestTimeout = 330_000;
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, options.host, () => resolve());
   });
+  const local = options.socketPath ? await listenLocal(options.socketPath, handler(true)) : undefined;
   const { port } = server.address() as { port: number };
   const host = options.host.includes(':') ? `[${options.host}]` : options.host;
+  const closeServer = (s: http.Server) =>
+    new Promise<void>((resolve) => {
+      s.closeAllConnections();
+      s.close(() => resolve());
+    });
   return {
     url: `http://${host}:${port}/mcp`,
+    socketPath: local ? options.socketPath : undefined,
     server,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }).then(() => mcp.close()),
+    close: async () => {
+      await Promise.all([closeServer(server), local ? closeServer(local) : undefined]);
+      await mcp.close();
+    },
   };
+}
+
+/** Listens on a local socket, replacing a stale socket file; this user only. */
+async function listenLocal(socketPath: string, handle: http.RequestListener): Promise<http.Server | undefined> {
+  const local = http.createServer(handle);
+  local.requestTimeout = 330_000;
+  local.keepAliveTimeout = 65_000;
+  fs.rmSync(socketPath, { force: true });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      local.once('error', reject);
+      local.listen(socketPath, () => resolve());
+    });
+    fs.chmodSync(socketPath, 0o600);
+    return local;
+  } catch (err) {
+    log.warn(`Not serving local agents on ${socketPath}: ${err instanceof Error ? err.message : String(err)}`);
+    return undefined;
+  }
 }

@@ -46,6 +46,7 @@ function jsonSchema(schema: z.ZodObject, io: 'input' | 'output'): Tool['inputSch
 }
 
 export interface ToolRegistry {
+  /** Every tool of every toolset; a request sees those of its toolsets (see selection below). */
   tools: ToolDef[];
   byName: Map<string, ToolDef>;
   listing: Tool[];
@@ -53,7 +54,7 @@ export interface ToolRegistry {
 
 /** Builds the tools and their JSON Schemas once; a stateless HTTP server reuses it for every request. */
 export function buildRegistry(deps: ServerDeps): ToolRegistry {
-  const tools = selectTools(allTools(deps), deps.toolsets);
+  const tools = allTools(deps);
   return {
     tools,
     byName: new Map(tools.map((t) => [t.name, t])),
@@ -70,6 +71,19 @@ export function buildRegistry(deps: ServerDeps): ToolRegistry {
 
 export function createServer(deps: ServerDeps, registry: ToolRegistry = buildRegistry(deps)): McpServer {
   const { tools, byName, listing } = registry;
+  // The toolsets a request sees: its own (a stdio front passes its AGENT_RUNTIME_TOOLSETS to the daemon), else the
+  // server's. Computed once per distinct choice.
+  const selections = new Map<string, Set<string>>();
+  const selected = (toolsets: string[]): Set<string> => {
+    const key = toolsets.join(',');
+    let names = selections.get(key);
+    if (!names) selections.set(key, (names = new Set(selectTools(tools, toolsets).map((t) => t.name))));
+    return names;
+  };
+  const toolsetsOf = (auth: AuthInfo | undefined): string[] => {
+    const own = auth?.extra?.toolsets;
+    return Array.isArray(own) && own.every((t) => typeof t === 'string') ? (own as string[]) : deps.toolsets;
+  };
 
   const mcp = new McpServer(
     { name: SERVER_NAME, version: SERVER_VERSION, title: 'agent-runtime' },
@@ -79,17 +93,14 @@ export function createServer(deps: ServerDeps, registry: ToolRegistry = buildReg
     },
   );
   mcp.server.registerCapabilities({ tools: { listChanged: false } });
-  mcp.server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: listing }));
+  mcp.server.setRequestHandler(ListToolsRequestSchema, (_request, extra) => {
+    const names = selected(toolsetsOf(extra.authInfo));
+    return { tools: listing.filter((t) => names.has(t.name)) };
+  });
   mcp.server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
-    const tool = byName.get(request.params.name);
-    if (!tool) {
-      return errorResult(
-        invalidArgumentsForName(
-          request.params.name,
-          tools.map((t) => t.name),
-        ),
-      );
-    }
+    const names = selected(toolsetsOf(extra.authInfo));
+    const tool = names.has(request.params.name) ? byName.get(request.params.name) : undefined;
+    if (!tool) return errorResult(invalidArgumentsForName(request.params.name, [...names]));
     const parsed = tool.input.safeParse(request.params.arguments ?? {});
     if (!parsed.success) return errorResult(invalidArguments(tool.name, parsed.error));
     try {

@@ -34,7 +34,7 @@ import type {
   TaskRefInput,
 } from '../domain/schemas';
 
-export const TASK_QUEUE = 'agent-runtime';
+export { TASK_QUEUE } from '../defaults';
 
 export const goalWorkflowId = (goalId: string): string => `goal-${goalId}`;
 

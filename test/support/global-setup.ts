@@ -3,6 +3,7 @@
  * workflow code bundled once so each test's worker starts in milliseconds.
  */
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { startDevServer } from '../../src/dev-server';
@@ -19,6 +20,8 @@ export default async function globalSetup(): Promise<void> {
   });
   const bundle = path.join(dir, 'workflow-bundle.js');
   fs.writeFileSync(bundle, code);
+  // Every process a test spawns keeps its daemon file and socket here, never in the user's ~/.agent-runtime.
+  process.env.AGENT_RUNTIME_HOME = fs.mkdtempSync(path.join(os.tmpdir(), 'agent-runtime-test-home-'));
   process.env.TEST_TEMPORAL_ADDRESS = server.address;
   process.env.TEMPORAL_CLI_PATH = binary;
   process.env.AGENT_RUNTIME_WORKFLOW_BUNDLE = bundle;

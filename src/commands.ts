@@ -1,0 +1,227 @@
+/**
+ * agent-runtime up | mcp | serve | worker | temporal-cli
+ *   up            the embedded Temporal dev server (unless TEMPORAL_ADDRESS is set), the worker and the HTTP MCP server
+ *   mcp           the MCP server on stdio (what `claude mcp add` runs)
+ *   serve         the MCP server over Streamable HTTP only
+ *   worker        the worker only
+ *   temporal-cli  print the path of the Temporal CLI, building it first if needed
+ *   import        recreate an agent-runtime-mcp or hq database as workflows
+ */
+import path from 'node:path';
+import fs from 'node:fs';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { flagsToEnv, loadConfig, type RuntimeConfig } from './config';
+import { ensureSearchAttributes } from './client/admin';
+import { LazyClient } from './client/connection';
+import { createGoalsClient } from './client/goals';
+import { startDevServer, isPortOpen, type DevServer } from './dev-server';
+import { formatReport, importDatabase, parseImportArgs } from './import';
+import { log } from './logger';
+import { removeDaemonInfo, socketOwnedByOther, socketPathFor, writeDaemonInfo } from './mcp/daemon-info';
+import { serveHttp } from './mcp/http';
+import { serveStdio } from './mcp/stdio';
+import { resolveTemporalCli } from './temporal-cli';
+import { startWorker } from './worker';
+
+const USAGE = `Usage: agent-runtime <up|mcp|serve|worker|temporal-cli> [--temporal-address host:port] [--namespace ns]
+  [--home dir] [--toolsets goals,relay,breakers|all] [--agent-id id] [--port 3100] [--host 127.0.0.1] [--token secret]
+       agent-runtime import [database.db] [--from agent-runtime-mcp|hq] [--dry-run] [--temporal-address host:port]`;
+
+function quietWorkerRuntime(): void {
+  // Worker SDK logs would otherwise go to stdout; keep warnings only, on stderr.
+  Runtime.install({
+    logger: new DefaultLogger('WARN', (entry) => log.warn(entry.message, entry.meta)),
+  });
+}
+
+async function up(config: RuntimeConfig): Promise<void> {
+  let devServer: DevServer | undefined;
+  const [host, portText] = config.temporalAddress.split(':');
+  if (config.embedded) {
+    if (await isPortOpen(host ?? '127.0.0.1', Number(portText))) {
+      log.info(`A Temporal server already answers at ${config.temporalAddress}; using it instead of starting one.`);
+    } else {
+      fs.mkdirSync(config.home, { recursive: true });
+      const dbFile = path.join(config.home, 'temporal.db');
+      log.info(`Starting the Temporal dev server (state in ${dbFile})…`);
+      devServer = await startDevServer({
+        dbFile,
+        ip: host,
+        port: Number(portText),
+        uiPort: config.uiPort,
+        namespace: config.namespace,
+        binary: await resolveTemporalCli(),
+      });
+    }
+  }
+  const lazy = new LazyClient(config);
+  if (!devServer) {
+    try {
+      const added = await ensureSearchAttributes(await lazy.get(), config.namespace);
+      if (added.length > 0) log.info(`Registered search attributes on ${config.temporalAddress}: ${added.join(', ')}`);
+    } catch (err) {
+      log.warn(
+        `Could not check or register the search attributes on ${config.temporalAddress} (${err instanceof Error ? err.message : String(err)}); create them as docker-compose.yml does, or list and cross-goal claims will not find goals.`,
+      );
+    }
+  }
+  quietWorkerRuntime();
+  const worker = await startWorker(config);
+  const http = await serveMcpHttp(config, lazy);
+
+  const ui = devServer?.uiUrl ?? (config.embedded ? `http://${host}:${config.uiPort}` : undefined);
+  const lines = [
+    'agent-runtime is up.',
+    `  Temporal      ${config.temporalAddress} (namespace ${config.namespace})${devServer ? '' : ' — external'}`,
+    ui ? `  Web UI        ${ui}` : '',
+    `  MCP (HTTP)    ${http.url}`,
+    `  Worker        task queue ${config.taskQueue}`,
+    '',
+    `  Connect Claude Code:  claude mcp add --transport http agent-runtime ${http.url}`,
+    '  Stop with Ctrl-C; starting again resumes every goal where it was.',
+  ];
+  process.stderr.write(lines.filter((l, i) => l !== '' || i > 0).join('\n') + '\n');
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info(`${signal}: stopping…`);
+    await http.close();
+    await worker.shutdown().catch((e: unknown) => log.warn(`worker: ${String(e)}`));
+    await lazy.close();
+    await devServer?.stop();
+    log.info('stopped.');
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  await worker.done.catch((err: unknown) => {
+    log.error(`worker stopped: ${err instanceof Error ? err.message : String(err)}`);
+  });
+  if (!stopping) await stop('worker exit');
+}
+
+/**
+ * The HTTP MCP server of `up` and `serve`, with /healthz reporting whether Temporal answers. It is also this machine's
+ * daemon: it listens on a local socket and says so in $AGENT_RUNTIME_HOME/daemon.json, where `agent-runtime mcp`
+ * finds it and becomes a thin front (AGENT_RUNTIME_DAEMON=off turns this off).
+ */
+async function serveMcpHttp(config: RuntimeConfig, lazy: LazyClient) {
+  const goals = createGoalsClient({
+    client: () => lazy.get(),
+    taskQueue: config.taskQueue,
+    address: config.temporalAddress,
+  });
+  fs.mkdirSync(config.home, { recursive: true });
+  const daemon = process.env.AGENT_RUNTIME_DAEMON !== 'off' && !socketOwnedByOther(config.home);
+  if (!daemon && process.env.AGENT_RUNTIME_DAEMON !== 'off') {
+    log.warn(`Another agent-runtime daemon serves ${config.home}; local agents keep using it.`);
+  }
+  const http = await serveHttp({
+    host: config.host,
+    port: config.port,
+    goals,
+    toolsets: config.toolsets,
+    token: config.token,
+    socketPath: daemon ? socketPathFor(config.home) : undefined,
+    health: async () => {
+      await (await lazy.get()).workflowService.getSystemInfo({});
+      return true;
+    },
+  });
+  if (http.socketPath) {
+    writeDaemonInfo(config.home, {
+      pid: process.pid,
+      socket: http.socketPath,
+      url: http.url,
+      temporalAddress: config.temporalAddress,
+      namespace: config.namespace,
+      taskQueue: config.taskQueue,
+      startedAt: new Date().toISOString(),
+    });
+  }
+  return {
+    ...http,
+    close: async () => {
+      removeDaemonInfo(config.home);
+      await http.close();
+    },
+  };
+}
+
+async function serve(config: RuntimeConfig): Promise<void> {
+  const lazy = new LazyClient(config);
+  const http = await serveMcpHttp(config, lazy);
+  log.info(`MCP (HTTP) on ${http.url}, Temporal at ${config.temporalAddress}`);
+  const stop = () =>
+    void http
+      .close()
+      .then(() => lazy.close())
+      .then(() => process.exit(0));
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
+/** `agent-runtime import`: needs a running Temporal (and a worker to serve what it creates, e.g. `up`). */
+async function runImport(argv: string[]): Promise<void> {
+  const { args, rest } = parseImportArgs(argv);
+  Object.assign(process.env, flagsToEnv(rest));
+  const config = loadConfig();
+  const lazy = new LazyClient(config);
+  const goals = createGoalsClient({
+    client: () => lazy.get(),
+    taskQueue: config.taskQueue,
+    address: config.temporalAddress,
+  });
+  try {
+    const report = await importDatabase(goals, args, (line) => log.info(line));
+    process.stdout.write(formatReport(report) + '\n');
+  } catch (err) {
+    log.error(err instanceof Error ? err.message : String(err));
+    process.exitCode = 1;
+  } finally {
+    await lazy.close();
+  }
+}
+
+async function main(argv: string[]): Promise<void> {
+  const [command, ...rest] = argv;
+  if (command === 'import') return runImport(rest);
+  Object.assign(process.env, flagsToEnv(rest));
+  const config = loadConfig();
+  switch (command) {
+    case 'up':
+      return up(config);
+    case 'mcp':
+      return serveStdio(config);
+    case 'serve':
+      return serve(config);
+    case 'worker': {
+      quietWorkerRuntime();
+      const w = await startWorker(config);
+      log.info(`worker polling ${config.taskQueue} on ${config.temporalAddress}`);
+      return w.done;
+    }
+    case 'temporal-cli':
+      process.stdout.write((await resolveTemporalCli()) + '\n');
+      return;
+    case undefined:
+    case '--help':
+    case '-h':
+    case 'help':
+      process.stderr.write(USAGE + '\n');
+      return;
+    default:
+      process.stderr.write(`Unknown command "${command}".\n${USAGE}\n`);
+      process.exit(2);
+  }
+}
+
+/** Runs one command of `agent-runtime` (all but the thin stdio front, see cli.ts). */
+export function runCommand(argv: string[]): void {
+  main(argv).catch((err: unknown) => {
+    log.error(err instanceof Error ? err.message : String(err));
+    process.exit(1);
+  });
+}
