@@ -50,6 +50,7 @@ import {
   releaseTaskUpdate,
   retryTaskUpdate,
   startTaskUpdate,
+  waitForTaskUpdate,
   type GoalWorkflowInput,
 } from '../workflows/messages';
 import type { goalWorkflow } from '../workflows/goal';
@@ -419,10 +420,38 @@ export function createGoalsClient(deps: ClientDeps) {
           goalId = checkGoalId(req.goalId);
           try {
             const r = await update(goalId, claimTaskUpdate, input, updateId);
-            return { ...r, claimed: true, goal_id: goalId, reason: null };
+            if (r.task) return { ...r, claimed: true, goal_id: goalId, reason: null };
+            // The id answered an earlier wait of this call that found nothing (the server keeps outcomes per run).
+            return {
+              claimed: false,
+              task: null,
+              lease_token: null,
+              lease_expires_at: null,
+              goal_id: goalId,
+              reason: 'No task became ready in time.',
+            };
           } catch (err) {
             if (!(err instanceof AppError) || err.code !== 'NO_WORK') throw err;
             reason = err.message;
+          }
+          // Nothing ready: wait inside the goal workflow, which hands this agent the next task in the same workflow
+          // task that readies it (no polling; the refused claim above wrote nothing, so its id is free to reuse).
+          const left = deadline - Date.now();
+          if (left > 0) {
+            const waited = await call(goalId, (client) =>
+              executeUpdate(
+                client,
+                goalId as string,
+                waitForTaskUpdate,
+                { ...input, waitMs: Math.ceil(left) },
+                updateId,
+              ),
+            );
+            if (waited.task) return { ...waited, claimed: true, goal_id: goalId, reason: null };
+            reason = waited.reason ?? reason;
+            // Back early: the run continued as new (or the goal was cancelled); ask the new run. Else the wait is over.
+            if (deadline - Date.now() > 50) continue;
+            return { claimed: false, task: null, lease_token: null, lease_expires_at: null, goal_id: goalId, reason };
           }
         } else {
           const candidates = await listIndexed(

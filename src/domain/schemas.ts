@@ -182,6 +182,15 @@ export const ClaimInputSchema = z.object({
 });
 export type ClaimInput = z.infer<typeof ClaimInputSchema>;
 
+/** A claim that waits inside the goal workflow until a matching task is ready (a long-poll), at most waitMs. */
+export const WaitClaimInputSchema = ClaimInputSchema.omit({ taskId: true }).extend({
+  waitMs: z
+    .int()
+    .min(1)
+    .max(LIMITS.waitSecondsMax * 1000),
+});
+export type WaitClaimInput = z.infer<typeof WaitClaimInputSchema>;
+
 /**
  * An owner action. Without `agentId` and `leaseToken` the caller has no identity at all and acts for the task's
  * current holder (hq's step id is the capability); with either, fencing applies.

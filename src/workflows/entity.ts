@@ -49,6 +49,8 @@ export type RegisterUpdate = (<I, R>(
    * reach history; a call refused inside an accepted batch answers with its error.
    */
   batch: (def: Parameters<typeof setHandler>[0], names: readonly string[]) => void;
+  /** Remembers the result of an Update applied by a handler of its own (one that waits), for idempotent retries. */
+  remember: (id: string, result: unknown) => void;
 };
 
 interface Registered {
@@ -203,5 +205,5 @@ export function updateRegistrar(options: UpdateRegistrarOptions): RegisterUpdate
     );
   };
 
-  return Object.assign(register, { batch });
+  return Object.assign(register, { batch, remember });
 }

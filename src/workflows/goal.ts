@@ -7,6 +7,7 @@ import {
   allHandlersFinished,
   condition,
   continueAsNew,
+  currentUpdateInfo,
   patched,
   sleep,
   setCurrentDetails,
@@ -26,9 +27,10 @@ import {
   SetPriorityInputSchema,
   TaskRefInputSchema,
 } from '../domain/schemas';
-import type { Task } from '../domain/schemas';
+import { WaitClaimInputSchema, type ClaimInput, type ClaimResult, type Task } from '../domain/schemas';
+import { DomainError } from '../domain/errors';
 import { parseOrFail } from '../domain/validate';
-import { updateRegistrar } from './entity';
+import { toFailure, updateRegistrar } from './entity';
 import {
   applyBatchUpdate,
   BATCHABLE_UPDATES,
@@ -48,6 +50,7 @@ import {
   releaseTaskUpdate,
   retryTaskUpdate,
   startTaskUpdate,
+  waitForTaskUpdate,
   type GoalWorkflowInput,
 } from './messages';
 import {
@@ -150,7 +153,20 @@ export async function goalWorkflow(input: GoalWorkflowInput): Promise<void> {
     setCurrentDetails(goals.renderGoalDetails(state));
   };
 
+  // Agents long-polling this goal (waitForTask), oldest first. Not workflow state: a continue-as-new sends them back
+  // to their client, which calls again on the new run.
+  const waiters: Array<{ input: ClaimInput; result?: ClaimResult }> = [];
+  /** Hands ready tasks to waiting agents, in the same workflow task as the change that made them ready. */
+  const serveWaiters = (now: number): void => {
+    for (const w of waiters) {
+      if (w.result) continue;
+      const task = goals.pickNextTask(state, w.input);
+      if (task) w.result = goals.claimTask(state, { ...w.input, taskId: task.id }, now);
+    }
+  };
+
   const afterChange = (): void => {
+    if (waiters.length > 0) serveWaiters(Date.now());
     const earliest = goals.earliestLeaseExpiry(state);
     if (earliest !== undefined && (armedFor === undefined || earliest < armedFor)) rearm = true;
     if (publishPerActivation) dirty = true;
@@ -247,6 +263,47 @@ export async function goalWorkflow(input: GoalWorkflowInput): Promise<void> {
   );
 
   update.batch(applyBatchUpdate, BATCHABLE_UPDATES);
+
+  // An Update that waits (not a Signal): the agent needs the task it is handed. Its claim is applied either at once or
+  // by serveWaiters inside the change that readied the task, so the handoff costs no extra round trip.
+  setHandler(
+    waitForTaskUpdate,
+    async (raw) => {
+      const id = currentUpdateInfo()?.id;
+      if (id !== undefined && applied.has(id)) return rehydrate(state, applied.get(id)) as ClaimResult;
+      const { waitMs, ...claim } = parseOrFail(WaitClaimInputSchema, raw, 'waitForTask input');
+      let result: ClaimResult | undefined;
+      const ready = goals.pickNextTask(state, claim);
+      if (ready) {
+        result = goals.claimTask(state, { ...claim, taskId: ready.id }, Date.now());
+        afterChange();
+      } else {
+        const waiter: { input: ClaimInput; result?: ClaimResult } = { input: claim };
+        waiters.push(waiter);
+        await condition(
+          () =>
+            waiter.result !== undefined || workflowInfo().continueAsNewSuggested || state.goal.status === 'cancelled',
+          waitMs,
+        );
+        waiters.splice(waiters.indexOf(waiter), 1);
+        result = waiter.result;
+      }
+      if (!result)
+        return { task: null, lease_token: null, lease_expires_at: null, reason: goals.noWorkReason(state, claim) };
+      if (id !== undefined) update.remember(id, compact(result));
+      return result;
+    },
+    {
+      validator: (raw) => {
+        parseOrFail(WaitClaimInputSchema, raw, 'waitForTask input');
+        if (state.goal.status === 'cancelled') {
+          throw toFailure(
+            new DomainError('GOAL_CLOSED', `Goal ${state.goal.id} is cancelled; it has no work to claim.`),
+          );
+        }
+      },
+    },
+  );
 
   setHandler(getTasksQuery, ({ taskIds }) =>
     taskIds.map((id) => goals.findTask(state, id)).filter((t): t is NonNullable<typeof t> => t !== undefined),

@@ -32,6 +32,7 @@ import type {
   SetPriorityInput,
   Task,
   TaskRefInput,
+  WaitClaimInput,
 } from '../domain/schemas';
 
 export { TASK_QUEUE } from '../defaults';
@@ -48,6 +49,12 @@ export interface GoalWorkflowInput {
 /** Answers with the new ids only: a 1,000-task plan's full records would bloat history; read them with getTasks. */
 export const createTasksUpdate = defineUpdate<CreatedTasks, [CreateTasksInput]>('createTasks');
 export const claimTaskUpdate = defineUpdate<ClaimResult, [ClaimInput]>('claimTask');
+/**
+ * A claim that waits in the workflow until a matching task is ready, and is handed that task in the same workflow
+ * task that makes it ready (a completion, a new task, a release, an expiry). Answers `task: null` and the reason when
+ * nothing came within waitMs (or the run is about to continue as new: call again).
+ */
+export const waitForTaskUpdate = defineUpdate<ClaimResult & { reason?: string }, [WaitClaimInput]>('waitForTask');
 export const startTaskUpdate = defineUpdate<ClaimResult, [HolderInput]>('startTask');
 export const heartbeatUpdate = defineUpdate<HeartbeatResult, [HeartbeatInput]>('heartbeat');
 export const completeTaskUpdate = defineUpdate<Task, [CompleteInput]>('completeTask');

@@ -1,0 +1,88 @@
+/**
+ * Handoff in one step: an agent long-polling a goal (get_next_task with wait_seconds) waits inside the goal workflow
+ * and is handed the task a completion readies in the same workflow task that applies the completion — with many
+ * waiters, and with the worker killed while they wait.
+ */
+import type { temporal } from '@temporalio/proto';
+import { goalWorkflowId } from '../src/workflows/messages';
+import { ok, uid, useWorkerProcess, eventually } from './support/harness';
+
+const w = useWorkerProcess();
+
+type Event = temporal.api.history.v1.IHistoryEvent;
+async function history(goalId: string): Promise<Event[]> {
+  const client = await w.h.lazy.get();
+  return (await client.workflow.getHandle(goalWorkflowId(goalId)).fetchHistory()).events ?? [];
+}
+const acceptedWaits = (events: Event[]) =>
+  events.filter((e) => e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.name === 'waitForTask')
+    .length;
+
+/** The id of the WorkflowTaskCompleted event that wrote an Update's completion. */
+function taskThatCompleted(events: Event[], updateId: string): number {
+  let lastTaskCompleted = -1;
+  for (const e of events) {
+    if (e.workflowTaskCompletedEventAttributes) lastTaskCompleted = Number(e.eventId);
+    if (e.workflowExecutionUpdateCompletedEventAttributes?.meta?.updateId === updateId) return lastTaskCompleted;
+  }
+  throw new Error(`update ${updateId} did not complete`);
+}
+
+test('a completion hands the unblocked task to the waiting agent in the same workflow task', async () => {
+  const goalId = uid('handoff');
+  await w.h.goals.createGoal({
+    goalId,
+    name: 'chain',
+    tasks: [{ title: 'first' }, { title: 'second', dependencies: [0] }],
+  });
+  const mcp = w.mcp;
+  const first = await ok(mcp, 'get_next_task', { goal_id: goalId, agent_id: 'A' });
+  const waiting = ok(mcp, 'get_next_task', { goal_id: goalId, agent_id: 'B', wait_seconds: 30, request_id: 'b-waits' });
+  await eventually(async () => acceptedWaits(await history(goalId)) === 1);
+  await ok(mcp, 'update_task_status', {
+    task_id: first.id,
+    status: 'completed',
+    agent_id: 'A',
+    request_id: 'a-completes',
+  });
+  const second = await waiting;
+  expect(second).toMatchObject({ claimed: true, id: `${goalId}/2`, agent_id: 'B', status: 'claimed' });
+  const events = await history(goalId);
+  expect(taskThatCompleted(events, 'b-waits')).toBe(taskThatCompleted(events, 'a-completes'));
+});
+
+test('16 waiting agents get 16 distinct tasks when they appear; the rest are told no task came', async () => {
+  const goalId = uid('waiters');
+  await w.h.goals.createGoal({ goalId, name: 'waiters' });
+  const agents = Array.from({ length: 20 }, (_, i) => `w${i}`);
+  const claims = agents.map((a) => ok(w.mcp, 'get_next_task', { goal_id: goalId, agent_id: a, wait_seconds: 8 }));
+  await eventually(async () => acceptedWaits(await history(goalId)) === agents.length);
+  await w.h.goals.createTasks(
+    goalId,
+    Array.from({ length: 16 }, (_, i) => ({ title: `t${i}` })),
+  );
+  const results = await Promise.all(claims);
+  const won = results.filter((r) => r.claimed);
+  expect(won).toHaveLength(16);
+  expect(new Set(won.map((r) => r.id)).size).toBe(16);
+  expect(new Set(won.map((r) => r.agent_id)).size).toBe(16);
+  for (const r of results.filter((x) => !x.claimed)) expect(r.message).toMatch(/No tasks available/);
+});
+
+test('agents waiting while the worker is killed are handed tasks once a worker is back', async () => {
+  const goalId = uid('waitcrash');
+  await w.h.goals.createGoal({ goalId, name: 'crash while waiting' });
+  const claims = ['x', 'y', 'z'].map((a) =>
+    ok(w.mcp, 'get_next_task', { goal_id: goalId, agent_id: a, wait_seconds: 60 }),
+  );
+  await eventually(async () => acceptedWaits(await history(goalId)) === 3);
+  await w.kill();
+  const created = w.h.goals.createTasks(goalId, [{ title: 'a' }, { title: 'b' }, { title: 'c' }]);
+  w.start();
+  await created;
+  const results = await Promise.all(claims);
+  expect(results.map((r) => r.claimed)).toEqual([true, true, true]);
+  expect(new Set(results.map((r) => r.id)).size).toBe(3);
+  const goal = await w.h.goals.getGoal(goalId);
+  expect(goal.tasks.map((t) => t.status)).toEqual(['claimed', 'claimed', 'claimed']);
+});
