@@ -8,7 +8,16 @@
 import http from 'node:http';
 import readline from 'node:readline';
 import { flagsToEnv } from '../flags';
+import type * as Commands from '../commands';
+import type * as ConnectionModule from '../client/connection';
+import type * as GoalsModule from '../client/goals';
+import type * as ConfigModule from '../config';
 import { deploymentOf, findDaemon, homeOf, type DaemonInfo } from './daemon-info';
+import type * as ExchangeModule from './exchange';
+import type * as ServerModule from './server';
+
+/** The daemon could not be reached: nothing was sent. */
+const UNREACHABLE = Symbol('unreachable');
 
 type Message = { jsonrpc?: string; id?: string | number | null; method?: string; [k: string]: unknown };
 type Local = (message: Message) => Promise<Message | undefined>;
@@ -21,7 +30,7 @@ export function runFront(argv: string[]): void {
   const daemon = env.AGENT_RUNTIME_DAEMON === 'off' ? undefined : findDaemon(homeOf(env), deploymentOf(env));
   if (!daemon) {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    (require('../commands') as typeof import('../commands')).runCommand(['mcp']);
+    (require('../commands') as typeof Commands).runCommand(['mcp']);
     return;
   }
   proxy(daemon, env);
@@ -44,8 +53,8 @@ function proxy(daemon: DaemonInfo, env: NodeJS.ProcessEnv): void {
     }
   };
 
-  /** Sends one message to the daemon: its answer's text, '' for none, or 'unreachable' (nothing was sent). */
-  const post = (body: string): Promise<string | 'unreachable'> =>
+  /** Sends one message to the daemon: its answer's text, '' for none, or UNREACHABLE (nothing was sent). */
+  const post = (body: string): Promise<string | typeof UNREACHABLE> =>
     new Promise((resolve, reject) => {
       let sent = false;
       const req = http.request({ socketPath: daemon.socket, path: '/mcp', method: 'POST', agent, headers }, (res) => {
@@ -57,7 +66,7 @@ function proxy(daemon: DaemonInfo, env: NodeJS.ProcessEnv): void {
       req.on('socket', (s) => s.once('connect', () => (sent = true)));
       req.on('error', (err: NodeJS.ErrnoException) => {
         const refused = err.code === 'ECONNREFUSED' || err.code === 'ENOENT';
-        if (refused && !sent) resolve('unreachable');
+        if (refused && !sent) resolve(UNREACHABLE);
         else reject(err);
       });
       req.end(body);
@@ -68,7 +77,7 @@ function proxy(daemon: DaemonInfo, env: NodeJS.ProcessEnv): void {
     if (!local) {
       try {
         const answer = await post(JSON.stringify(message));
-        if (answer !== 'unreachable') {
+        if (answer !== UNREACHABLE) {
           if (answer !== '' && isRequest) write(answer);
           return;
         }
@@ -120,11 +129,11 @@ function proxy(daemon: DaemonInfo, env: NodeJS.ProcessEnv): void {
 /** The full server in this process, behind the same request/response exchange the daemon uses. */
 async function localServer(env: NodeJS.ProcessEnv): Promise<Local> {
   /* eslint-disable @typescript-eslint/no-require-imports */
-  const { loadConfig } = require('../config') as typeof import('../config');
-  const { LazyClient } = require('../client/connection') as typeof import('../client/connection');
-  const { createGoalsClient } = require('../client/goals') as typeof import('../client/goals');
-  const { createServer } = require('./server') as typeof import('./server');
-  const { RequestResponseTransport } = require('./exchange') as typeof import('./exchange');
+  const { loadConfig } = require('../config') as typeof ConfigModule;
+  const { LazyClient } = require('../client/connection') as typeof ConnectionModule;
+  const { createGoalsClient } = require('../client/goals') as typeof GoalsModule;
+  const { createServer } = require('./server') as typeof ServerModule;
+  const { RequestResponseTransport } = require('./exchange') as typeof ExchangeModule;
   /* eslint-enable @typescript-eslint/no-require-imports */
   const config = loadConfig(env);
   const lazy = new LazyClient(config);
@@ -138,7 +147,7 @@ async function localServer(env: NodeJS.ProcessEnv): Promise<Local> {
   await server.connect(exchange);
   return async (message) => {
     if (message.id !== undefined && typeof message.method === 'string') {
-      return (await exchange.request(message as never, {})) as Message;
+      return await exchange.request(message as never, {});
     }
     if (typeof message.method === 'string') exchange.notify(message as never, {});
     return undefined;

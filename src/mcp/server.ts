@@ -82,7 +82,7 @@ export function createServer(deps: ServerDeps, registry: ToolRegistry = buildReg
   };
   const toolsetsOf = (auth: AuthInfo | undefined): string[] => {
     const own = auth?.extra?.toolsets;
-    return Array.isArray(own) && own.every((t) => typeof t === 'string') ? (own as string[]) : deps.toolsets;
+    return Array.isArray(own) && own.every((t) => typeof t === 'string') ? own : deps.toolsets;
   };
 
   const mcp = new McpServer(

@@ -1,0 +1,125 @@
+/**
+ * The daemon front door: with `agent-runtime serve` (or `up`) running, `agent-runtime mcp` is a thin stdio front that
+ * sends every message to the daemon's local socket. Identity, request ids, errors and toolsets behave as they do on a
+ * direct stdio server, and the front serves the session itself when the daemon goes away.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { freePort } from '../src/dev-server';
+import { call, eventually, killHard, ok, ROOT, startHarness, uid, type Harness } from './support/harness';
+
+const CLI = path.join(ROOT, 'dist', 'cli.js');
+let h: Harness;
+let home: string;
+let daemon: ChildProcess;
+
+function env(extra: Record<string, string> = {}): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && k !== 'AGENT_ID') out[k] = v;
+  return {
+    ...out,
+    AGENT_RUNTIME_HOME: home,
+    TEMPORAL_ADDRESS: h.config.temporalAddress,
+    AGENT_RUNTIME_TASK_QUEUE: h.config.taskQueue,
+    AGENT_RUNTIME_LOG_LEVEL: 'warn',
+    ...extra,
+  };
+}
+
+async function startDaemon(): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [CLI, 'serve'], {
+    env: env({ PORT: String(await freePort()), AGENT_RUNTIME_LOG_LEVEL: 'info' }),
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  await eventually(async () => fs.existsSync(path.join(home, 'daemon.json')));
+  return child;
+}
+
+async function front(extra: Record<string, string> = {}): Promise<{ client: Client; stderr: () => string }> {
+  const transport = new StdioClientTransport({
+    command: process.execPath,
+    args: [CLI, 'mcp'],
+    env: env(extra),
+    stderr: 'pipe',
+  });
+  let err = '';
+  transport.stderr?.on('data', (d: Buffer) => (err += d.toString()));
+  const client = new Client({ name: 'front-test', version: '1.0.0' });
+  await client.connect(transport);
+  clients.push(client);
+  return { client, stderr: () => err };
+}
+const clients: Client[] = [];
+
+beforeAll(async () => {
+  h = await startHarness();
+  home = fs.mkdtempSync(path.join(os.tmpdir(), 'front-home-'));
+  daemon = await startDaemon();
+});
+afterAll(async () => {
+  await Promise.all(clients.map((c) => c.close().catch(() => undefined)));
+  await killHard(daemon);
+  await h.close();
+});
+
+test('the daemon says where it listens; the front speaks for its AGENT_ID, with the same errors and request ids', async () => {
+  const info = JSON.parse(fs.readFileSync(path.join(home, 'daemon.json'), 'utf8'));
+  expect(info).toMatchObject({
+    pid: daemon.pid,
+    taskQueue: h.config.taskQueue,
+    socket: expect.stringContaining('mcp.sock'),
+  });
+  expect(fs.statSync(info.socket).mode & 0o777).toBe(0o600);
+
+  const { client } = await front({ AGENT_ID: 'front-agent' });
+  const goalId = uid('front');
+  await ok(client, 'create_goal', { name: 'front', goal_id: goalId });
+  await ok(client, 'decompose_goal', { goal_id: goalId, strategy: 'parallel' });
+  const claim = await ok(client, 'get_next_task', { goal_id: goalId, request_id: 'front-claim-1' });
+  expect(claim).toMatchObject({ claimed: true, agent_id: 'front-agent' });
+  const again = await ok(client, 'get_next_task', { goal_id: goalId, request_id: 'front-claim-1' });
+  expect(again.id).toBe(claim.id); // applied once
+  const bad = await call(client, 'get_next_task', { goal_id: 'not a goal id!' });
+  expect(bad.error?.code).toBe('INVALID_ARGUMENT');
+  const zombie = await call(client, 'update_task_status', {
+    task_id: claim.id,
+    status: 'completed',
+    agent_id: 'other',
+  });
+  expect(zombie.error?.code).toBe('LEASE_LOST');
+});
+
+test('each front lists its own toolsets', async () => {
+  const hq = await front({ AGENT_RUNTIME_TOOLSETS: 'projects' });
+  const names = (await hq.client.listTools()).tools.map((t) => t.name);
+  expect(names).toContain('claim_step');
+  expect(names).not.toContain('create_goal');
+  expect((await call(hq.client, 'create_goal', { name: 'x' })).error?.code).toBe('NOT_FOUND');
+  const plain = await front();
+  expect((await plain.client.listTools()).tools.map((t) => t.name)).toContain('create_goal');
+});
+
+test('a front for another deployment does not use the daemon', async () => {
+  const other = await front({ AGENT_RUNTIME_TASK_QUEUE: `${h.config.taskQueue}-elsewhere`, AGENT_ID: 'lone' });
+  const { tools } = await other.client.listTools();
+  expect(tools.length).toBeGreaterThan(0); // a full stdio server of its own answered
+});
+
+test('when the daemon goes away mid-session the front serves the rest itself', async () => {
+  const { client, stderr } = await front({ AGENT_ID: 'survivor' });
+  const goalId = uid('front-dies');
+  await ok(client, 'create_goal', { name: 'outlives the daemon', goal_id: goalId });
+  await ok(client, 'decompose_goal', { goal_id: goalId, strategy: 'sequential' });
+  await killHard(daemon);
+  const claim = await ok(client, 'get_next_task', { goal_id: goalId });
+  expect(claim).toMatchObject({ claimed: true, agent_id: 'survivor', id: `${goalId}/1` });
+  expect(stderr()).toMatch(/does not answer; serving this session directly/);
+  // A front started now finds the daemon file stale and serves directly from the start.
+  const late = await front({ AGENT_ID: 'late' });
+  expect((await ok(late.client, 'get_goal', { goal_id: goalId })).id).toBe(goalId);
+  daemon = await startDaemon(); // for afterAll
+});
