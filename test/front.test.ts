@@ -35,7 +35,7 @@ async function startDaemon(): Promise<ChildProcess> {
     env: env({ PORT: String(await freePort()), AGENT_RUNTIME_LOG_LEVEL: 'info' }),
     stdio: ['ignore', 'ignore', 'pipe'],
   });
-  await eventually(async () => fs.existsSync(path.join(home, 'daemon.json')));
+  await eventually(() => Promise.resolve(fs.existsSync(path.join(home, 'daemon.json'))));
   return child;
 }
 
