@@ -33,6 +33,25 @@ test('npm run bench (tiny) writes a JSON report with every latency figure', asyn
     }
     expect(p.double_claims).toBe(0);
   }
+  const oneGoal = report.one_goal_stdio;
+  expect(oneGoal.rows.map((r: any) => r.agents)).toEqual([1, 2]);
+  for (const r of oneGoal.rows) {
+    for (const key of [
+      'agents',
+      'work_ms',
+      'claims_per_s',
+      'claim_p50_ms',
+      'claim_p99_ms',
+      'double_claims',
+      'errors',
+    ]) {
+      expect(typeof r[key]).toBe('number');
+    }
+    expect(r.double_claims).toBe(0);
+    expect(r.errors).toBe(0);
+  }
+  expect(oneGoal.handoff_p50_ms).toBeGreaterThan(0);
+  expect(oneGoal.stdio_start_p50_ms).toBeGreaterThan(0);
   expect(fs.readFileSync(path.join(dir, 'latest.svg'), 'utf8')).toMatch(/^<svg[\s\S]*<\/svg>\s*$/);
   expect(report.machine.cpus).toBeGreaterThan(0);
   expect(fs.readFileSync(path.join(dir, 'latest.md'), 'utf8')).toContain('| handoff |');

@@ -31,6 +31,7 @@ function env(extra: Record<string, string> = {}): Record<string, string> {
 }
 
 async function startDaemon(): Promise<ChildProcess> {
+  fs.rmSync(path.join(home, 'daemon.json'), { force: true });
   const child = spawn(process.execPath, [CLI, 'serve'], {
     env: env({ PORT: String(await freePort()), AGENT_RUNTIME_LOG_LEVEL: 'info' }),
     stdio: ['ignore', 'ignore', 'pipe'],

@@ -16,6 +16,7 @@ import { serveHttp } from '../mcp/http';
 import type { benchFloorWorkflow } from '../workflows/bench-floor';
 import { noopUpdate, stopUpdate } from '../workflows/bench-floor';
 import { GOAL_SIZE, pullChart, pullSimulation, type PullResult } from './pull';
+import { oneGoalStdio } from './one-goal';
 import { scaleScenario, type ScaleResult } from './scale';
 import { summarize, type Latency } from './stats';
 import { startBenchEnvironment } from './environment';
@@ -150,6 +151,18 @@ async function main(): Promise<void> {
     await goals.decomposeGoal(g.id, 'sequential', plan);
   });
 
+  say('one goal, many agents, each its own agent-runtime mcp process through the daemon…');
+  const oneGoal = await oneGoalStdio(goals, {
+    address,
+    taskQueue,
+    agentCounts: tiny ? [1, 2] : [1, 4, 16, 32],
+    workMs: tiny ? [0] : [0, 50],
+    tasks: tiny ? 20 : 200,
+    chain: tiny ? 4 : 40,
+    say,
+  });
+  results.one_goal_stdio = oneGoal;
+
   const counts = tiny ? [1, 2] : [1, 4, 8, 32, 128];
   const seconds = tiny ? 2 : quick ? 4 : 15;
   const workIdx = process.argv.indexOf('--work-ms');
@@ -192,6 +205,16 @@ async function main(): Promise<void> {
       decompose_sequential: ratio('decompose_sequential'),
       decompose_plan_100: ratio('decompose_plan_100'),
     },
+    one_goal_stdio_vs_floor: {
+      // Targets: claims/s at 32 agents ≥ 5 ÷ floor p50; claim p50 ≤ 2 × floor; chain handoff p50 ≤ 1.5 × floor.
+      claims_per_s_target_at_32: Math.round((5 / ((results.floor as Latency).p50_ms / 1000)) * 10) / 10,
+      claim_p50_ratios: oneGoal.rows.map((r) => ({
+        agents: r.agents,
+        work_ms: r.work_ms,
+        ratio: Math.round((r.claim_p50_ms / (results.floor as Latency).p50_ms) * 100) / 100,
+      })),
+      handoff_ratio: Math.round((oneGoal.handoff_p50_ms / (results.floor as Latency).p50_ms) * 100) / 100,
+    },
     mcp_overhead_p50_ms:
       Math.round(((results.claim_mcp as Latency).p50_ms - (results.claim_direct as Latency).p50_ms) * 100) / 100,
   };
@@ -230,13 +253,26 @@ async function main(): Promise<void> {
     '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
     ...pullRows,
   ].join('\n');
+  const oneGoalMd = [
+    '',
+    `One goal, many agents, each its own \`agent-runtime mcp\` through the daemon (${oneGoal.tasks} independent tasks; stdio start p50 ${oneGoal.stdio_start_p50_ms} ms; chain handoff p50 ${oneGoal.handoff_p50_ms} ms = ${report.one_goal_stdio_vs_floor.handoff_ratio} × floor):`,
+    '',
+    '| agents | work ms | claims/s | claim p50 ms | claim p99 ms | p50 / floor | double claims | errors |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- |',
+    ...oneGoal.rows.map(
+      (r, i) =>
+        `| ${r.agents} | ${r.work_ms} | ${r.claims_per_s} | ${r.claim_p50_ms} | ${r.claim_p99_ms} | ${report.one_goal_stdio_vs_floor.claim_p50_ratios[i]?.ratio ?? ''} | ${r.double_claims} | ${r.errors} |`,
+    ),
+    '',
+    `Target at 32 agents: ≥ ${report.one_goal_stdio_vs_floor.claims_per_s_target_at_32} claims/s (5 ÷ floor p50).`,
+  ].join('\n');
   const scale = results.scale as ScaleResult | undefined;
   const scaleMd = scale
     ? `\n\nScale scenario: ${scale.projects} projects × ${scale.steps} steps, ${scale.agents} agents: ${scale.wall_s} s wall, ${scale.claims_per_s} claims/s, ${scale.double_claims} double claims, ${scale.lost_completions} lost completions, largest history ${scale.max_history_length} events.`
     : '';
-  fs.writeFileSync(path.join(outDir, 'latest.md'), fullMd + scaleMd + '\n');
+  fs.writeFileSync(path.join(outDir, 'latest.md'), fullMd + oneGoalMd + scaleMd + '\n');
   fs.writeFileSync(path.join(outDir, 'latest.svg'), pullChart(pull) + '\n');
-  process.stdout.write(fullMd + scaleMd + '\n');
+  process.stdout.write(fullMd + oneGoalMd + scaleMd + '\n');
 
   await mcp.close();
   await http.close();

@@ -1,0 +1,196 @@
+/**
+ * One goal, many agents, each its own process (DESIGN §6, key `one_goal_stdio`): N agents each spawn their own
+ * `agent-runtime mcp` stdio server, as an agent's MCP client does, against a daemon (`agent-runtime serve`) on this
+ * machine, and loop get_next_task → simulated work → update_task_status(completed) over independent tasks of one
+ * goal. Plus a two-agent dependency chain: the time from one agent's completion to the other, long-polling, holding
+ * the next task.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Client as McpClient } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import type { GoalsClient } from '../client/goals';
+import { freePort } from '../dev-server';
+import { summarize } from './stats';
+
+export interface OneGoalRow {
+  agents: number;
+  work_ms: number;
+  claims_per_s: number;
+  claim_p50_ms: number;
+  claim_p99_ms: number;
+  double_claims: number;
+  errors: number;
+}
+
+export interface OneGoalResult {
+  tasks: number;
+  rows: OneGoalRow[];
+  handoff_p50_ms: number;
+  handoff_p99_ms: number;
+  /** spawn → initialize of one agent's `agent-runtime mcp`, through the daemon. */
+  stdio_start_p50_ms: number;
+}
+
+interface Agent {
+  id: string;
+  client: McpClient;
+}
+
+type Structured = Record<string, unknown> & { claimed?: boolean; id?: string };
+
+async function tool(agent: Agent, name: string, args: Record<string, unknown>): Promise<Structured> {
+  const r = await agent.client.callTool({ name, arguments: args });
+  if (r.isError) {
+    const text = (r.content as Array<{ text?: string }>)[0]?.text ?? '';
+    throw new Error(`${name}: ${text}`);
+  }
+  return r.structuredContent as Structured;
+}
+
+export async function oneGoalStdio(
+  goals: GoalsClient,
+  opts: {
+    address: string;
+    taskQueue: string;
+    agentCounts: number[];
+    workMs: number[];
+    tasks: number;
+    chain: number;
+    say: (m: string) => void;
+  },
+): Promise<OneGoalResult> {
+  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-home-'));
+  const cli = path.join(__dirname, '..', 'cli.js');
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
+  Object.assign(env, {
+    AGENT_RUNTIME_HOME: home,
+    TEMPORAL_ADDRESS: opts.address,
+    AGENT_RUNTIME_TASK_QUEUE: opts.taskQueue,
+    AGENT_RUNTIME_LOG_LEVEL: 'warn',
+  });
+  opts.say('  starting the daemon (agent-runtime serve)…');
+  const daemon: ChildProcess = spawn(process.execPath, [cli, 'serve'], {
+    env: { ...env, PORT: String(await freePort()) },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const agents: Agent[] = [];
+  try {
+    for (let i = 0; i < 200 && !fs.existsSync(path.join(home, 'daemon.json')); i++) await sleep(50);
+    if (!fs.existsSync(path.join(home, 'daemon.json'))) throw new Error('the daemon did not start');
+
+    const max = Math.max(...opts.agentCounts, 2);
+    opts.say(`  spawning ${max} agent-runtime mcp processes…`);
+    const starts: number[] = [];
+    for (let i = 0; i < max; i++) {
+      const t = performance.now();
+      const client = new McpClient({ name: `bench-agent-${i}`, version: '1' });
+      await client.connect(
+        new StdioClientTransport({
+          command: process.execPath,
+          args: [cli, 'mcp'],
+          env: { ...env, AGENT_ID: `agent-${i}` },
+        }),
+      );
+      starts.push(performance.now() - t);
+      agents.push({ id: `agent-${i}`, client });
+    }
+
+    const rows: OneGoalRow[] = [];
+    for (const workMs of opts.workMs) {
+      for (const n of opts.agentCounts) {
+        const goal = await goals.createGoal({
+          name: `one goal ${n}×${workMs}`,
+          tasks: Array.from({ length: opts.tasks }, (_, k) => ({ title: `t${k}` })),
+        });
+        const claimed = new Map<string, string>();
+        let doubles = 0;
+        let errors = 0;
+        const latencies: number[] = [];
+        const t0 = performance.now();
+        await Promise.all(
+          agents.slice(0, n).map(async (agent) => {
+            for (;;) {
+              let claim: Structured;
+              const t = performance.now();
+              try {
+                claim = await tool(agent, 'get_next_task', { goal_id: goal.id });
+              } catch {
+                errors += 1;
+                continue;
+              }
+              latencies.push(performance.now() - t);
+              if (!claim.claimed || !claim.id) return;
+              if (claimed.has(claim.id)) doubles += 1;
+              claimed.set(claim.id, agent.id);
+              if (workMs > 0) await sleep(workMs);
+              try {
+                await tool(agent, 'update_task_status', { task_id: claim.id, status: 'completed', result: 'ok' });
+              } catch {
+                errors += 1;
+              }
+            }
+          }),
+        );
+        const seconds = (performance.now() - t0) / 1000;
+        const done = (await goals.getGoal(goal.id)).goal.task_counts.completed;
+        if (done !== opts.tasks) errors += opts.tasks - done; // lost work counts as errors
+        const l = summarize(latencies);
+        const row: OneGoalRow = {
+          agents: n,
+          work_ms: workMs,
+          claims_per_s: Math.round((claimed.size / seconds) * 10) / 10,
+          claim_p50_ms: l.p50_ms,
+          claim_p99_ms: l.p99_ms,
+          double_claims: doubles,
+          errors,
+        };
+        rows.push(row);
+        opts.say(
+          `  ${n} agent(s), ${workMs} ms work: ${row.claims_per_s} claims/s, claim p50 ${row.claim_p50_ms} ms, p99 ${row.claim_p99_ms} ms, ${doubles} double, ${errors} errors`,
+        );
+      }
+    }
+
+    // The chain: A holds task k while B long-polls; A completes; B is handed k+1. Then they swap.
+    const chain = await goals.createGoal({
+      name: 'one goal chain',
+      tasks: Array.from({ length: opts.chain + 1 }, (_, k) => ({
+        title: `c${k}`,
+        dependencies: k === 0 ? [] : [k - 1],
+      })),
+    });
+    const [a, b] = agents as [Agent, Agent];
+    let holder = a;
+    let waiter = b;
+    let held = await tool(holder, 'get_next_task', { goal_id: chain.id });
+    const handoffs: number[] = [];
+    for (let k = 0; k < opts.chain; k++) {
+      const waiting = tool(waiter, 'get_next_task', { goal_id: chain.id, wait_seconds: 30 });
+      await sleep(30); // let the waiter's long-poll reach the workflow
+      const t = performance.now();
+      await tool(holder, 'update_task_status', { task_id: held.id, status: 'completed', result: 'ok' });
+      const next = await waiting;
+      handoffs.push(performance.now() - t);
+      if (!next.claimed) throw new Error(`the chain's task ${k + 2} was not handed over`);
+      held = next;
+      [holder, waiter] = [waiter, holder];
+    }
+    const h = summarize(handoffs);
+    return {
+      tasks: opts.tasks,
+      rows,
+      handoff_p50_ms: h.p50_ms,
+      handoff_p99_ms: h.p99_ms,
+      stdio_start_p50_ms: summarize(starts).p50_ms,
+    };
+  } finally {
+    await Promise.all(agents.map((x) => x.client.close().catch(() => undefined)));
+    daemon.kill('SIGTERM');
+    fs.rmSync(home, { recursive: true, force: true });
+  }
+}
