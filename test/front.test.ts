@@ -118,7 +118,7 @@ test('when the daemon goes away mid-session the front serves the rest itself', a
   await killHard(daemon);
   const claim = await ok(client, 'get_next_task', { goal_id: goalId });
   expect(claim).toMatchObject({ claimed: true, agent_id: 'survivor', id: `${goalId}/1` });
-  expect(stderr()).toMatch(/does not answer; serving this session directly/);
+  expect(stderr()).toMatch(/went away; serving this session directly/);
   // A front started now finds the daemon file stale and serves directly from the start.
   const late = await front({ AGENT_ID: 'late' });
   expect((await ok(late.client, 'get_goal', { goal_id: goalId })).id).toBe(goalId);

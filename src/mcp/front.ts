@@ -1,11 +1,12 @@
 /**
  * `agent-runtime mcp` as a thin stdio front. When a daemon (`up` or `serve`) runs on this machine for the same Temporal
- * deployment, each JSON-RPC message from the agent's client goes to the daemon over its local socket (POST /mcp, the
- * agent's AGENT_ID as X-Agent-Id), and the answer comes back on stdout: all agents share the daemon's Temporal client,
+ * deployment, each JSON-RPC message from the agent's client goes to the daemon over its local socket (one connection,
+ * newline-delimited JSON, the agent's AGENT_ID said once at the start; see local-socket.ts), and the answer comes back
+ * on stdout: all agents share the daemon's Temporal client,
  * so their calls on one goal travel together, and this process loads nothing but Node's built-ins. With no daemon, it
  * is the full stdio server (stdio.ts). If the daemon goes away mid-session, the front serves the rest itself.
  */
-import http from 'node:http';
+import net from 'node:net';
 import readline from 'node:readline';
 import { flagsToEnv } from '../flags';
 import type * as Commands from '../commands';
@@ -15,9 +16,6 @@ import type * as ConfigModule from '../config';
 import { deploymentOf, findDaemon, homeOf, type DaemonInfo } from './daemon-info';
 import type * as ExchangeModule from './exchange';
 import type * as ServerModule from './server';
-
-/** The daemon could not be reached: nothing was sent. */
-const UNREACHABLE = Symbol('unreachable');
 
 type Message = { jsonrpc?: string; id?: string | number | null; method?: string; [k: string]: unknown };
 type Local = (message: Message) => Promise<Message | undefined>;
@@ -37,71 +35,96 @@ export function runFront(argv: string[]): void {
 }
 
 function proxy(daemon: DaemonInfo, env: NodeJS.ProcessEnv): void {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
-  const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json' };
-  if (env.AGENT_ID) headers['x-agent-id'] = env.AGENT_ID;
-  if (env.AGENT_RUNTIME_TOOLSETS) headers['x-agent-runtime-toolsets'] = env.AGENT_RUNTIME_TOOLSETS;
-  let local: Local | undefined;
-  let inFlight = 0;
+  let localStarting: Promise<Local> | undefined;
+  let connected = false;
+  let gone = false;
   let ended = false;
+  let localInFlight = 0;
+  /** Requests sent to the daemon and not yet answered, by the JSON text of their id. */
+  const pending = new Set<string>();
+  /** Messages read before the socket connected: sent on connect, or served here if it never does. */
+  let queued: Message[] = [];
 
   const write = (text: string): void => void process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
   const finishIfDone = (): void => {
-    if (ended && inFlight === 0) {
-      agent.destroy();
-      process.exit(0);
-    }
+    if (ended && pending.size === 0 && queued.length === 0 && localInFlight === 0) process.exit(0);
+  };
+  const isRequest = (m: Message) => m.id !== undefined && typeof m.method === 'string';
+
+  const serveLocally = (message: Message): void => {
+    localStarting ??= localServer(env);
+    localInFlight += 1;
+    void localStarting
+      .then(async (serve) => {
+        const answer = await serve(message);
+        if (answer && isRequest(message)) write(JSON.stringify(answer));
+      })
+      .finally(() => {
+        localInFlight -= 1;
+        finishIfDone();
+      });
   };
 
-  /** Sends one message to the daemon: its answer's text, '' for none, or UNREACHABLE (nothing was sent). */
-  const post = (body: string): Promise<string | typeof UNREACHABLE> =>
-    new Promise((resolve, reject) => {
-      let sent = false;
-      const req = http.request({ socketPath: daemon.socket, path: '/mcp', method: 'POST', agent, headers }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve(res.statusCode === 202 ? '' : Buffer.concat(chunks).toString('utf8')));
-        res.on('error', reject);
-      });
-      req.on('socket', (s) => s.once('connect', () => (sent = true)));
-      req.on('error', (err: NodeJS.ErrnoException) => {
-        const refused = err.code === 'ECONNREFUSED' || err.code === 'ENOENT';
-        if (refused && !sent) resolve(UNREACHABLE);
-        else reject(err);
-      });
-      req.end(body);
-    });
-
-  const handle = async (message: Message): Promise<void> => {
-    const isRequest = message.id !== undefined && typeof message.method === 'string';
-    if (!local) {
-      try {
-        const answer = await post(JSON.stringify(message));
-        if (answer !== UNREACHABLE) {
-          if (answer !== '' && isRequest) write(answer);
-          return;
-        }
-        stderr(`the daemon (pid ${daemon.pid}) does not answer; serving this session directly.`);
-        local = await localServer(env);
-      } catch (err) {
-        if (isRequest) {
-          write(
-            JSON.stringify({
-              jsonrpc: '2.0',
-              id: message.id,
-              error: {
-                code: -32603,
-                message: `The agent-runtime daemon went away during this call (${err instanceof Error ? err.message : String(err)}); whether it was applied is unknown. Call again with the same request_id to be safe.`,
-              },
-            }),
-          );
-        }
-        return;
-      }
+  const socket = net.connect(daemon.socket);
+  socket.setEncoding('utf8');
+  socket.on('connect', () => {
+    connected = true;
+    socket.write(
+      `${JSON.stringify({
+        agent_runtime_hello: 1,
+        agent_id: env.AGENT_ID || null,
+        toolsets: env.AGENT_RUNTIME_TOOLSETS ? env.AGENT_RUNTIME_TOOLSETS.split(',').map((t) => t.trim()) : null,
+      })}\n`,
+    );
+    const early = queued;
+    queued = [];
+    for (const m of early) send(m);
+  });
+  // Answers start with {"jsonrpc":"2.0","id":…: the id is read off the line without parsing the (large) result.
+  const ID = /^\{"jsonrpc":"2\.0","id":("(?:[^"\\]|\\.)*"|-?[0-9.eE+-]+|null)/;
+  let buffer = '';
+  socket.on('data', (chunk: string) => {
+    buffer += chunk;
+    let nl = buffer.indexOf('\n');
+    while (nl >= 0) {
+      const line = buffer.slice(0, nl + 1);
+      buffer = buffer.slice(nl + 1);
+      const id = ID.exec(line)?.[1];
+      if (id !== undefined) pending.delete(id);
+      write(line);
+      nl = buffer.indexOf('\n');
     }
-    const answer = await local(message);
-    if (answer && isRequest) write(JSON.stringify(answer));
+    finishIfDone();
+  });
+  const lost = (why: string): void => {
+    if (gone) return;
+    gone = true;
+    stderr(`the daemon (pid ${daemon.pid}) ${why}; serving this session directly.`);
+    for (const id of pending) {
+      write(
+        `{"jsonrpc":"2.0","id":${id},"error":{"code":-32603,"message":"The agent-runtime daemon went away during this call; whether it was applied is unknown. Call again with the same request_id to be safe."}}`,
+      );
+    }
+    pending.clear();
+    const early = queued;
+    queued = [];
+    for (const m of early) serveLocally(m);
+    finishIfDone();
   };
+  socket.on('error', (err: NodeJS.ErrnoException) =>
+    lost(connected ? `went away (${err.code ?? err.message})` : 'does not answer'),
+  );
+  socket.on('close', () => lost('went away'));
+
+  function send(message: Message): void {
+    if (gone) return serveLocally(message);
+    if (!connected) {
+      queued.push(message);
+      return;
+    }
+    if (isRequest(message)) pending.add(JSON.stringify(message.id));
+    socket.write(`${JSON.stringify(message)}\n`);
+  }
 
   const lines = readline.createInterface({ input: process.stdin, crlfDelay: Infinity });
   lines.on('line', (line) => {
@@ -113,11 +136,7 @@ function proxy(daemon: DaemonInfo, env: NodeJS.ProcessEnv): void {
       write(JSON.stringify({ jsonrpc: '2.0', id: null, error: { code: -32700, message: 'Parse error' } }));
       return;
     }
-    inFlight += 1;
-    void handle(message).finally(() => {
-      inFlight -= 1;
-      finishIfDone();
-    });
+    send(message);
   });
   lines.on('close', () => {
     ended = true;

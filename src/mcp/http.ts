@@ -3,8 +3,8 @@
  * MCP server serves every request through a request/response transport (exchange.ts), with the caller's identity
  * passed per request. Bearer auth with AGENT_RUNTIME_TOKEN; a non-loopback bind without a token is refused.
  */
-import fs from 'node:fs';
 import http from 'node:http';
+import type net from 'node:net';
 import { timingSafeEqual } from 'node:crypto';
 import {
   JSONRPCMessageSchema,
@@ -17,6 +17,7 @@ import {
 import type { GoalsClient } from '../client/goals';
 import { log } from '../logger';
 import { RequestResponseTransport } from './exchange';
+import { listenLocalSocket } from './local-socket';
 import { buildRegistry, createServer } from './server';
 
 export interface HttpOptions {
@@ -29,8 +30,8 @@ export interface HttpOptions {
   /** Answers /healthz: whether Temporal is reachable. */
   health?: () => Promise<boolean>;
   /**
-   * Also listen on this local socket (mode 0600: this user only, so no bearer token is asked there). The thin stdio
-   * fronts of this machine's agents talk to it, each naming its agent (X-Agent-Id) and toolsets.
+   * Also listen on this local socket (mode 0600: this user only; see local-socket.ts). The thin stdio fronts of this
+   * machine's agents talk to it, each naming its agent and toolsets once per connection.
    */
   socketPath?: string;
 }
@@ -118,7 +119,7 @@ export async function serveHttp(options: HttpOptions): Promise<HttpServer> {
   const exchange = new RequestResponseTransport();
   await mcp.connect(exchange);
 
-  const handler = (local: boolean) => (req: http.IncomingMessage, res: http.ServerResponse) => {
+  const handler = (req: http.IncomingMessage, res: http.ServerResponse) => {
     void (async () => {
       const url = new URL(req.url ?? '/', 'http://localhost');
       if (url.pathname === '/healthz') {
@@ -126,7 +127,7 @@ export async function serveHttp(options: HttpOptions): Promise<HttpServer> {
         return sendJson(res, temporal === false ? 503 : 200, { ok: temporal !== false, temporal });
       }
       if (url.pathname !== '/mcp') return sendJson(res, 404, { error: 'Not found: the MCP endpoint is /mcp' });
-      const auth = local ? { ok: true } : authenticate(req, creds);
+      const auth = authenticate(req, creds);
       if (!auth.ok) {
         res.setHeader('www-authenticate', 'Bearer');
         return sendJson(res, 401, {
@@ -153,8 +154,7 @@ export async function serveHttp(options: HttpOptions): Promise<HttpServer> {
         });
       }
       const header = req.headers['x-agent-id'];
-      const agentId =
-        ('subject' in auth ? auth.subject : undefined) ?? (typeof header === 'string' && header ? header : undefined);
+      const agentId = auth.subject ?? (typeof header === 'string' && header ? header : undefined);
       const toolsetsHeader = req.headers['x-agent-runtime-toolsets'];
       const toolsets =
         typeof toolsetsHeader === 'string' && toolsetsHeader.trim() !== ''
@@ -221,7 +221,7 @@ export async function serveHttp(options: HttpOptions): Promise<HttpServer> {
         sendJson(res, 500, { jsonrpc: '2.0', error: { code: -32603, message: 'Internal error' }, id: null });
     });
   };
-  const server = http.createServer(handler(false));
+  const server = http.createServer(handler);
   // A long-poll (wait_seconds up to 300) keeps its request open; Node's default request timeout is 300 s.
   server.requestTimeout = 330_000;
   server.keepAliveTimeout = 65_000;
@@ -229,7 +229,7 @@ export async function serveHttp(options: HttpOptions): Promise<HttpServer> {
     server.once('error', reject);
     server.listen(options.port, options.host, () => resolve());
   });
-  const local = options.socketPath ? await listenLocal(options.socketPath, handler(true)) : undefined;
+  const local = options.socketPath ? await listenLocalSocket(options.socketPath, exchange) : undefined;
   const { port } = server.address() as { port: number };
   const host = options.host.includes(':') ? `[${options.host}]` : options.host;
   const closeServer = (s: http.Server) =>
@@ -237,32 +237,20 @@ export async function serveHttp(options: HttpOptions): Promise<HttpServer> {
       s.closeAllConnections();
       s.close(() => resolve());
     });
+  const closeLocal = (s: net.Server) => new Promise<void>((resolve) => s.close(() => resolve()));
+  const connections = new Set<net.Socket>();
+  local?.on('connection', (c: net.Socket) => {
+    connections.add(c);
+    c.on('close', () => connections.delete(c));
+  });
   return {
     url: `http://${host}:${port}/mcp`,
     socketPath: local ? options.socketPath : undefined,
     server,
     close: async () => {
-      await Promise.all([closeServer(server), local ? closeServer(local) : undefined]);
+      for (const c of connections) c.destroy();
+      await Promise.all([closeServer(server), local ? closeLocal(local) : undefined]);
       await mcp.close();
     },
   };
-}
-
-/** Listens on a local socket, replacing a stale socket file; this user only. */
-async function listenLocal(socketPath: string, handle: http.RequestListener): Promise<http.Server | undefined> {
-  const local = http.createServer(handle);
-  local.requestTimeout = 330_000;
-  local.keepAliveTimeout = 65_000;
-  fs.rmSync(socketPath, { force: true });
-  try {
-    await new Promise<void>((resolve, reject) => {
-      local.once('error', reject);
-      local.listen(socketPath, () => resolve());
-    });
-    fs.chmodSync(socketPath, 0o600);
-    return local;
-  } catch (err) {
-    log.warn(`Not serving local agents on ${socketPath}: ${err instanceof Error ? err.message : String(err)}`);
-    return undefined;
-  }
 }
