@@ -10,12 +10,10 @@ import net from 'node:net';
 import readline from 'node:readline';
 import { flagsToEnv } from '../flags';
 import type * as Commands from '../commands';
-import type * as ConnectionModule from '../client/connection';
-import type * as GoalsModule from '../client/goals';
 import type * as ConfigModule from '../config';
 import { deploymentOf, findDaemon, homeOf, type DaemonInfo } from './daemon-info';
 import type * as ExchangeModule from './exchange';
-import type * as ServerModule from './server';
+import type * as StdioModule from './stdio';
 
 type Message = { jsonrpc?: string; id?: string | number | null; method?: string; [k: string]: unknown };
 type Local = (message: Message) => Promise<Message | undefined>;
@@ -149,19 +147,10 @@ function proxy(daemon: DaemonInfo, env: NodeJS.ProcessEnv): void {
 async function localServer(env: NodeJS.ProcessEnv): Promise<Local> {
   /* eslint-disable @typescript-eslint/no-require-imports */
   const { loadConfig } = require('../config') as typeof ConfigModule;
-  const { LazyClient } = require('../client/connection') as typeof ConnectionModule;
-  const { createGoalsClient } = require('../client/goals') as typeof GoalsModule;
-  const { createServer } = require('./server') as typeof ServerModule;
+  const { agentServer } = require('./stdio') as typeof StdioModule;
   const { RequestResponseTransport } = require('./exchange') as typeof ExchangeModule;
   /* eslint-enable @typescript-eslint/no-require-imports */
-  const config = loadConfig(env);
-  const lazy = new LazyClient(config);
-  const goals = createGoalsClient({
-    client: () => lazy.get(),
-    taskQueue: config.taskQueue,
-    address: config.temporalAddress,
-  });
-  const server = createServer({ goals, toolsets: config.toolsets, context: { agentId: config.agentId } });
+  const { server } = agentServer(loadConfig(env));
   const exchange = new RequestResponseTransport();
   await server.connect(exchange);
   return async (message) => {

@@ -1,4 +1,5 @@
 /** `agent-runtime mcp`: the MCP server over stdio, what an agent's client spawns. stdout carries only protocol. */
+import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import type { RuntimeConfig } from '../config';
 import { LazyClient } from '../client/connection';
@@ -7,14 +8,19 @@ import { createGoalsClient } from '../client/goals';
 import { log } from '../logger';
 import { createServer } from './server';
 
-export async function serveStdio(config: RuntimeConfig): Promise<void> {
+/** One agent's own MCP server talking to Temporal directly: AGENT_ID is its identity. */
+export function agentServer(config: RuntimeConfig): { lazy: LazyClient; server: McpServer } {
   const lazy = new LazyClient(config);
   const goals = createGoalsClient({
     client: () => lazy.get(),
     taskQueue: config.taskQueue,
     address: config.temporalAddress,
   });
-  const server = createServer({ goals, toolsets: config.toolsets, context: { agentId: config.agentId } });
+  return { lazy, server: createServer({ goals, toolsets: config.toolsets, context: { agentId: config.agentId } }) };
+}
+
+export async function serveStdio(config: RuntimeConfig): Promise<void> {
+  const { lazy, server } = agentServer(config);
   lazy.get().then(
     () => log.debug(`connected to Temporal at ${config.temporalAddress}`),
     () =>
