@@ -21,6 +21,32 @@ export interface FinishGoalTaskInput {
 
 export function createActivities(deps: ActivityDeps) {
   return {
+    /**
+     * Puts every task an agent holds back in the queue (it went offline past its grace, or unregistered): the goals it
+     * holds work in are found through Visibility (ArAgents), each task recovered inside its goal. Returns how many.
+     */
+    async releaseAgentWork(input: { agentId: string }): Promise<number> {
+      const quote = (v: string) => `'${v.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+      const held = await deps.goals.listIndexed(
+        `ExecutionStatus = 'Running' AND ArEntity = 'goal' AND ArAgents = ${quote(input.agentId)}`,
+        500,
+      );
+      let released = 0;
+      for (const g of held) {
+        const { tasks } = await deps.goals.getGoal(g.id);
+        for (const t of tasks) {
+          if ((t.status === 'claimed' || t.status === 'in_progress') && t.agent_id === input.agentId) {
+            await deps.goals
+              .recoverTask(t.id, `agent ${input.agentId} offline`, `release:${input.agentId}:${t.id}:${t.lease_token}`)
+              .then(() => (released += 1))
+              .catch((err: unknown) => {
+                if (!(err instanceof AppError && err.code === 'CONFLICT')) throw err; // already moved on
+              });
+          }
+        }
+      }
+      return released;
+    },
     /** Completes (or fails) the goal task a relay pipeline stands for. Permanent refusals are not retried. */
     async finishGoalTask(input: FinishGoalTaskInput): Promise<string> {
       try {

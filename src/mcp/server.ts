@@ -12,6 +12,7 @@ import { AppError } from '../client/errors';
 import type { GoalsClient } from '../client/goals';
 import { log } from '../logger';
 import { errorResult, invalidArguments, okResult, type ToolContext, type ToolDef } from './tools/common';
+import { agentTools } from './tools/agents';
 import { breakerTools } from './tools/breakers';
 import { goalTools } from './tools/goals';
 import { projectTools } from './tools/projects';
@@ -29,7 +30,13 @@ export interface ServerDeps {
 
 export function allTools(deps: ServerDeps): ToolDef[] {
   const toolDeps = { ...deps, refs: createAliasesClient(deps.goals) };
-  return [...goalTools(toolDeps), ...relayTools(toolDeps), ...breakerTools(toolDeps), ...projectTools(toolDeps)];
+  return [
+    ...goalTools(toolDeps),
+    ...relayTools(toolDeps),
+    ...breakerTools(toolDeps),
+    ...projectTools(toolDeps),
+    ...agentTools(toolDeps),
+  ];
 }
 
 export function selectTools(tools: ToolDef[], toolsets: string[]): ToolDef[] {

@@ -3,3 +3,4 @@ export { relayPipelineWorkflow } from './relay-pipeline';
 export { benchFloorWorkflow } from './bench-floor';
 export { circuitBreakerWorkflow } from './circuit-breaker';
 export { idAliasesWorkflow } from './id-aliases';
+export { agentWorkflow } from './agent';

@@ -2,7 +2,8 @@
  * Every Update, Signal and Query of the project's workflows, typed once and shared by the workflows, the client
  * and the tests. The names are what `temporal workflow update execute --name …` and `query --name …` take.
  */
-import { defineQuery, defineUpdate } from '@temporalio/workflow';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { AgentRow, AgentState, FetchInput, Message, MessageInput, RegisterInput } from '../domain/agents';
 import type { AliasState, RegisterAliasesInput, RegisterAliasesResult } from '../domain/aliases';
 import type { BreakerConfig, BreakerState, BreakerStatus, FailureInput } from '../domain/breaker';
 import type { GoalState } from '../domain/goal';
@@ -141,3 +142,27 @@ export interface AliasesWorkflowInput {
 
 export const registerAliasesUpdate = defineUpdate<RegisterAliasesResult, [RegisterAliasesInput]>('registerAliases');
 export const resolveAliasQuery = defineQuery<string | null, [{ alias: string }]>('resolveAlias');
+
+// ---- agents ----
+
+export const agentWorkflowId = (agentId: string): string => `agent-${agentId}`;
+
+export interface AgentWorkflowInput {
+  state: AgentState;
+  applied?: Array<[string, unknown]>;
+}
+
+/** Registers (update-with-start) or resumes the agent; refused while it is registered and online, unless forced. */
+export const registerAgentUpdate = defineUpdate<AgentRow & { session_token: string }, [RegisterInput]>('registerAgent');
+export const unregisterAgentUpdate = defineUpdate<AgentRow, [{ reason?: string }]>('unregisterAgent');
+/** Delivers one message, once: a retry with the same message id answers `delivered: false`. */
+export const deliverMessageUpdate = defineUpdate<{ delivered: boolean; message: Message }, [MessageInput]>(
+  'deliverMessage',
+);
+/** Reads the mailbox; with waitMs, waits in the workflow until a matching message arrives (a long-poll). */
+export const fetchMessagesUpdate = defineUpdate<Message[], [FetchInput]>('fetchMessages');
+export const acknowledgeMessageUpdate = defineUpdate<Message, [{ messageId: string }]>('acknowledgeMessage');
+/** Any call of the agent keeps it online (a Signal: nobody waits for the answer). */
+export const touchAgentSignal = defineSignal<[{ thought?: string }]>('touch');
+export const agentRowQuery = defineQuery<AgentRow>('row');
+export const agentStateQuery = defineQuery<AgentState>('state');

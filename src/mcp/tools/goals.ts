@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { AppError } from '../../client/errors';
+import { createAgentsClient } from '../../client/agents';
 import { createBreakersClient } from '../../client/breakers';
 import { SETTABLE_STATUSES } from '../../client/goals';
 import {
@@ -54,6 +55,7 @@ const ClaimResultSchema = TaskSchema.partial()
 export function goalTools(deps: ToolDeps): ToolDef[] {
   const { goals } = deps;
   const breakers = createBreakersClient(goals);
+  const agents = createAgentsClient(goals);
   const autoRecord = deps.breakerAutoRecord !== false;
   const toolsets = ['goals'];
   return [
@@ -212,6 +214,7 @@ export function goalTools(deps: ToolDeps): ToolDef[] {
       annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
       async run(a, ctx) {
         const agentId = resolveAgent(a.agent_id, ctx);
+        void agents.touch(agentId); // any call of a registered agent keeps it online
         await breakers.admit(agentId); // BREAKER_OPEN (with time left and fallback) while the agent is out of rotation
         const outcome = await goals.claimNextTask({
           agentId,
@@ -300,6 +303,7 @@ export function goalTools(deps: ToolDeps): ToolDef[] {
             'heartbeat needs the task (task_id or step_id) or your agent_id (to extend every task you hold).',
           );
         }
+        if (identity !== undefined) void agents.touch(identity); // a heartbeat keeps a registered agent online
         const beat = await goals.heartbeat(
           identity,
           ref === undefined ? undefined : await deps.refs.task(ref),

@@ -1,0 +1,205 @@
+/** Agents by intent: register, keep alive, unregister, messages, the board. */
+import { createHash, randomUUID } from 'node:crypto';
+import { WithStartWorkflowOperation } from '@temporalio/client';
+import {
+  AgentRowSchema,
+  fetchMessages,
+  newAgentState,
+  type AgentRow,
+  type FetchInput,
+  type Message,
+  type RegisterInput,
+} from '../domain/agents';
+import {
+  acknowledgeMessageUpdate,
+  agentRowQuery,
+  agentStateQuery,
+  agentWorkflowId,
+  deliverMessageUpdate,
+  fetchMessagesUpdate,
+  registerAgentUpdate,
+  touchAgentSignal,
+  unregisterAgentUpdate,
+  type AgentWorkflowInput,
+} from '../workflows/messages';
+import type { agentWorkflow } from '../workflows/agent';
+import { AR_ENTITY, AR_NAME, AR_STATUS } from '../workflows/search-attributes';
+import { AppError } from './errors';
+import type { GoalsClient } from './goals';
+
+const TOUCH_EVERY_MS = 2_000;
+const NOT_AGENT_FOR_MS = 10_000;
+const touches = new WeakMap<GoalsClient, Map<string, { at: number; registered: boolean }>>();
+
+export interface SendRequest {
+  from: string;
+  to: string[];
+  subject: string;
+  body: string;
+  threadId?: string;
+  importance?: 'low' | 'normal' | 'high' | 'urgent';
+  ackRequired?: boolean;
+  requestId?: string;
+}
+
+export function createAgentsClient(goals: GoalsClient) {
+  let seen = touches.get(goals);
+  if (!seen) touches.set(goals, (seen = new Map<string, { at: number; registered: boolean }>()));
+  const lastTouch = seen;
+  const entity = (agentId: string) => `Agent ${agentId}`;
+  const handle = (client: Parameters<Parameters<GoalsClient['withClient']>[0]>[0], agentId: string) =>
+    client.workflow.getHandle(agentWorkflowId(agentId));
+  const notRegistered = (agentId: string) =>
+    new AppError('NOT_FOUND', `No agent ${agentId} is registered. Call register_agent first.`);
+
+  async function withAgent<T>(agentId: string, fn: (h: ReturnType<typeof handle>) => Promise<T>): Promise<T> {
+    try {
+      return await goals.withClient((client) => fn(handle(client, agentId)), entity(agentId));
+    } catch (err) {
+      if (err instanceof AppError && err.code === 'NOT_FOUND' && /does not exist/.test(err.message)) {
+        throw notRegistered(agentId);
+      }
+      throw err;
+    }
+  }
+
+  const api = {
+    async register(input: RegisterInput, requestId?: string): Promise<AgentRow & { session_token: string }> {
+      lastTouch.delete(input.agentId);
+      return goals.withClient(async (client) => {
+        const start = new WithStartWorkflowOperation<typeof agentWorkflow>('agentWorkflow', {
+          workflowId: agentWorkflowId(input.agentId),
+          taskQueue: goals.taskQueue,
+          workflowIdConflictPolicy: 'USE_EXISTING',
+          args: [{ state: newAgentState(input, Date.now()) } satisfies AgentWorkflowInput],
+          typedSearchAttributes: [
+            { key: AR_ENTITY, value: 'agent' },
+            { key: AR_STATUS, value: 'idle' },
+            { key: AR_NAME, value: input.agentId },
+          ],
+          staticSummary: `Agent: ${input.name}`.slice(0, 400),
+        });
+        return client.workflow.executeUpdateWithStart(registerAgentUpdate, {
+          args: [input],
+          updateId: requestId ?? randomUUID(),
+          startWorkflowOperation: start,
+        });
+      }, entity(input.agentId));
+    },
+
+    async unregister(agentId: string, reason?: string, requestId?: string): Promise<AgentRow> {
+      lastTouch.delete(agentId);
+      return withAgent(agentId, (h) =>
+        h.executeUpdate(unregisterAgentUpdate, { args: [{ reason }], updateId: requestId ?? randomUUID() }),
+      );
+    },
+
+    async row(agentId: string): Promise<AgentRow> {
+      return withAgent(agentId, (h) => h.query(agentRowQuery));
+    },
+
+    /**
+     * Any call of an agent keeps it online: a Signal, sent at most every 2 s per agent (always with a thought), and not
+     * at all for 10 s after it turned out the caller is no registered agent.
+     */
+    async touch(agentId: string, thought?: string): Promise<void> {
+      const now = Date.now();
+      const last = lastTouch.get(agentId);
+      if (last && thought === undefined) {
+        if (last.registered && now - last.at < TOUCH_EVERY_MS) return;
+        if (!last.registered && now - last.at < NOT_AGENT_FOR_MS) return;
+      }
+      lastTouch.set(agentId, { at: now, registered: true });
+      if (lastTouch.size > 10_000) lastTouch.delete(lastTouch.keys().next().value as string);
+      await withAgent(agentId, (h) => h.signal(touchAgentSignal, { thought })).catch((err: unknown) => {
+        if (err instanceof AppError && err.code === 'NOT_FOUND') lastTouch.set(agentId, { at: now, registered: false });
+      });
+    },
+
+    /** Delivers to each recipient once: a retried send with the same request_id delivers nothing twice. */
+    async send(req: SendRequest): Promise<{
+      message_id: string;
+      delivered_to: string[];
+      not_delivered: Array<{ agent_id: string; reason: string }>;
+    }> {
+      const messageId = `msg-${createHash('sha256')
+        .update(`${req.from}\n${req.requestId ?? randomUUID()}`)
+        .digest('hex')
+        .slice(0, 16)}`;
+      let recipients = req.to;
+      if (req.to.includes('*')) {
+        const sender = await api.row(req.from).catch(() => undefined);
+        const everyone = await api.board(undefined, sender?.codebase_id ?? undefined);
+        recipients = everyone.filter((a) => a.online && a.agent_id !== req.from).map((a) => a.agent_id);
+        recipients.push(...req.to.filter((t) => t !== '*'));
+      }
+      const out = {
+        message_id: messageId,
+        delivered_to: [] as string[],
+        not_delivered: [] as Array<{ agent_id: string; reason: string }>,
+      };
+      await goals.mapLimited([...new Set(recipients)], 16, async (to) => {
+        try {
+          const r = await withAgent(to, (h) =>
+            h.executeUpdate(deliverMessageUpdate, {
+              args: [
+                {
+                  id: messageId,
+                  from: req.from,
+                  to: recipients,
+                  subject: req.subject,
+                  body: req.body,
+                  threadId: req.threadId,
+                  importance: req.importance,
+                  ackRequired: req.ackRequired,
+                },
+              ],
+              updateId: `${messageId}:${to}`,
+            }),
+          );
+          // A message already in the mailbox (an earlier try) counts as delivered: it is there, once.
+          if (r.message) out.delivered_to.push(to);
+        } catch (err) {
+          if (!(err instanceof AppError) || err.code === 'TEMPORAL_UNAVAILABLE') throw err;
+          out.not_delivered.push({ agent_id: to, reason: err.message });
+        }
+      });
+      return out;
+    },
+
+    async fetch(agentId: string, input: FetchInput): Promise<Message[]> {
+      if (!input.waitMs) {
+        const state = await withAgent(agentId, (h) => h.query(agentStateQuery));
+        return fetchMessages(state, input);
+      }
+      return withAgent(agentId, (h) => h.executeUpdate(fetchMessagesUpdate, { args: [input], updateId: randomUUID() }));
+    },
+
+    async acknowledge(agentId: string, messageId: string, requestId?: string): Promise<Message> {
+      return withAgent(agentId, (h) =>
+        h.executeUpdate(acknowledgeMessageUpdate, { args: [{ messageId }], updateId: requestId ?? randomUUID() }),
+      );
+    },
+
+    /** Every agent's row from Visibility (its memo), one list call however many agents there are. */
+    async board(agentId?: string, codebaseId?: string): Promise<AgentRow[]> {
+      const quote = (s: string): string => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+      const filter = agentId ? ` AND ArName = ${quote(agentId)}` : '';
+      const query = `ArEntity = 'agent' AND ExecutionStatus = 'Running' AND TaskQueue = ${quote(goals.taskQueue)}${filter}`;
+      const rows = await goals.withClient(async (client) => {
+        const out: AgentRow[] = [];
+        for await (const info of client.workflow.list({ query, pageSize: 1000 })) {
+          const parsed = AgentRowSchema.safeParse(info.memo?.row);
+          if (parsed.success) out.push(parsed.data);
+        }
+        return out;
+      });
+      return rows
+        .filter((r) => codebaseId === undefined || r.codebase_id === codebaseId)
+        .sort((a, b) => a.agent_id.localeCompare(b.agent_id));
+    },
+  };
+  return api;
+}
+
+export type AgentsClient = ReturnType<typeof createAgentsClient>;

@@ -1,0 +1,362 @@
+/**
+ * Agents as first-class entities (DESIGN §7), as plain functions over plain data: the registry row, liveness, and a
+ * durable mailbox. The agent workflow adds only durability (the liveness timer, long-polls, continue-as-new).
+ *
+ *   idle | busy  --no heartbeat for ttl-->  offline  --offline for grace-->  offline, its work released
+ *   offline      --any call of the agent / register-->  idle | busy
+ */
+import { z } from 'zod';
+import { fail } from './errors';
+import { AgentIdSchema, LIMITS } from './schemas';
+
+export const AGENT_STATUSES = ['idle', 'busy', 'offline'] as const;
+export type AgentStatus = (typeof AGENT_STATUSES)[number];
+export const IMPORTANCE = ['low', 'normal', 'high', 'urgent'] as const;
+export const DEFAULT_TTL_SECONDS = 60;
+export const DEFAULT_GRACE_SECONDS = 300;
+/** Acknowledged (or not needing acknowledgement) messages kept besides the unacknowledged ones. */
+export const MAILBOX_KEPT = 100;
+export const MAX_UNACKED = 1_000;
+const EVENTS_KEPT = 100;
+const DELIVERED_KEPT = 2_000;
+
+const Capability = z.string().trim().min(1).max(LIMITS.tagLength);
+
+export const RegisterInputSchema = z.object({
+  agentId: AgentIdSchema,
+  name: z.string().trim().min(1).max(LIMITS.nameLength),
+  capabilities: z.array(Capability).min(1).max(LIMITS.tagsPerTask),
+  tags: z.array(Capability).max(LIMITS.tagsPerTask).optional(),
+  codebaseId: z.string().trim().min(1).max(LIMITS.nameLength).optional(),
+  workspacePath: z.string().min(1).max(LIMITS.fileLength).optional(),
+  crossCodebaseCapable: z.boolean().optional(),
+  force: z.boolean().optional(),
+  ttlSeconds: z
+    .int()
+    .min(1)
+    .max(24 * 3600)
+    .optional(),
+  graceSeconds: z
+    .int()
+    .min(0)
+    .max(7 * 24 * 3600)
+    .optional(),
+});
+export type RegisterInput = z.infer<typeof RegisterInputSchema>;
+
+export const MessageInputSchema = z.object({
+  id: z.string().min(1).max(200),
+  from: AgentIdSchema,
+  to: z.array(AgentIdSchema).min(1).max(500),
+  subject: z.string().max(LIMITS.titleLength),
+  body: z.string().max(LIMITS.resultLength * 5),
+  threadId: z.string().max(200).optional(),
+  importance: z.enum(IMPORTANCE).optional(),
+  ackRequired: z.boolean().optional(),
+});
+export type MessageInput = z.infer<typeof MessageInputSchema>;
+
+export const FetchInputSchema = z.object({
+  since: z.union([z.int().min(0), z.iso.datetime()]).optional(),
+  limit: z.int().min(1).max(LIMITS.listLimitMax).optional(),
+  urgentOnly: z.boolean().optional(),
+  waitMs: z
+    .int()
+    .min(0)
+    .max(LIMITS.waitSecondsMax * 1000)
+    .optional(),
+});
+export type FetchInput = z.infer<typeof FetchInputSchema>;
+
+export const AckInputSchema = z.object({ messageId: z.string().min(1).max(200) });
+export const UnregisterInputSchema = z.object({ reason: z.string().max(LIMITS.resultLength).optional() });
+export const TouchInputSchema = z.object({ thought: z.string().max(LIMITS.titleLength).optional() });
+
+export interface Message {
+  id: string;
+  seq: number;
+  from: string;
+  to: string[];
+  subject: string;
+  body: string;
+  thread_id: string | null;
+  importance: (typeof IMPORTANCE)[number];
+  ack_required: boolean;
+  sent_at: string;
+  acked_at: string | null;
+}
+
+export interface AgentState {
+  agent_id: string;
+  name: string;
+  capabilities: string[];
+  tags: string[];
+  codebase_id: string | null;
+  workspace_path: string | null;
+  cross_codebase_capable: boolean;
+  status: AgentStatus;
+  current_task: { id: string; title: string } | null;
+  current_thought: string | null;
+  last_heartbeat: string;
+  registered_at: string;
+  registrations: number;
+  session_token: string;
+  ttl_seconds: number;
+  grace_seconds: number;
+  offline_since: string | null;
+  /** Its claims went back to the pool after the grace period (or on unregister). */
+  released: boolean;
+  unregistered: boolean;
+  completed_tasks: number;
+  mailbox: Message[];
+  /** Ids of messages already delivered (exactly once per recipient, even when the sender retries). */
+  delivered: string[];
+  message_seq: number;
+  events: Array<{ at: string; type: string; detail: string | null }>;
+}
+
+export const AgentRowSchema = z.object({
+  agent_id: z.string(),
+  name: z.string(),
+  capabilities: z.array(z.string()),
+  tags: z.array(z.string()),
+  status: z.enum(AGENT_STATUSES),
+  online: z.boolean(),
+  codebase_id: z.string().nullable(),
+  workspace_path: z.string().nullable(),
+  cross_codebase_capable: z.boolean(),
+  current_task: z.object({ id: z.string(), title: z.string() }).nullable(),
+  current_thought: z.string().nullable(),
+  pending_messages: z.number(),
+  completed_tasks: z.number(),
+  last_heartbeat: z.string(),
+  expires_at: z.string().describe('When the agent turns offline unless it calls again.'),
+  registered_at: z.string(),
+});
+export type AgentRow = z.infer<typeof AgentRowSchema>;
+
+const iso = (ms: number): string => new Date(ms).toISOString();
+
+function log(state: AgentState, now: number, type: string, detail: string | null = null): void {
+  state.events.push({ at: iso(now), type, detail });
+  if (state.events.length > EVENTS_KEPT) state.events.splice(0, state.events.length - EVENTS_KEPT);
+}
+
+export function newAgentState(input: RegisterInput, now: number): AgentState {
+  return {
+    agent_id: input.agentId,
+    name: input.name,
+    capabilities: [],
+    tags: [],
+    codebase_id: null,
+    workspace_path: null,
+    cross_codebase_capable: false,
+    status: 'offline',
+    current_task: null,
+    current_thought: null,
+    last_heartbeat: iso(now),
+    registered_at: iso(now),
+    registrations: 0,
+    session_token: '',
+    ttl_seconds: DEFAULT_TTL_SECONDS,
+    grace_seconds: DEFAULT_GRACE_SECONDS,
+    offline_since: null,
+    released: false,
+    unregistered: true,
+    completed_tasks: 0,
+    mailbox: [],
+    delivered: [],
+    message_seq: 0,
+    events: [],
+  };
+}
+
+export const isOnline = (s: AgentState): boolean => !s.unregistered && s.status !== 'offline';
+
+export function checkRegister(state: AgentState, input: RegisterInput): void {
+  if (isOnline(state) && !input.force && state.registrations > 0) {
+    fail(
+      'CONFLICT',
+      `An agent named ${state.name} (${state.agent_id}) is registered and online (last call ${state.last_heartbeat}). Pick another name, or pass force: true to take its registration over.`,
+    );
+  }
+}
+
+/** Registers, or resumes the same agent (its mailbox intact) after a crash, an expiry or an unregister. */
+export function register(state: AgentState, input: RegisterInput, now: number): AgentRow & { session_token: string } {
+  checkRegister(state, input);
+  const resumed = state.registrations > 0;
+  state.name = input.name;
+  state.capabilities = [...new Set(input.capabilities)];
+  state.tags = [...new Set(input.tags ?? [])];
+  state.codebase_id = input.codebaseId ?? null;
+  state.workspace_path = input.workspacePath ?? null;
+  state.cross_codebase_capable = input.crossCodebaseCapable ?? false;
+  state.ttl_seconds = input.ttlSeconds ?? state.ttl_seconds;
+  state.grace_seconds = input.graceSeconds ?? state.grace_seconds;
+  state.registrations += 1;
+  state.session_token = `${state.agent_id}:${state.registrations}`;
+  state.unregistered = false;
+  state.released = false;
+  state.offline_since = null;
+  state.status = state.current_task ? 'busy' : 'idle';
+  state.last_heartbeat = iso(now);
+  log(state, now, resumed ? 'resumed' : 'registered', input.force ? 'force' : null);
+  return { ...row(state), session_token: state.session_token };
+}
+
+/** Any call of the agent keeps it online; an offline agent that calls again is back. */
+export function touch(state: AgentState, now: number, thought?: string): boolean {
+  if (state.unregistered) return false;
+  state.last_heartbeat = iso(now);
+  if (thought !== undefined) state.current_thought = thought;
+  if (state.status === 'offline') {
+    state.status = state.current_task ? 'busy' : 'idle';
+    state.offline_since = null;
+    state.released = false;
+    log(state, now, 'back_online');
+  }
+  return true;
+}
+
+/** When the liveness timer must next look: the ttl while online, the grace while offline, else never. */
+export function livenessDeadline(state: AgentState): number | undefined {
+  if (state.unregistered) return undefined;
+  if (state.status !== 'offline') return Date.parse(state.last_heartbeat) + state.ttl_seconds * 1000;
+  if (!state.released && state.offline_since) return Date.parse(state.offline_since) + state.grace_seconds * 1000;
+  return undefined;
+}
+
+/** The liveness timer's work: online → offline after the ttl; after the grace, its work goes back ('release'). */
+export function checkLiveness(state: AgentState, now: number): 'offline' | 'release' | null {
+  const due = livenessDeadline(state);
+  if (due === undefined || due > now) return null;
+  if (state.status !== 'offline') {
+    state.status = 'offline';
+    state.offline_since = iso(now);
+    log(state, now, 'offline', `no call for ${state.ttl_seconds} s`);
+    return state.grace_seconds === 0 ? releaseWork(state, now, 'offline with no grace') : 'offline';
+  }
+  return releaseWork(state, now, `offline for ${state.grace_seconds} s`);
+}
+
+function releaseWork(state: AgentState, now: number, why: string): 'release' {
+  state.released = true;
+  state.current_task = null;
+  log(state, now, 'work_released', why);
+  return 'release';
+}
+
+/** Always succeeds for a registered agent: it goes offline and its work goes back to the pool. */
+export function unregister(state: AgentState, reason: string | undefined, now: number): AgentRow {
+  if (state.registrations === 0) fail('NOT_FOUND', `No agent ${state.agent_id} is registered.`);
+  state.unregistered = true;
+  state.status = 'offline';
+  state.offline_since = iso(now);
+  log(state, now, 'unregistered', reason ?? null);
+  releaseWork(state, now, 'unregistered');
+  return row(state);
+}
+
+// ------------------------------------------------------------------------------------------------ messages
+
+export function deliver(state: AgentState, input: MessageInput, now: number): { delivered: boolean; message: Message } {
+  const known = state.mailbox.find((m) => m.id === input.id);
+  if (known) return { delivered: false, message: known };
+  if (state.delivered.includes(input.id)) {
+    // Delivered long ago and pruned from the mailbox: still not delivered twice.
+    return { delivered: false, message: messageOf(state, input, now, 0) };
+  }
+  if (state.mailbox.filter((m) => m.acked_at === null && m.ack_required).length >= MAX_UNACKED) {
+    fail(
+      'CONFLICT',
+      `The mailbox of ${state.agent_id} holds ${MAX_UNACKED} unacknowledged messages; it must acknowledge some first.`,
+    );
+  }
+  state.message_seq += 1;
+  const message = messageOf(state, input, now, state.message_seq);
+  state.mailbox.push(message);
+  state.delivered.push(input.id);
+  if (state.delivered.length > DELIVERED_KEPT) state.delivered.splice(0, state.delivered.length - DELIVERED_KEPT);
+  prune(state);
+  return { delivered: true, message };
+}
+
+function messageOf(state: AgentState, input: MessageInput, now: number, seq: number): Message {
+  return {
+    id: input.id,
+    seq,
+    from: input.from,
+    to: input.to,
+    subject: input.subject,
+    body: input.body,
+    thread_id: input.threadId ?? null,
+    importance: input.importance ?? 'normal',
+    ack_required: input.ackRequired ?? false,
+    sent_at: iso(now),
+    acked_at: null,
+  };
+}
+
+/** Keeps every message still awaiting acknowledgement, and the last MAILBOX_KEPT others. */
+function prune(state: AgentState): void {
+  const settled = state.mailbox.filter((m) => !m.ack_required || m.acked_at !== null);
+  if (settled.length <= MAILBOX_KEPT) return;
+  const drop = new Set(settled.slice(0, settled.length - MAILBOX_KEPT).map((m) => m.id));
+  state.mailbox = state.mailbox.filter((m) => !drop.has(m.id));
+}
+
+export function fetchMessages(state: AgentState, input: FetchInput): Message[] {
+  const since = input.since;
+  const after = (m: Message) =>
+    since === undefined ? true : typeof since === 'number' ? m.seq > since : m.sent_at > since;
+  return state.mailbox
+    .filter((m) => after(m) && (!input.urgentOnly || m.importance === 'urgent' || m.importance === 'high'))
+    .slice(0, input.limit ?? 20);
+}
+
+export function acknowledge(state: AgentState, messageId: string, now: number): Message {
+  const m =
+    state.mailbox.find((x) => x.id === messageId) ??
+    fail(
+      'NOT_FOUND',
+      `No message ${messageId} is in the mailbox of ${state.agent_id}. Call fetch_inbox to see its messages.`,
+    );
+  if (m.acked_at === null) m.acked_at = iso(now);
+  prune(state);
+  return m;
+}
+
+// ------------------------------------------------------------------------------------------------ views
+
+export function row(state: AgentState): AgentRow {
+  return {
+    agent_id: state.agent_id,
+    name: state.name,
+    capabilities: state.capabilities,
+    tags: state.tags,
+    status: state.status,
+    online: isOnline(state),
+    codebase_id: state.codebase_id,
+    workspace_path: state.workspace_path,
+    cross_codebase_capable: state.cross_codebase_capable,
+    current_task: state.current_task,
+    current_thought: state.current_thought,
+    pending_messages: state.mailbox.filter((m) => m.acked_at === null).length,
+    completed_tasks: state.completed_tasks,
+    last_heartbeat: state.last_heartbeat,
+    expires_at: new Date(Date.parse(state.last_heartbeat) + state.ttl_seconds * 1000).toISOString(),
+    registered_at: state.registered_at,
+  };
+}
+
+export function renderAgentDetails(state: AgentState): string {
+  const r = row(state);
+  const icon = r.status === 'idle' ? '🟢' : r.status === 'busy' ? '🔨' : '⚫';
+  return [
+    `### ${icon} ${state.name} (${state.agent_id}): ${r.status}`,
+    `capabilities ${r.capabilities.join(', ') || '—'} · codebase ${r.codebase_id ?? '—'} · last call ${r.last_heartbeat} · offline after ${r.expires_at}`,
+    `current task ${r.current_task ? `${r.current_task.id} ${r.current_task.title}` : '—'} · thought ${r.current_thought ?? '—'} · unread messages ${r.pending_messages}`,
+    '',
+  ].join('\n');
+}

@@ -1,0 +1,225 @@
+/**
+ * Toolset `agents` (AgentCoordinator's names and arguments; DESIGN §7): agents registered as durable workflows, kept
+ * online by their calls and taken offline by a timer, with durable mailboxes and a board. `agent_id`, `agent` and
+ * `worker_id` name the same thing everywhere.
+ */
+import { z } from 'zod';
+import { createAgentsClient } from '../../client/agents';
+import { AppError } from '../../client/errors';
+import { AgentRowSchema, IMPORTANCE } from '../../domain/agents';
+import { AgentIdSchema, LIMITS } from '../../domain/schemas';
+import { AgentIdArg } from '../compat/ids';
+import { callerIdentity, defineTool, RequestIdArg, type ToolContext, type ToolDef, type ToolDeps } from './common';
+
+/** The three names the seeds use for the calling agent. */
+const WhoArgs = {
+  agent_id: AgentIdArg.optional().describe('The agent (also accepted as `agent` or `worker_id`).'),
+  agent: AgentIdArg.optional(),
+  worker_id: AgentIdArg.optional(),
+};
+function who(a: { agent_id?: string; agent?: string; worker_id?: string }, ctx: ToolContext): string {
+  const given = [a.agent_id, a.agent, a.worker_id].filter((x): x is string => x !== undefined);
+  if (new Set(given).size > 1) {
+    throw new AppError('INVALID_ARGUMENT', 'agent_id, agent and worker_id name the same agent; give one of them.');
+  }
+  return (
+    callerIdentity(given[0], ctx) ??
+    (() => {
+      throw new AppError('INVALID_ARGUMENT', 'Name the agent: agent_id (or agent, worker_id), or set AGENT_ID.');
+    })()
+  );
+}
+
+/** An agent id from a name: the name itself when it is a valid id, else a readable slug of it. */
+export function agentIdFor(name: string): string {
+  const trimmed = name.trim();
+  if (/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(trimmed)) return trimmed;
+  return (
+    trimmed
+      .toLowerCase()
+      .normalize('NFKD')
+      .replace(/[^a-z0-9._-]+/g, '-')
+      .replace(/^-+|-+$/g, '')
+      .slice(0, 64) || 'agent'
+  );
+}
+
+const Capabilities = z.array(z.string().trim().min(1).max(LIMITS.tagLength)).max(LIMITS.tagsPerTask);
+const MessageSchema = z.object({
+  id: z.string(),
+  seq: z.number(),
+  from: z.string(),
+  to: z.array(z.string()),
+  subject: z.string(),
+  body: z.string(),
+  thread_id: z.string().nullable(),
+  importance: z.enum(IMPORTANCE),
+  ack_required: z.boolean(),
+  sent_at: z.string(),
+  acked_at: z.string().nullable(),
+});
+
+export function agentTools(deps: ToolDeps): ToolDef[] {
+  const agents = createAgentsClient(deps.goals);
+  const toolsets = ['agents'];
+  const mutating = { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false } as const;
+  return [
+    defineTool({
+      name: 'register_agent',
+      title: 'Register an agent',
+      description:
+        'Register yourself as an agent with your capabilities. Registration is durable: re-registering after a crash resumes the same agent with its messages. You stay online while you call any tool (heartbeat when idle); after agent_ttl_seconds (60) without a call you are offline, and after offline_grace_seconds (300) more your claimed tasks go back to the pool.',
+      toolsets,
+      input: z.object({
+        name: z.string().trim().min(1).max(LIMITS.nameLength).describe('Your name; the agent id is derived from it.'),
+        capabilities: Capabilities.min(1).describe('What you can do, e.g. ["typescript", "testing"].'),
+        codebase_id: z.string().trim().min(1).max(LIMITS.nameLength).optional(),
+        workspace_path: z.string().min(1).max(LIMITS.fileLength).optional(),
+        cross_codebase_capable: z.boolean().optional(),
+        tags: Capabilities.optional(),
+        force: z.boolean().optional().describe('Take over a registration that is still online.'),
+        agent_ttl_seconds: z
+          .int()
+          .min(1)
+          .max(24 * 3600)
+          .optional(),
+        offline_grace_seconds: z
+          .int()
+          .min(0)
+          .max(7 * 24 * 3600)
+          .optional(),
+        request_id: RequestIdArg,
+      }),
+      output: AgentRowSchema.extend({ session_token: z.string() }),
+      annotations: mutating,
+      async run(a) {
+        const agentId = agentIdFor(a.name);
+        AgentIdSchema.parse(agentId);
+        return agents.register(
+          {
+            agentId,
+            name: a.name,
+            capabilities: a.capabilities,
+            tags: a.tags,
+            codebaseId: a.codebase_id,
+            workspacePath: a.workspace_path,
+            crossCodebaseCapable: a.cross_codebase_capable,
+            force: a.force,
+            ttlSeconds: a.agent_ttl_seconds,
+            graceSeconds: a.offline_grace_seconds,
+          },
+          a.request_id,
+        );
+      },
+    }),
+    defineTool({
+      name: 'unregister_agent',
+      title: 'Unregister an agent',
+      description:
+        'Leave: always succeeds for a registered agent, even with a task in hand — its claimed tasks go back to the pool for others.',
+      toolsets,
+      input: z.object({ ...WhoArgs, reason: z.string().max(LIMITS.resultLength).optional(), request_id: RequestIdArg }),
+      output: AgentRowSchema,
+      annotations: { ...mutating, destructiveHint: true },
+      async run(a, ctx) {
+        return agents.unregister(who(a, ctx), a.reason, a.request_id);
+      },
+    }),
+    defineTool({
+      name: 'send_message',
+      title: 'Send a message',
+      description:
+        'Send a durable message to other agents (to: their agent ids, or ["*"] for every online agent of your codebase). Each recipient gets it exactly once, even if you retry with the same request_id.',
+      toolsets,
+      input: z.object({
+        sender: AgentIdArg.optional().describe('You (defaults to your identity; also accepted as agent_id).'),
+        ...WhoArgs,
+        to: z
+          .array(z.union([AgentIdSchema, z.literal('*')]))
+          .min(1)
+          .max(500),
+        subject: z.string().max(LIMITS.titleLength).default(''),
+        body: z.string().max(LIMITS.resultLength * 5),
+        thread_id: z.string().max(200).optional(),
+        importance: z.enum(IMPORTANCE).optional(),
+        ack_required: z.boolean().optional(),
+        request_id: RequestIdArg,
+      }),
+      output: z.object({
+        message_id: z.string(),
+        delivered_to: z.array(z.string()),
+        not_delivered: z.array(z.object({ agent_id: z.string(), reason: z.string() })),
+      }),
+      annotations: mutating,
+      async run(a, ctx) {
+        const from = a.sender ?? who(a, ctx);
+        return agents.send({
+          from,
+          to: a.to,
+          subject: a.subject,
+          body: a.body,
+          threadId: a.thread_id,
+          importance: a.importance,
+          ackRequired: a.ack_required,
+          requestId: a.request_id,
+        });
+      },
+    }),
+    defineTool({
+      name: 'fetch_inbox',
+      title: 'Fetch your messages',
+      description:
+        'Your messages, oldest first, after `since` (a seq number or an ISO time). With wait_seconds it waits and answers the moment a message arrives. Acknowledge with acknowledge_message.',
+      toolsets,
+      input: z.object({
+        ...WhoArgs,
+        since: z.union([z.int().min(0), z.iso.datetime()]).optional(),
+        limit: z.int().min(1).max(LIMITS.listLimitMax).default(20),
+        urgent_only: z.boolean().optional(),
+        wait_seconds: z.number().min(0).max(LIMITS.waitSecondsMax).optional(),
+      }),
+      output: z.object({ agent_id: z.string(), count: z.number(), messages: z.array(MessageSchema) }),
+      annotations: { readOnlyHint: true, openWorldHint: false },
+      async run(a, ctx) {
+        const agentId = who(a, ctx);
+        void agents.touch(agentId);
+        const messages = await agents.fetch(agentId, {
+          since: a.since,
+          limit: a.limit,
+          urgentOnly: a.urgent_only,
+          waitMs: a.wait_seconds ? Math.round(a.wait_seconds * 1000) : undefined,
+        });
+        return { agent_id: agentId, count: messages.length, messages };
+      },
+    }),
+    defineTool({
+      name: 'acknowledge_message',
+      title: 'Acknowledge a message',
+      description: 'Mark a message of your mailbox as read and handled.',
+      toolsets,
+      input: z.object({ ...WhoArgs, message_id: z.string().min(1).max(200), request_id: RequestIdArg }),
+      output: z.object({ message: MessageSchema }),
+      annotations: mutating,
+      async run(a, ctx) {
+        return { message: await agents.acknowledge(who(a, ctx), a.message_id, a.request_id) };
+      },
+    }),
+    defineTool({
+      name: 'get_task_board',
+      title: 'Task board',
+      description:
+        'One row per registered agent: status (idle, busy, offline), online, capabilities, codebase, current task and thought, unread messages, completed tasks, last call. One read however many agents.',
+      toolsets,
+      input: z.object({
+        agent_id: AgentIdArg.optional(),
+        codebase_id: z.string().min(1).max(LIMITS.nameLength).optional(),
+      }),
+      output: z.object({ count: z.number(), online: z.number(), agents: z.array(AgentRowSchema) }),
+      annotations: { readOnlyHint: true, openWorldHint: false },
+      async run(a) {
+        const rows = await agents.board(a.agent_id, a.codebase_id);
+        return { count: rows.length, online: rows.filter((r) => r.online).length, agents: rows };
+      },
+    }),
+  ];
+}

@@ -1,0 +1,171 @@
+/**
+ * agentWorkflow: one per agent (`agent-<agentId>`), started by update-with-start on register_agent. Holds the registry
+ * row, the mailbox and the liveness timer: no call for ttl → offline, offline for grace → its claims go back to the
+ * pool (through an activity), with nobody calling anything.
+ */
+import {
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  proxyActivities,
+  setCurrentDetails,
+  setHandler,
+  upsertMemo,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import * as agents from '../domain/agents';
+import { parseOrFail } from '../domain/validate';
+import type { Activities } from '../activities';
+import { updateRegistrar } from './entity';
+import {
+  acknowledgeMessageUpdate,
+  agentRowQuery,
+  agentStateQuery,
+  deliverMessageUpdate,
+  fetchMessagesUpdate,
+  registerAgentUpdate,
+  touchAgentSignal,
+  unregisterAgentUpdate,
+  type AgentWorkflowInput,
+} from './messages';
+import { AR_ENTITY, AR_NAME, AR_STATUS } from './search-attributes';
+
+const { releaseAgentWork } = proxyActivities<Activities>({
+  startToCloseTimeout: '1 minute',
+  retry: { maximumAttempts: 20, initialInterval: '1 second', maximumInterval: '30 seconds' },
+});
+
+/** How stale the board's last-heartbeat may be: the memo is rewritten for a heartbeat alone at most this often. */
+const HEARTBEAT_PUBLISH_MS = 30_000;
+
+export async function agentWorkflow(input: AgentWorkflowInput): Promise<void> {
+  const state = input.state;
+  const applied = new Map<string, unknown>(input.applied ?? []);
+  let rearm = false;
+  let release = false;
+  let mailWaiters = 0;
+  let mailChanged = 0;
+  let publishedRow = '';
+  let publishedAt = 0;
+
+  const publish = (): void => {
+    const row = agents.row(state);
+    const { last_heartbeat: _beat, expires_at: _exp, ...rest } = row;
+    const key = JSON.stringify(rest);
+    const now = Date.now();
+    if (key !== publishedRow || now - publishedAt >= HEARTBEAT_PUBLISH_MS) {
+      // The board lists agents from Visibility with this memo: one read for every agent, no query per agent.
+      if (key !== publishedRow) {
+        upsertSearchAttributes([
+          { key: AR_ENTITY, value: 'agent' },
+          { key: AR_NAME, value: state.agent_id },
+          { key: AR_STATUS, value: state.status },
+        ]);
+      }
+      upsertMemo({ row });
+      publishedRow = key;
+      publishedAt = now;
+    }
+    setCurrentDetails(agents.renderAgentDetails(state));
+  };
+  const afterChange = (): void => {
+    rearm = true;
+    mailChanged += 1;
+    publish();
+  };
+  const update = updateRegistrar({ applied, afterChange });
+
+  update(
+    registerAgentUpdate,
+    agents.RegisterInputSchema,
+    'registerAgent input',
+    (i) => agents.checkRegister(state, i),
+    (i, now) => agents.register(state, i, now),
+  );
+  update(
+    unregisterAgentUpdate,
+    agents.UnregisterInputSchema,
+    'unregisterAgent input',
+    () => {
+      if (state.registrations === 0) agents.unregister(state, undefined, Date.now()); // throws NOT_FOUND
+    },
+    (i, now) => {
+      const row = agents.unregister(state, i.reason, now);
+      release = true;
+      return row;
+    },
+  );
+  update(
+    deliverMessageUpdate,
+    agents.MessageInputSchema,
+    'deliverMessage input',
+    () => undefined,
+    (i, now) => agents.deliver(state, i, now),
+  );
+  update(
+    acknowledgeMessageUpdate,
+    agents.AckInputSchema,
+    'acknowledgeMessage input',
+    (i) => {
+      if (!state.mailbox.some((m) => m.id === i.messageId)) agents.acknowledge(state, i.messageId, Date.now());
+    },
+    (i, now) => agents.acknowledge(state, i.messageId, now),
+  );
+
+  // An Update that may wait (fetch_inbox's long-poll): answers the moment a matching message is delivered.
+  setHandler(
+    fetchMessagesUpdate,
+    async (raw) => {
+      const i = parseOrFail(agents.FetchInputSchema, raw, 'fetchMessages input');
+      let found = agents.fetchMessages(state, i);
+      if (found.length === 0 && (i.waitMs ?? 0) > 0) {
+        const seen = mailChanged;
+        mailWaiters += 1;
+        await condition(
+          () =>
+            (mailChanged !== seen && agents.fetchMessages(state, i).length > 0) ||
+            workflowInfo().continueAsNewSuggested,
+          i.waitMs as number,
+        );
+        mailWaiters -= 1;
+        found = agents.fetchMessages(state, i);
+      }
+      return found;
+    },
+    { validator: (raw) => void parseOrFail(agents.FetchInputSchema, raw, 'fetchMessages input') },
+  );
+  // A Signal: the agent's other calls do not wait for it.
+  setHandler(touchAgentSignal, (arg) => {
+    if (agents.touch(state, Date.now(), arg?.thought)) {
+      rearm = true;
+      publish(); // a heartbeat alone reaches the board at most every HEARTBEAT_PUBLISH_MS
+    }
+  });
+  setHandler(agentRowQuery, () => agents.row(state));
+  setHandler(agentStateQuery, () => state);
+
+  publish();
+  for (;;) {
+    rearm = false;
+    const due = agents.livenessDeadline(state);
+    const wake = (): boolean => rearm || release || workflowInfo().continueAsNewSuggested;
+    if (due === undefined) await condition(wake);
+    else await condition(wake, Math.max(1, due - Date.now()));
+    // The liveness timer: offline after the ttl, its work back to the pool after the grace — with no call made.
+    const outcome = agents.checkLiveness(state, Date.now());
+    if (outcome) publish();
+    if (outcome === 'release' || release) {
+      release = false;
+      const released = await releaseAgentWork({ agentId: state.agent_id });
+      if (released > 0) {
+        state.events.push({ at: new Date().toISOString(), type: 'claims_released', detail: `${released} task(s)` });
+        publish();
+      }
+    }
+    if (workflowInfo().continueAsNewSuggested && mailWaiters === 0) {
+      await condition(allHandlersFinished);
+      await continueAsNew<typeof agentWorkflow>({ state, applied: [...applied.entries()] });
+    }
+  }
+}

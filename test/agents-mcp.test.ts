@@ -1,0 +1,146 @@
+/**
+ * The agents toolset: registration as a durable workflow, liveness by a durable timer (offline, then the agent's
+ * claims back to the pool with no call made), durable mailboxes delivered exactly once with a long-poll, and a board
+ * read in one Visibility call.
+ */
+import { call, eventually, ok, startHarness, uid, type Harness } from './support/harness';
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness();
+});
+afterAll(async () => {
+  await h.close();
+});
+
+test('register, resume after going offline with the mailbox intact, refuse a second live registration unless forced', async () => {
+  const mcp = await h.mcp();
+  const name = uid('builder');
+  const reg = await ok(mcp, 'register_agent', {
+    name,
+    capabilities: ['typescript', 'testing'],
+    codebase_id: 'web',
+    agent_ttl_seconds: 1,
+    offline_grace_seconds: 60,
+  });
+  expect(reg).toMatchObject({ agent_id: name, status: 'idle', online: true, capabilities: ['typescript', 'testing'] });
+  expect(reg.session_token).toBe(`${name}:1`);
+  const dup = await call(mcp, 'register_agent', { name, capabilities: ['x'] });
+  expect(dup.error?.code).toBe('CONFLICT');
+
+  await ok(mcp, 'send_message', { sender: 'lead', to: [name], subject: 'hi', body: 'welcome' });
+  // No call for a second: offline by the workflow's own timer.
+  const offline = await eventually(async () => {
+    const b = await ok(mcp, 'get_task_board', { agent_id: name });
+    return b.agents[0]?.status === 'offline' ? b.agents[0] : undefined;
+  }, 15_000);
+  expect(offline.online).toBe(false);
+  const back = await ok(mcp, 'register_agent', { name, capabilities: ['typescript'] });
+  expect(back).toMatchObject({ status: 'idle', online: true, session_token: `${name}:2` });
+  const inbox = await ok(mcp, 'fetch_inbox', { agent: name });
+  expect(inbox.messages.map((m: any) => m.body)).toEqual(['welcome']);
+  const forced = await ok(mcp, 'register_agent', { name, capabilities: ['go'], force: true });
+  expect(forced.capabilities).toEqual(['go']);
+});
+
+test('an agent that stops calling goes offline and its claimed task returns to the pool with no call made', async () => {
+  const mcp = await h.mcp();
+  const name = uid('flaky');
+  await ok(mcp, 'register_agent', { name, capabilities: ['any'], agent_ttl_seconds: 1, offline_grace_seconds: 1 });
+  const goalId = uid('pool');
+  await ok(mcp, 'create_goal', { name: 'pool', goal_id: goalId });
+  await ok(mcp, 'create_task', { goal_id: goalId, title: 'work' });
+  const claim = await ok(mcp, 'get_next_task', { goal_id: goalId, agent_id: name });
+  expect(claim.agent_id).toBe(name);
+  const task = await eventually(async () => {
+    const t = await ok(mcp, 'get_task', { task_id: claim.id });
+    return t.status === 'ready' ? t : undefined;
+  }, 30_000);
+  expect(task.agent_id).toBeNull();
+  const events = await h.goals.queryGoal(goalId, (await import('../src/workflows/messages')).getEventsQuery, {});
+  expect(events.map((e) => e.type)).toContain('task_recovered');
+});
+
+test('messages: delivered once per recipient even when the send is retried; long-poll answers at once; acknowledge', async () => {
+  const mcp = await h.mcp();
+  const [a, b, c] = [uid('a'), uid('b'), uid('c')];
+  for (const name of [a, b, c])
+    await ok(mcp, 'register_agent', { name, capabilities: ['chat'], codebase_id: `cb-${a}` });
+
+  const waiting = ok(mcp, 'fetch_inbox', { agent_id: b, wait_seconds: 30 });
+  await new Promise((r) => setTimeout(r, 300)); // the long-poll is waiting in b's workflow
+  const t0 = Date.now();
+  const sent = await ok(mcp, 'send_message', {
+    sender: a,
+    to: [b, c],
+    subject: 'plan',
+    body: 'take the API',
+    importance: 'high',
+    ack_required: true,
+    request_id: 'send-1',
+  });
+  expect(sent.delivered_to.sort()).toEqual([b, c].sort());
+  const got = await waiting;
+  expect(Date.now() - t0).toBeLessThan(1_000);
+  expect(got.messages).toHaveLength(1);
+  expect(got.messages[0]).toMatchObject({ from: a, subject: 'plan', importance: 'high', ack_required: true });
+
+  const again = await ok(mcp, 'send_message', {
+    sender: a,
+    to: [b, c],
+    subject: 'plan',
+    body: 'take the API',
+    request_id: 'send-1',
+  });
+  expect(again).toEqual(sent); // the same request_id answers the same, and delivers nothing twice
+  expect((await ok(mcp, 'fetch_inbox', { worker_id: c })).count).toBe(1);
+
+  // `*` reaches the online agents of the sender's codebase that the board (Visibility) lists.
+  await eventually(async () => (await ok(mcp, 'get_task_board', { codebase_id: `cb-${a}` })).online === 3);
+  const broadcast = await ok(mcp, 'send_message', { sender: c, to: ['*'], body: 'standup' });
+  expect(broadcast.delivered_to.sort()).toEqual([a, b].sort());
+
+  const acked = await ok(mcp, 'acknowledge_message', { agent_id: b, message_id: got.messages[0].id });
+  expect(acked.message.acked_at).not.toBeNull();
+  const board = await ok(mcp, 'get_task_board', { codebase_id: `cb-${a}` });
+  expect(board.agents.map((r: any) => r.agent_id).sort()).toEqual([a, b, c].sort());
+  expect(board.agents.find((r: any) => r.agent_id === b).pending_messages).toBe(1); // the standup
+});
+
+test('bad input gets a clear error and changes nothing', async () => {
+  const mcp = await h.mcp();
+  const name = uid('careful');
+  await ok(mcp, 'register_agent', { name, capabilities: ['x'] });
+  const cases: Array<[string, Record<string, unknown>, string]> = [
+    ['register_agent', { name: uid('n'), capabilities: [] }, 'INVALID_ARGUMENT'],
+    ['send_message', { sender: name, to: [], body: 'x' }, 'INVALID_ARGUMENT'],
+    ['send_message', { sender: name, to: [name], body: 'x'.repeat(1_000_001) }, 'INVALID_ARGUMENT'],
+    ['fetch_inbox', { agent_id: uid('nobody') }, 'NOT_FOUND'],
+    ['unregister_agent', { agent_id: uid('nobody') }, 'NOT_FOUND'],
+    ['acknowledge_message', { agent_id: name, message_id: 'msg-none' }, 'NOT_FOUND'],
+    ['fetch_inbox', { agent_id: name, agent: 'someone-else' }, 'INVALID_ARGUMENT'],
+  ];
+  for (const [tool, args, code] of cases)
+    expect([tool, (await call(mcp, tool, args)).error?.code]).toEqual([tool, code]);
+  const unknown = await ok(mcp, 'send_message', { sender: name, to: [uid('ghost')], body: 'hello?' });
+  expect(unknown.not_delivered).toHaveLength(1);
+  expect((await ok(mcp, 'fetch_inbox', { agent_id: name })).count).toBe(0);
+  expect((await ok(mcp, 'get_task_board', { agent_id: name })).agents[0]).toMatchObject({
+    status: 'idle',
+    capabilities: ['x'],
+  });
+});
+
+test('unregister always succeeds for a registered agent and puts its task back', async () => {
+  const mcp = await h.mcp();
+  const name = uid('leaver');
+  await ok(mcp, 'register_agent', { name, capabilities: ['x'] });
+  const goalId = uid('leave');
+  await ok(mcp, 'create_goal', { name: 'leave', goal_id: goalId });
+  await ok(mcp, 'create_task', { goal_id: goalId, title: 'half done' });
+  const claim = await ok(mcp, 'get_next_task', { goal_id: goalId, agent_id: name });
+  await ok(mcp, 'update_task_status', { task_id: claim.id, status: 'in_progress', agent_id: name });
+  const left = await ok(mcp, 'unregister_agent', { agent_id: name, reason: 'done for today' });
+  expect(left).toMatchObject({ status: 'offline', online: false });
+  await eventually(async () => (await ok(mcp, 'get_task', { task_id: claim.id })).status === 'ready', 30_000);
+});
