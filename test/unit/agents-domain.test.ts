@@ -1,0 +1,76 @@
+/** The agent registry, liveness and mailbox as pure functions. */
+import * as a from '../../src/domain/agents';
+import { codeOf } from '../support/domain';
+
+const T0 = Date.parse('2026-01-01T00:00:00Z');
+const input = (over: Partial<a.RegisterInput> = {}): a.RegisterInput => ({
+  agentId: 'ada',
+  name: 'ada',
+  capabilities: ['ts'],
+  ttlSeconds: 60,
+  graceSeconds: 300,
+  ...over,
+});
+const message = (id: string, over: Partial<a.MessageInput> = {}): a.MessageInput => ({
+  id,
+  from: 'lead',
+  to: ['ada'],
+  subject: 's',
+  body: `body ${id}`,
+  ...over,
+});
+
+test('online → offline after the ttl → work released after the grace; a call brings it back', () => {
+  const s = a.newAgentState(input(), T0);
+  a.register(s, input(), T0);
+  expect(a.livenessDeadline(s)).toBe(T0 + 60_000);
+  expect(a.checkLiveness(s, T0 + 59_000)).toBeNull();
+  expect(a.checkLiveness(s, T0 + 60_000)).toBe('offline');
+  expect(a.livenessDeadline(s)).toBe(T0 + 360_000);
+  expect(a.checkLiveness(s, T0 + 360_000)).toBe('release');
+  expect(a.livenessDeadline(s)).toBeUndefined();
+  expect(a.touch(s, T0 + 400_000)).toBe(true);
+  expect(s.status).toBe('idle');
+  expect(s.events.map((e) => e.type)).toEqual(['registered', 'offline', 'work_released', 'back_online']);
+});
+
+test('a live registration is refused unless forced; an offline one resumes', () => {
+  const s = a.newAgentState(input(), T0);
+  a.register(s, input(), T0);
+  expect(codeOf(() => a.register(s, input(), T0 + 1))).toBe('CONFLICT');
+  expect(a.register(s, input({ force: true, capabilities: ['go'] }), T0 + 2).capabilities).toEqual(['go']);
+  a.checkLiveness(s, T0 + 120_000);
+  expect(a.register(s, input(), T0 + 120_001).session_token).toBe('ada:3');
+});
+
+test('a message is delivered once; the mailbox keeps unacknowledged ones and the last 100 others', () => {
+  const s = a.newAgentState(input(), T0);
+  expect(a.deliver(s, message('m1', { ackRequired: true }), T0).delivered).toBe(true);
+  expect(a.deliver(s, message('m1', { ackRequired: true }), T0).delivered).toBe(false);
+  for (let i = 2; i <= 150; i++) a.deliver(s, message(`m${i}`), T0 + i);
+  expect(s.mailbox).toHaveLength(101); // m1 awaits its acknowledgement
+  expect(s.mailbox[0]?.id).toBe('m1');
+  expect(a.deliver(s, message('m2'), T0).delivered).toBe(false); // pruned, still not delivered twice
+  a.acknowledge(s, 'm1', T0 + 999);
+  expect(s.mailbox.map((m) => m.id)).not.toContain('m1');
+});
+
+test('fetch: after a seq or a time, urgent only, limited', () => {
+  const s = a.newAgentState(input(), T0);
+  a.deliver(s, message('m1'), T0);
+  a.deliver(s, message('m2', { importance: 'urgent' }), T0 + 1000);
+  a.deliver(s, message('m3'), T0 + 2000);
+  expect(a.fetchMessages(s, { since: 1 }).map((m) => m.id)).toEqual(['m2', 'm3']);
+  expect(a.fetchMessages(s, { since: new Date(T0 + 1500).toISOString() }).map((m) => m.id)).toEqual(['m3']);
+  expect(a.fetchMessages(s, { urgentOnly: true }).map((m) => m.id)).toEqual(['m2']);
+  expect(a.fetchMessages(s, { limit: 1 }).map((m) => m.id)).toEqual(['m1']);
+});
+
+test('unregister needs a registration, and releases the work', () => {
+  const s = a.newAgentState(input(), T0);
+  expect(codeOf(() => a.unregister(s, undefined, T0))).toBe('NOT_FOUND');
+  a.register(s, input(), T0);
+  expect(a.unregister(s, 'bye', T0 + 1)).toMatchObject({ status: 'offline', online: false });
+  expect(s.released).toBe(true);
+  expect(a.livenessDeadline(s)).toBeUndefined();
+});
