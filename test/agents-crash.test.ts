@@ -1,5 +1,5 @@
 /** Agents across a worker killed with SIGKILL: a message sent meanwhile arrives once, a long-poll still answers. */
-import { eventually, ok, uid, useWorkerProcess } from './support/harness';
+import { ok, uid, useWorkerProcess } from './support/harness';
 
 const w = useWorkerProcess();
 
@@ -23,6 +23,6 @@ test('a message sent while the worker is dead is delivered once when it is back;
   expect(got.messages.map((m: any) => m.body)).toEqual(['during the crash']);
   // The sender retries after the crash with the same request_id: still one message.
   await ok(w.mcp, 'send_message', { sender: lead, to: [dev], body: 'during the crash', request_id: 'crash-1' });
-  const inbox = await eventually(async () => ok(w.mcp, 'fetch_inbox', { agent_id: dev }));
+  const inbox = await ok(w.mcp, 'fetch_inbox', { agent_id: dev });
   expect(inbox.count).toBe(1);
 });

@@ -144,3 +144,24 @@ test('unregister always succeeds for a registered agent and puts its task back',
   expect(left).toMatchObject({ status: 'offline', online: false });
   await eventually(async () => (await ok(mcp, 'get_task', { task_id: claim.id })).status === 'ready', 30_000);
 });
+
+test('the board shows an agent busy with the task it took, then idle with one completion; never busy without a task', async () => {
+  const mcp = await h.mcp();
+  const name = uid('worker');
+  await ok(mcp, 'register_agent', { name, capabilities: ['x'] });
+  const goalId = uid('board');
+  await ok(mcp, 'create_goal', { name: 'board', goal_id: goalId });
+  await ok(mcp, 'create_task', { goal_id: goalId, title: 'write the parser' });
+  const claim = await ok(mcp, 'get_next_task', { goal_id: goalId, agent_id: name });
+  const busy = await eventually(async () => {
+    const r = (await ok(mcp, 'get_task_board', { agent_id: name })).agents[0];
+    return r?.status === 'busy' ? r : undefined;
+  });
+  expect(busy.current_task).toEqual({ id: claim.id, title: 'write the parser' });
+  await ok(mcp, 'update_task_status', { task_id: claim.id, status: 'completed', agent_id: name, result: 'done' });
+  const idle = await eventually(async () => {
+    const r = (await ok(mcp, 'get_task_board', { agent_id: name })).agents[0];
+    return r?.status === 'idle' ? r : undefined;
+  });
+  expect(idle).toMatchObject({ current_task: null, completed_tasks: 1 });
+});

@@ -9,6 +9,7 @@ import {
   type FetchInput,
   type Message,
   type RegisterInput,
+  type TouchInput,
 } from '../domain/agents';
 import {
   acknowledgeMessageUpdate,
@@ -99,19 +100,18 @@ export function createAgentsClient(goals: GoalsClient) {
     },
 
     /**
-     * Any call of an agent keeps it online: a Signal, sent at most every 2 s per agent (always with a thought), and not
-     * at all for 10 s after it turned out the caller is no registered agent.
+     * Any call of an agent keeps it online: a Signal, sent at most every 2 s per agent (at once when it carries a thought,
+     * a claim or a finished task), and not at all for 10 s after it turned out the caller is no registered agent.
      */
-    async touch(agentId: string, thought?: string): Promise<void> {
+    async touch(agentId: string, news: TouchInput = {}): Promise<void> {
       const now = Date.now();
       const last = lastTouch.get(agentId);
-      if (last && thought === undefined) {
-        if (last.registered && now - last.at < TOUCH_EVERY_MS) return;
-        if (!last.registered && now - last.at < NOT_AGENT_FOR_MS) return;
-      }
+      if (last && !last.registered && now - last.at < NOT_AGENT_FOR_MS) return;
+      const plain = news.thought === undefined && !news.took && !news.finished;
+      if (last?.registered && plain && now - last.at < TOUCH_EVERY_MS) return;
       lastTouch.set(agentId, { at: now, registered: true });
       if (lastTouch.size > 10_000) lastTouch.delete(lastTouch.keys().next().value as string);
-      await withAgent(agentId, (h) => h.signal(touchAgentSignal, { thought })).catch((err: unknown) => {
+      await withAgent(agentId, (h) => h.signal(touchAgentSignal, news)).catch((err: unknown) => {
         if (err instanceof AppError && err.code === 'NOT_FOUND') lastTouch.set(agentId, { at: now, registered: false });
       });
     },
@@ -164,6 +164,8 @@ export function createAgentsClient(goals: GoalsClient) {
           out.not_delivered.push({ agent_id: to, reason: err.message });
         }
       });
+      out.delivered_to.sort();
+      out.not_delivered.sort((x, y) => x.agent_id.localeCompare(y.agent_id));
       return out;
     },
 

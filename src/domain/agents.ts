@@ -70,7 +70,13 @@ export type FetchInput = z.infer<typeof FetchInputSchema>;
 
 export const AckInputSchema = z.object({ messageId: z.string().min(1).max(200) });
 export const UnregisterInputSchema = z.object({ reason: z.string().max(LIMITS.resultLength).optional() });
-export const TouchInputSchema = z.object({ thought: z.string().max(LIMITS.titleLength).optional() });
+/** What a call of the agent tells its workflow: it is alive, and maybe what it thinks, took or finished. */
+export const TouchInputSchema = z.object({
+  thought: z.string().max(LIMITS.titleLength).optional(),
+  took: z.object({ id: z.string().max(200), title: z.string().max(LIMITS.titleLength) }).optional(),
+  finished: z.object({ id: z.string().max(200), completed: z.boolean() }).optional(),
+});
+export type TouchInput = z.infer<typeof TouchInputSchema>;
 
 export interface Message {
   id: string;
@@ -205,11 +211,20 @@ export function register(state: AgentState, input: RegisterInput, now: number): 
   return { ...row(state), session_token: state.session_token };
 }
 
-/** Any call of the agent keeps it online; an offline agent that calls again is back. */
-export function touch(state: AgentState, now: number, thought?: string): boolean {
+/**
+ * Any call of the agent keeps it online; an offline agent that calls again is back. A claim makes it busy with that
+ * task; finishing its current task makes it idle (and counts a completion): never busy without a current task.
+ */
+export function touch(state: AgentState, now: number, input: TouchInput = {}): boolean {
   if (state.unregistered) return false;
   state.last_heartbeat = iso(now);
-  if (thought !== undefined) state.current_thought = thought;
+  if (input.thought !== undefined) state.current_thought = input.thought;
+  if (input.took) state.current_task = { id: input.took.id, title: input.took.title };
+  if (input.finished) {
+    if (input.finished.completed) state.completed_tasks += 1;
+    if (state.current_task?.id === input.finished.id) state.current_task = null;
+  }
+  if (state.status !== 'offline') state.status = state.current_task ? 'busy' : 'idle';
   if (state.status === 'offline') {
     state.status = state.current_task ? 'busy' : 'idle';
     state.offline_since = null;

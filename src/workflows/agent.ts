@@ -137,7 +137,8 @@ export async function agentWorkflow(input: AgentWorkflowInput): Promise<void> {
   );
   // A Signal: the agent's other calls do not wait for it.
   setHandler(touchAgentSignal, (arg) => {
-    if (agents.touch(state, Date.now(), arg?.thought)) {
+    const parsed = agents.TouchInputSchema.safeParse(arg ?? {});
+    if (parsed.success && agents.touch(state, Date.now(), parsed.data)) {
       rearm = true;
       publish(); // a heartbeat alone reaches the board at most every HEARTBEAT_PUBLISH_MS
     }

@@ -3,7 +3,15 @@
  * and the tests. The names are what `temporal workflow update execute --name …` and `query --name …` take.
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { AgentRow, AgentState, FetchInput, Message, MessageInput, RegisterInput } from '../domain/agents';
+import type {
+  AgentRow,
+  AgentState,
+  FetchInput,
+  Message,
+  MessageInput,
+  RegisterInput,
+  TouchInput,
+} from '../domain/agents';
 import type { AliasState, RegisterAliasesInput, RegisterAliasesResult } from '../domain/aliases';
 import type { BreakerConfig, BreakerState, BreakerStatus, FailureInput } from '../domain/breaker';
 import type { GoalState } from '../domain/goal';
@@ -163,6 +171,6 @@ export const deliverMessageUpdate = defineUpdate<{ delivered: boolean; message: 
 export const fetchMessagesUpdate = defineUpdate<Message[], [FetchInput]>('fetchMessages');
 export const acknowledgeMessageUpdate = defineUpdate<Message, [{ messageId: string }]>('acknowledgeMessage');
 /** Any call of the agent keeps it online (a Signal: nobody waits for the answer). */
-export const touchAgentSignal = defineSignal<[{ thought?: string }]>('touch');
+export const touchAgentSignal = defineSignal<[TouchInput]>('touch');
 export const agentRowQuery = defineQuery<AgentRow>('row');
 export const agentStateQuery = defineQuery<AgentState>('state');

@@ -214,7 +214,6 @@ export function goalTools(deps: ToolDeps): ToolDef[] {
       annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
       async run(a, ctx) {
         const agentId = resolveAgent(a.agent_id, ctx);
-        void agents.touch(agentId); // any call of a registered agent keeps it online
         await breakers.admit(agentId); // BREAKER_OPEN (with time left and fallback) while the agent is out of rotation
         const outcome = await goals.claimNextTask({
           agentId,
@@ -225,6 +224,8 @@ export function goalTools(deps: ToolDeps): ToolDef[] {
           leaseSeconds: a.lease_seconds,
           requestId: a.request_id,
         });
+        // A registered agent is alive, and busy with what it took (a Signal: the claim does not wait for it).
+        void agents.touch(agentId, outcome.task ? { took: { id: outcome.task.id, title: outcome.task.title } } : {});
         return outcome.task
           ? { ...outcome.task, ...outcome }
           : { ...outcome, message: `No tasks available in queue: ${outcome.reason}` };
@@ -266,6 +267,9 @@ export function goalTools(deps: ToolDeps): ToolDef[] {
         });
         const actedAs = identity === undefined ? (task.agent_id ?? holderBefore) : null;
         const agentId = identity ?? actedAs ?? resolveAgent(undefined, ctx);
+        if (a.status !== 'in_progress') {
+          void agents.touch(agentId, { finished: { id: task.id, completed: a.status === 'completed' } });
+        }
         if (autoRecord && a.status === 'failed') {
           await breakers.recordOnTheSide(agentId, {
             failureType: 'exception',
