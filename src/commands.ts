@@ -16,6 +16,9 @@ import { LazyClient } from './client/connection';
 import { createGoalsClient } from './client/goals';
 import { startDevServer, isPortOpen, type DevServer } from './dev-server';
 import { formatReport, importDatabase, parseImportArgs } from './import';
+import { runBoard } from './board';
+import { createAgentsClient } from './client/agents';
+import { agentIdFor } from './mcp/tools/agents';
 import { log } from './logger';
 import { removeDaemonInfo, socketOwnedByOther, socketPathFor, writeDaemonInfo } from './mcp/daemon-info';
 import { serveHttp } from './mcp/http';
@@ -25,7 +28,9 @@ import { startWorker } from './worker';
 
 const USAGE = `Usage: agent-runtime <up|mcp|serve|worker|temporal-cli> [--temporal-address host:port] [--namespace ns]
   [--home dir] [--toolsets goals,relay,breakers|all] [--agent-id id] [--port 3100] [--host 127.0.0.1] [--token secret]
-       agent-runtime import [database.db] [--from agent-runtime-mcp|hq] [--dry-run] [--temporal-address host:port]`;
+       agent-runtime import [database.db] [--from agent-runtime-mcp|hq] [--dry-run] [--temporal-address host:port]
+       agent-runtime board [--watch]          agents, goals and open breakers at a glance
+       agent-runtime register NAME CAP... [--codebase-id ID] [--force]`;
 
 function quietWorkerRuntime(): void {
   // Worker SDK logs would otherwise go to stdout; keep warnings only, on stderr.
@@ -185,9 +190,54 @@ async function runImport(argv: string[]): Promise<void> {
   }
 }
 
+/** `agent-runtime board [--watch]` and `agent-runtime register NAME CAP...`: for people at a terminal. */
+async function runPeopleCommand(command: 'board' | 'register', argv: string[]): Promise<void> {
+  const watch = argv.includes('--watch');
+  const force = argv.includes('--force');
+  const rest = argv.filter((a) => a !== '--watch' && a !== '--force');
+  const positional: string[] = [];
+  const flags: string[] = [];
+  for (let i = 0; i < rest.length; i++) {
+    const a = rest[i] as string;
+    if (a.startsWith('--')) {
+      flags.push(a);
+      if (!a.includes('=') && rest[i + 1] !== undefined) flags.push(rest[++i] as string);
+    } else positional.push(a);
+  }
+  Object.assign(process.env, flagsToEnv(flags));
+  const config = loadConfig();
+  const lazy = new LazyClient(config);
+  const goals = createGoalsClient({
+    client: () => lazy.get(),
+    taskQueue: config.taskQueue,
+    address: config.temporalAddress,
+  });
+  try {
+    if (command === 'board') return await runBoard(goals, watch);
+    const [name, ...capabilities] = positional;
+    if (!name || capabilities.length === 0) {
+      throw new Error('Usage: agent-runtime register NAME CAPABILITY... [--codebase-id ID] [--force]');
+    }
+    const row = await createAgentsClient(goals).register({
+      agentId: agentIdFor(name),
+      name,
+      capabilities,
+      codebaseId: process.env.CODEBASE_ID,
+      force,
+    });
+    process.stdout.write(`Registered ${row.agent_id} (${row.status}; capabilities ${row.capabilities.join(', ')}).\n`);
+  } catch (err) {
+    log.error(err instanceof Error ? err.message : String(err));
+    process.exitCode = 1;
+  } finally {
+    if (!watch) await lazy.close();
+  }
+}
+
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
   if (command === 'import') return runImport(rest);
+  if (command === 'board' || command === 'register') return runPeopleCommand(command, rest);
   Object.assign(process.env, flagsToEnv(rest));
   const config = loadConfig();
   switch (command) {

@@ -165,3 +165,36 @@ test('the board shows an agent busy with the task it took, then idle with one co
   });
   expect(idle).toMatchObject({ current_task: null, completed_tasks: 1 });
 });
+
+test('`agent-runtime register` and `agent-runtime board` at a terminal', async () => {
+  const { execFile } = await import('node:child_process');
+  const path = await import('node:path');
+  const { ROOT } = await import('./support/harness');
+  const env = {
+    ...process.env,
+    TEMPORAL_ADDRESS: h.config.temporalAddress,
+    AGENT_RUNTIME_TASK_QUEUE: h.config.taskQueue,
+  };
+  // Asynchronously: the worker serving these commands runs in this process.
+  const cli = (...args: string[]) =>
+    new Promise<{ status: number; stdout: string }>((resolve) => {
+      execFile(
+        process.execPath,
+        [path.join(ROOT, 'dist', 'cli.js'), ...args],
+        { env, encoding: 'utf8' },
+        (err, stdout) => resolve({ status: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout }),
+      );
+    });
+  const name = uid('terminal');
+  const reg = await cli('register', name, 'typescript', 'review', '--codebase-id', 'web');
+  expect(reg.status).toBe(0);
+  expect(reg.stdout).toContain(`Registered ${name} (idle; capabilities typescript, review)`);
+  const board = await eventually(async () => {
+    const r = await cli('board');
+    return r.stdout.includes(name) ? r : undefined;
+  });
+  expect(board.status).toBe(0);
+  expect(board.stdout).toMatch(new RegExp(`${name}\\s+idle`));
+  expect(board.stdout).toMatch(/Goals \(\d+ running\)/);
+  expect((await cli('register', name)).status).toBe(1); // no capabilities: usage, nothing changed
+});
