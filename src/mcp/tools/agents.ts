@@ -153,6 +153,7 @@ export function agentTools(deps: ToolDeps): ToolDef[] {
       annotations: mutating,
       async run(a, ctx) {
         const from = a.sender ?? who(a, ctx);
+        void agents.touch(from);
         return agents.send({
           from,
           to: a.to,
