@@ -8,7 +8,9 @@ import {
   type AgentRow,
   type FetchInput,
   type Message,
+  type AgentState,
   type RegisterInput,
+  type TaskRef,
   type TouchInput,
 } from '../domain/agents';
 import {
@@ -18,6 +20,9 @@ import {
   agentWorkflowId,
   deliverMessageUpdate,
   fetchMessagesUpdate,
+  noteTaskUpdate,
+  popTaskUpdate,
+  pushTaskUpdate,
   registerAgentUpdate,
   touchAgentSignal,
   unregisterAgentUpdate,
@@ -31,6 +36,16 @@ import type { GoalsClient } from './goals';
 const TOUCH_EVERY_MS = 2_000;
 const NOT_AGENT_FOR_MS = 10_000;
 const touches = new WeakMap<GoalsClient, Map<string, { at: number; registered: boolean }>>();
+const RECENT_PUSH_MS = 5_000;
+const CAPS_MS = 5_000;
+const caps = new Map<string, { at: number; value: string[] | undefined }>();
+const recent = new Map<string, number[]>();
+function pushedRecently(agentId: string): void {
+  const now = Date.now();
+  const kept = (recent.get(agentId) ?? []).filter((at) => now - at < RECENT_PUSH_MS);
+  kept.push(now);
+  recent.set(agentId, kept);
+}
 
 export interface SendRequest {
   from: string;
@@ -66,7 +81,8 @@ export function createAgentsClient(goals: GoalsClient) {
 
   const api = {
     async register(input: RegisterInput, requestId?: string): Promise<AgentRow & { session_token: string }> {
-      lastTouch.delete(input.agentId);
+      lastTouch.set(input.agentId, { at: Date.now(), registered: true });
+      caps.delete(input.agentId);
       return goals.withClient(async (client) => {
         const start = new WithStartWorkflowOperation<typeof agentWorkflow>('agentWorkflow', {
           workflowId: agentWorkflowId(input.agentId),
@@ -100,8 +116,9 @@ export function createAgentsClient(goals: GoalsClient) {
     },
 
     /**
-     * Any call of an agent keeps it online: a Signal, sent at most every 2 s per agent (at once when it carries a thought,
-     * a claim or a finished task), and not at all for 10 s after it turned out the caller is no registered agent.
+     * Any call of an agent keeps it online: a Signal, sent at most every 2 s per agent (at once with a thought), and not at
+     * all for 10 s after it turned out the caller is no registered agent. A task taken or finished is an Update instead,
+     * so the agent's row is right before the call that took or finished it answers.
      */
     async touch(agentId: string, news: TouchInput = {}): Promise<void> {
       const now = Date.now();
@@ -111,7 +128,11 @@ export function createAgentsClient(goals: GoalsClient) {
       if (last?.registered && plain && now - last.at < TOUCH_EVERY_MS) return;
       lastTouch.set(agentId, { at: now, registered: true });
       if (lastTouch.size > 10_000) lastTouch.delete(lastTouch.keys().next().value as string);
-      await withAgent(agentId, (h) => h.signal(touchAgentSignal, news)).catch((err: unknown) => {
+      const send = (h: ReturnType<typeof handle>) =>
+        news.took || news.finished
+          ? h.executeUpdate(noteTaskUpdate, { args: [news], updateId: randomUUID() }).then(() => undefined)
+          : h.signal(touchAgentSignal, news);
+      await withAgent(agentId, send).catch((err: unknown) => {
         if (err instanceof AppError && err.code === 'NOT_FOUND') lastTouch.set(agentId, { at: now, registered: false });
       });
     },
@@ -175,6 +196,61 @@ export function createAgentsClient(goals: GoalsClient) {
         return fetchMessages(state, input);
       }
       return withAgent(agentId, (h) => h.executeUpdate(fetchMessagesUpdate, { args: [input], updateId: randomUUID() }));
+    },
+
+    /** Pushes a task reference into the agent's inbox (the goal records the assignment first). */
+    async push(agentId: string, ref: TaskRef): Promise<AgentRow> {
+      pushedRecently(agentId);
+      return withAgent(agentId, (h) =>
+        h.executeUpdate(pushTaskUpdate, { args: [ref], updateId: `push:${ref.taskId}:${agentId}` }),
+      );
+    },
+
+    async pop(agentId: string, taskId: string): Promise<void> {
+      await withAgent(agentId, (h) => h.executeUpdate(popTaskUpdate, { args: [{ taskId }], updateId: randomUUID() }));
+    },
+
+    /** The agent's inbox (best first), or [] for an agent that is not registered. */
+    async inbox(agentId: string): Promise<AgentState['inbox']> {
+      return withAgent(agentId, (h) => h.query(agentStateQuery)).then(
+        (s) => s.inbox,
+        (err: unknown) => {
+          if (err instanceof AppError && err.code === 'NOT_FOUND') return [];
+          throw err;
+        },
+      );
+    },
+
+    /**
+     * Tells the agent's workflow it took or finished a task: awaited for an agent this process knows is registered (so
+     * its row is right when the call answers), in the background for anyone else (most callers are no agents at all).
+     */
+    async noteTask(agentId: string, news: TouchInput): Promise<void> {
+      if (api.seemsRegistered(agentId)) await api.touch(agentId, news);
+      else void api.touch(agentId, news);
+    },
+
+    /** A registered agent's capabilities (read at most every 5 s per process), or undefined for anyone else. */
+    async capabilities(agentId: string): Promise<string[] | undefined> {
+      const hit = caps.get(agentId);
+      if (hit && Date.now() - hit.at < CAPS_MS) return hit.value;
+      const value = await api.row(agentId).then(
+        (r) => (r.online ? r.capabilities : undefined),
+        () => undefined,
+      );
+      caps.set(agentId, { at: Date.now(), value });
+      return value;
+    },
+
+    /** Whether this process last saw the agent registered (from its calls), without asking Temporal. */
+    seemsRegistered(agentId: string): boolean {
+      return lastTouch.get(agentId)?.registered === true;
+    },
+
+    /** Pushes made by this process in the last few seconds, per agent: the board lags behind them. */
+    recentPushes(agentId: string): number {
+      const now = Date.now();
+      return (recent.get(agentId) ?? []).filter((at) => now - at < RECENT_PUSH_MS).length;
     },
 
     async acknowledge(agentId: string, messageId: string, requestId?: string): Promise<Message> {

@@ -32,6 +32,7 @@ import {
 import { templateTasks } from '../domain/templates';
 import {
   applyBatchUpdate,
+  assignTaskUpdate,
   BATCHABLE_UPDATES,
   type BatchOpResult,
   cancelTaskUpdate,
@@ -386,6 +387,16 @@ export function createGoalsClient(deps: ClientDeps) {
 
     async recoverTask(taskId: string, reason?: string, requestId?: string): Promise<Task> {
       return update(goalOfTask(taskId), recoverTaskUpdate, { taskId, reason }, requestId);
+    },
+
+    /** Claims one given ready task for an agent (a task pushed to it, say). */
+    async claimTask(taskId: string, agentId: string, leaseSeconds?: number, requestId?: string): Promise<ClaimResult> {
+      return update(goalOfTask(taskId), claimTaskUpdate, { agentId, taskId, leaseSeconds }, requestId);
+    },
+
+    /** Pushes a task to one agent in its goal (null: to anyone again). */
+    async assignTask(taskId: string, agentId: string | null, requestId?: string): Promise<Task> {
+      return update(goalOfTask(taskId), assignTaskUpdate, { taskId, agentId }, requestId);
     },
 
     async setGoalPriority(goalId: string, priority: number, requestId?: string) {

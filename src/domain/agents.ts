@@ -69,6 +69,21 @@ export const FetchInputSchema = z.object({
 export type FetchInput = z.infer<typeof FetchInputSchema>;
 
 export const AckInputSchema = z.object({ messageId: z.string().min(1).max(200) });
+
+/** A task pushed to the agent: a reference; the task itself lives in its goal, which records the assignment. */
+export const TaskRefSchema = z.object({
+  taskId: z.string().min(1).max(200),
+  goalId: z.string().min(1).max(200),
+  title: z.string().max(LIMITS.titleLength),
+  priority: z.number(),
+  /** Capabilities the task needs: the push is refused unless the agent has them all. */
+  required: z.array(z.string()).max(LIMITS.tagsPerTask).optional(),
+  /** Into this agent's inbox even while it is offline (create_agent_task names the agent). */
+  direct: z.boolean().optional(),
+});
+export type TaskRef = z.infer<typeof TaskRefSchema>;
+export const PopInputSchema = z.object({ taskId: z.string().min(1).max(200) });
+export const MAX_INBOX = 1_000;
 export const UnregisterInputSchema = z.object({ reason: z.string().max(LIMITS.resultLength).optional() });
 /** What a call of the agent tells its workflow: it is alive, and maybe what it thinks, took or finished. */
 export const TouchInputSchema = z.object({
@@ -114,6 +129,10 @@ export interface AgentState {
   released: boolean;
   unregistered: boolean;
   completed_tasks: number;
+  /** Since when it has been idle (null while busy or offline): longest idle is pushed to first. */
+  idle_since: string | null;
+  /** Tasks pushed to it, best first (priority, then age). */
+  inbox: Array<{ task_id: string; goal_id: string; title: string; priority: number; pushed_at: string }>;
   mailbox: Message[];
   /** Ids of messages already delivered (exactly once per recipient, even when the sender retries). */
   delivered: string[];
@@ -134,6 +153,8 @@ export const AgentRowSchema = z.object({
   current_task: z.object({ id: z.string(), title: z.string() }).nullable(),
   current_thought: z.string().nullable(),
   pending_messages: z.number(),
+  pending_tasks: z.number().describe('Tasks pushed to it and not taken yet.'),
+  idle_since: z.string().nullable(),
   completed_tasks: z.number(),
   last_heartbeat: z.string(),
   expires_at: z.string().describe('When the agent turns offline unless it calls again.'),
@@ -142,6 +163,14 @@ export const AgentRowSchema = z.object({
 export type AgentRow = z.infer<typeof AgentRowSchema>;
 
 const iso = (ms: number): string => new Date(ms).toISOString();
+
+/** Sets the status from the current task, keeping when the agent turned idle. */
+function settleStatus(state: AgentState, now: number, offline = false): void {
+  const next: AgentStatus = offline ? 'offline' : state.current_task ? 'busy' : 'idle';
+  if (next === 'idle' && state.status !== 'idle') state.idle_since = iso(now);
+  if (next !== 'idle') state.idle_since = null;
+  state.status = next;
+}
 
 function log(state: AgentState, now: number, type: string, detail: string | null = null): void {
   state.events.push({ at: iso(now), type, detail });
@@ -170,6 +199,8 @@ export function newAgentState(input: RegisterInput, now: number): AgentState {
     released: false,
     unregistered: true,
     completed_tasks: 0,
+    idle_since: null,
+    inbox: [],
     mailbox: [],
     delivered: [],
     message_seq: 0,
@@ -205,7 +236,7 @@ export function register(state: AgentState, input: RegisterInput, now: number): 
   state.unregistered = false;
   state.released = false;
   state.offline_since = null;
-  state.status = state.current_task ? 'busy' : 'idle';
+  settleStatus(state, now);
   state.last_heartbeat = iso(now);
   log(state, now, resumed ? 'resumed' : 'registered', input.force ? 'force' : null);
   return { ...row(state), session_token: state.session_token };
@@ -219,14 +250,17 @@ export function touch(state: AgentState, now: number, input: TouchInput = {}): b
   if (state.unregistered) return false;
   state.last_heartbeat = iso(now);
   if (input.thought !== undefined) state.current_thought = input.thought;
-  if (input.took) state.current_task = { id: input.took.id, title: input.took.title };
+  if (input.took) {
+    state.current_task = { id: input.took.id, title: input.took.title };
+    popTask(state, input.took.id);
+  }
   if (input.finished) {
     if (input.finished.completed) state.completed_tasks += 1;
     if (state.current_task?.id === input.finished.id) state.current_task = null;
   }
-  if (state.status !== 'offline') state.status = state.current_task ? 'busy' : 'idle';
+  if (state.status !== 'offline') settleStatus(state, now);
   if (state.status === 'offline') {
-    state.status = state.current_task ? 'busy' : 'idle';
+    settleStatus(state, now);
     state.offline_since = null;
     state.released = false;
     log(state, now, 'back_online');
@@ -247,7 +281,7 @@ export function checkLiveness(state: AgentState, now: number): 'offline' | 'rele
   const due = livenessDeadline(state);
   if (due === undefined || due > now) return null;
   if (state.status !== 'offline') {
-    state.status = 'offline';
+    settleStatus(state, now, true);
     state.offline_since = iso(now);
     log(state, now, 'offline', `no call for ${state.ttl_seconds} s`);
     return state.grace_seconds === 0 ? releaseWork(state, now, 'offline with no grace') : 'offline';
@@ -258,6 +292,7 @@ export function checkLiveness(state: AgentState, now: number): 'offline' | 'rele
 function releaseWork(state: AgentState, now: number, why: string): 'release' {
   state.released = true;
   state.current_task = null;
+  state.inbox = [];
   log(state, now, 'work_released', why);
   return 'release';
 }
@@ -266,11 +301,50 @@ function releaseWork(state: AgentState, now: number, why: string): 'release' {
 export function unregister(state: AgentState, reason: string | undefined, now: number): AgentRow {
   if (state.registrations === 0) fail('NOT_FOUND', `No agent ${state.agent_id} is registered.`);
   state.unregistered = true;
-  state.status = 'offline';
+  settleStatus(state, now, true);
   state.offline_since = iso(now);
   log(state, now, 'unregistered', reason ?? null);
   releaseWork(state, now, 'unregistered');
   return row(state);
+}
+
+// ------------------------------------------------------------------------------------------------ inbox
+
+/** Refuses a push the agent cannot take: offline (unless direct), missing a capability, or a full inbox. */
+export function checkPush(state: AgentState, ref: TaskRef): void {
+  if (state.registrations === 0 || (state.unregistered && !ref.direct)) {
+    fail('NOT_FOUND', `No agent ${state.agent_id} is registered.`);
+  }
+  if (!isOnline(state) && !ref.direct) fail('CONFLICT', `Agent ${state.agent_id} is offline.`);
+  const missing = (ref.required ?? []).filter((c) => !state.capabilities.includes(c));
+  if (missing.length > 0) {
+    fail('CONFLICT', `Agent ${state.agent_id} lacks the capabilities ${missing.join(', ')}.`);
+  }
+  if (state.inbox.length >= MAX_INBOX && !state.inbox.some((t) => t.task_id === ref.taskId)) {
+    fail('CONFLICT', `The inbox of ${state.agent_id} holds ${MAX_INBOX} tasks.`);
+  }
+}
+
+export function pushTask(state: AgentState, ref: TaskRef, now: number): AgentRow {
+  checkPush(state, ref);
+  if (!state.inbox.some((t) => t.task_id === ref.taskId)) {
+    state.inbox.push({
+      task_id: ref.taskId,
+      goal_id: ref.goalId,
+      title: ref.title,
+      priority: ref.priority,
+      pushed_at: iso(now),
+    });
+    state.inbox.sort((x, y) => y.priority - x.priority || x.pushed_at.localeCompare(y.pushed_at));
+    log(state, now, 'task_pushed', ref.taskId);
+  }
+  return row(state);
+}
+
+export function popTask(state: AgentState, taskId: string): boolean {
+  const before = state.inbox.length;
+  state.inbox = state.inbox.filter((t) => t.task_id !== taskId);
+  return state.inbox.length !== before;
 }
 
 // ------------------------------------------------------------------------------------------------ messages
@@ -358,6 +432,8 @@ export function row(state: AgentState): AgentRow {
     current_task: state.current_task,
     current_thought: state.current_thought,
     pending_messages: state.mailbox.filter((m) => m.acked_at === null).length,
+    pending_tasks: state.inbox.length,
+    idle_since: state.idle_since,
     completed_tasks: state.completed_tasks,
     last_heartbeat: state.last_heartbeat,
     expires_at: new Date(Date.parse(state.last_heartbeat) + state.ttl_seconds * 1000).toISOString(),

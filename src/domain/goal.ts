@@ -323,12 +323,31 @@ export function matchesClaim(task: Task, filter: { scope?: string; tags?: string
   return true;
 }
 
-/** The next task an agent would get: highest priority first, then oldest. */
-export function pickNextTask(state: GoalState, filter: { scope?: string; tags?: string[] }): Task | undefined {
+/** The agent a task was pushed to (an assignment), or null. Only that agent may claim an assigned task. */
+export function assigneeOf(task: Task): string | null {
+  const a = task.metadata.assigned_to;
+  return typeof a === 'string' ? a : null;
+}
+
+/**
+ * The next task an agent would get: a task pushed to it first, then the highest priority, then the oldest. Tasks
+ * pushed to other agents are not offered.
+ */
+export function pickNextTask(
+  state: GoalState,
+  filter: { scope?: string; tags?: string[]; agentId?: string },
+): Task | undefined {
   let best: Task | undefined;
+  let bestMine = false;
   for (const task of state.tasks) {
     if (task.status !== 'ready' || !matchesClaim(task, filter)) continue;
-    if (!best || task.priority > best.priority) best = task;
+    const assignee = assigneeOf(task);
+    if (assignee !== null && assignee !== filter.agentId) continue;
+    const mine = assignee !== null;
+    if (!best || (mine && !bestMine) || (mine === bestMine && task.priority > best.priority)) {
+      best = task;
+      bestMine = mine;
+    }
   }
   return best;
 }
@@ -340,6 +359,10 @@ export function checkClaim(state: GoalState, input: ClaimInput): Task {
     const task = getTask(state, input.taskId);
     if (task.status !== 'ready') {
       fail('CONFLICT', `Task ${task.id} is ${task.status}, not ready, so it cannot be claimed${holderNote(task)}.`);
+    }
+    const assignee = assigneeOf(task);
+    if (assignee !== null && assignee !== input.agentId) {
+      fail('CONFLICT', `Task ${task.id} was pushed to ${assignee}; only that agent may claim it.`);
     }
     return task;
   }
@@ -588,6 +611,23 @@ export function checkRecover(state: GoalState, taskId: string): Task {
 export function recoverTask(state: GoalState, taskId: string, reason: string | undefined, now: number): Task {
   const task = checkRecover(state, taskId);
   backToQueue(state, task, now, 'task_recovered', null, reason);
+  return task;
+}
+
+/** A push: the task is meant for one agent (or, with null, for anyone again). Only a task not yet taken. */
+export function checkAssign(state: GoalState, taskId: string): Task {
+  const task = getTask(state, taskId);
+  if (task.status !== 'ready' && task.status !== 'pending' && task.status !== 'blocked') {
+    fail('CONFLICT', `Task ${task.id} is ${task.status}; only a task not taken yet can be assigned.`);
+  }
+  return task;
+}
+
+export function assignTask(state: GoalState, taskId: string, agentId: string | null, now: number): Task {
+  const task = checkAssign(state, taskId);
+  task.metadata = { ...task.metadata, assigned_to: agentId };
+  task.updated_at = iso(now);
+  logEvent(state, now, agentId ? 'task_assigned' : 'task_unassigned', task.id, agentId);
   return task;
 }
 

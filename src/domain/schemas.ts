@@ -232,6 +232,8 @@ export const TaskRefInputSchema = z.object({
 });
 
 export const SetPriorityInputSchema = z.object({ priority: Priority });
+export const AssignInputSchema = z.object({ taskId: TaskIdSchema, agentId: AgentIdSchema.nullable() });
+export type AssignInput = z.infer<typeof AssignInputSchema>;
 export type SetPriorityInput = z.infer<typeof SetPriorityInputSchema>;
 
 export const CreatedTasksSchema = z.object({ goal_id: z.string(), ids: z.array(z.string()) });

@@ -24,6 +24,9 @@ import {
   agentStateQuery,
   deliverMessageUpdate,
   fetchMessagesUpdate,
+  noteTaskUpdate,
+  popTaskUpdate,
+  pushTaskUpdate,
   registerAgentUpdate,
   touchAgentSignal,
   unregisterAgentUpdate,
@@ -111,6 +114,31 @@ export async function agentWorkflow(input: AgentWorkflowInput): Promise<void> {
       if (!state.mailbox.some((m) => m.id === i.messageId)) agents.acknowledge(state, i.messageId, Date.now());
     },
     (i, now) => agents.acknowledge(state, i.messageId, now),
+  );
+
+  update(
+    noteTaskUpdate,
+    agents.TouchInputSchema,
+    'noteTask input',
+    () => undefined,
+    (i, now) => {
+      agents.touch(state, now, i);
+      return agents.row(state);
+    },
+  );
+  update(
+    pushTaskUpdate,
+    agents.TaskRefSchema,
+    'pushTask input',
+    (i) => agents.checkPush(state, i),
+    (i, now) => agents.pushTask(state, i, now),
+  );
+  update(
+    popTaskUpdate,
+    agents.PopInputSchema,
+    'popTask input',
+    () => undefined,
+    (i) => agents.popTask(state, i.taskId),
   );
 
   // An Update that may wait (fetch_inbox's long-poll): answers the moment a matching message is delivered.

@@ -17,6 +17,7 @@ import {
 } from '@temporalio/workflow';
 import * as goals from '../domain/goal';
 import {
+  AssignInputSchema,
   ClaimInputSchema,
   CompleteInputSchema,
   CreateTasksInputSchema,
@@ -33,6 +34,7 @@ import { parseOrFail } from '../domain/validate';
 import { toFailure, updateRegistrar } from './entity';
 import {
   applyBatchUpdate,
+  assignTaskUpdate,
   BATCHABLE_UPDATES,
   cancelTaskUpdate,
   claimTaskUpdate,
@@ -253,6 +255,13 @@ export async function goalWorkflow(input: GoalWorkflowInput): Promise<void> {
     'recoverTask input',
     (i) => goals.checkRecover(state, i.taskId),
     (i, now) => goals.recoverTask(state, i.taskId, i.reason, now),
+  );
+  update(
+    assignTaskUpdate,
+    AssignInputSchema,
+    'assignTask input',
+    (i) => goals.checkAssign(state, i.taskId),
+    (i, now) => goals.assignTask(state, i.taskId, i.agentId, now),
   );
   update(
     setPriorityUpdate,

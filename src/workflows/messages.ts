@@ -10,6 +10,7 @@ import type {
   Message,
   MessageInput,
   RegisterInput,
+  TaskRef,
   TouchInput,
 } from '../domain/agents';
 import type { AliasState, RegisterAliasesInput, RegisterAliasesResult } from '../domain/aliases';
@@ -25,6 +26,7 @@ import type {
   RelayStep,
 } from '../domain/relay';
 import type {
+  AssignInput,
   ClaimInput,
   ClaimResult,
   CompleteInput,
@@ -73,6 +75,8 @@ export const retryTaskUpdate = defineUpdate<Task, [TaskRefInput]>('retryTask');
 export const cancelTaskUpdate = defineUpdate<Task, [TaskRefInput]>('cancelTask');
 /** An operator forces a held task back to the queue, whoever holds it. */
 export const recoverTaskUpdate = defineUpdate<Task, [TaskRefInput]>('recoverTask');
+/** Pushes a task to one agent (or back to anyone with agentId null): only that agent may claim it. */
+export const assignTaskUpdate = defineUpdate<Task, [AssignInput]>('assignTask');
 /** The goal's priority orders claims across goals. */
 export const setPriorityUpdate = defineUpdate<Goal, [SetPriorityInput]>('setPriority');
 
@@ -169,7 +173,13 @@ export const deliverMessageUpdate = defineUpdate<{ delivered: boolean; message: 
 );
 /** Reads the mailbox; with waitMs, waits in the workflow until a matching message arrives (a long-poll). */
 export const fetchMessagesUpdate = defineUpdate<Message[], [FetchInput]>('fetchMessages');
+/** Puts a task reference in the agent's inbox; refused while it is offline or lacks a required capability. */
+export const pushTaskUpdate = defineUpdate<AgentRow, [TaskRef]>('pushTask');
+/** Takes a task reference out of the inbox (taken, or gone). */
+export const popTaskUpdate = defineUpdate<boolean, [{ taskId: string }]>('popTask');
 export const acknowledgeMessageUpdate = defineUpdate<Message, [{ messageId: string }]>('acknowledgeMessage');
+/** The agent took or finished a task: an Update, so its row (busy, current task) is right before the call answers. */
+export const noteTaskUpdate = defineUpdate<AgentRow, [TouchInput]>('noteTask');
 /** Any call of the agent keeps it online (a Signal: nobody waits for the answer). */
 export const touchAgentSignal = defineSignal<[TouchInput]>('touch');
 export const agentRowQuery = defineQuery<AgentRow>('row');

@@ -8,7 +8,10 @@ import { createAgentsClient } from '../../client/agents';
 import { AppError } from '../../client/errors';
 import { AgentRowSchema, IMPORTANCE } from '../../domain/agents';
 import { AgentIdSchema, LIMITS } from '../../domain/schemas';
-import { AgentIdArg } from '../compat/ids';
+import { AgentIdArg, TaskRefArg } from '../compat/ids';
+import { createAssigner } from '../../client/assign';
+import type { TaskSpec } from '../../domain/schemas';
+import { createInGoal, INBOX_GOAL_ID, PriorityArg } from './goals';
 import { callerIdentity, defineTool, RequestIdArg, type ToolContext, type ToolDef, type ToolDeps } from './common';
 
 /** The three names the seeds use for the calling agent. */
@@ -59,8 +62,46 @@ const MessageSchema = z.object({
   acked_at: z.string().nullable(),
 });
 
+const TaskInput = {
+  title: z.string().trim().min(1).max(LIMITS.titleLength),
+  description: z.string().max(LIMITS.descriptionLength).optional(),
+  priority: PriorityArg,
+  file_paths: z.array(z.string().min(1).max(LIMITS.fileLength)).max(LIMITS.filesPerTask).optional(),
+  required_capabilities: z.array(z.string().min(1).max(LIMITS.tagLength)).max(LIMITS.tagsPerTask).optional(),
+};
+const taskSpec = (
+  t: { title: string; description?: string; priority: number; file_paths?: string[]; required_capabilities?: string[] },
+  agentId: string,
+): TaskSpec => ({
+  title: t.title,
+  description: t.description,
+  priority: t.priority,
+  files: t.file_paths,
+  tags: t.required_capabilities,
+  metadata: { assigned_to: agentId },
+});
+const PushedSchema = z.object({
+  agent_id: z.string(),
+  tasks: z.array(z.object({ id: z.string(), title: z.string(), priority: z.number(), status: z.string() })),
+  pending_tasks: z.number(),
+});
+
 export function agentTools(deps: ToolDeps): ToolDef[] {
   const agents = createAgentsClient(deps.goals);
+  const assigner = createAssigner(deps.goals, agents);
+  /** Creates tasks already assigned to the agent (one atomic step in its codebase's goal), then fills its inbox. */
+  const pushTasks = async (agentId: string, specs: TaskSpec[], requestId: string | undefined, source: string) => {
+    const row = await agents.row(agentId); // NOT_FOUND before anything is created
+    const goalId = row.codebase_id ?? INBOX_GOAL_ID;
+    const tasks = await createInGoal(deps.goals, goalId, specs, requestId, source, true);
+    for (const t of tasks) await assigner.pushTo(agentId, t);
+    const after = await agents.row(agentId);
+    return {
+      agent_id: agentId,
+      tasks: tasks.map((t) => ({ id: t.id, title: t.title, priority: t.priority, status: t.status })),
+      pending_tasks: after.pending_tasks,
+    };
+  };
   const toolsets = ['agents'];
   const mutating = { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false } as const;
   return [
@@ -203,6 +244,79 @@ export function agentTools(deps: ToolDeps): ToolDef[] {
       annotations: mutating,
       async run(a, ctx) {
         return { message: await agents.acknowledge(who(a, ctx), a.message_id, a.request_id) };
+      },
+    }),
+    defineTool({
+      name: 'create_agent_task',
+      title: 'Give an agent a task',
+      description:
+        'Create a task straight in one agent’s inbox (in the goal of its codebase): only that agent may take it; its get_next_task returns it first.',
+      toolsets,
+      input: z.object({ ...WhoArgs, ...TaskInput, request_id: RequestIdArg }),
+      output: PushedSchema,
+      annotations: { ...mutating, idempotentHint: false },
+      async run(a, ctx) {
+        const agentId = who(a, ctx);
+        return pushTasks(agentId, [taskSpec(a, agentId)], a.request_id, 'create_agent_task');
+      },
+    }),
+    defineTool({
+      name: 'register_task_set',
+      title: 'Give an agent a set of tasks',
+      description: 'Create several tasks at once, all in one agent’s inbox (one atomic step in its codebase’s goal).',
+      toolsets,
+      input: z.object({
+        ...WhoArgs,
+        task_set: z.array(z.object(TaskInput)).min(1).max(LIMITS.tasksPerCall),
+        request_id: RequestIdArg,
+      }),
+      output: PushedSchema,
+      annotations: { ...mutating, idempotentHint: false },
+      async run(a, ctx) {
+        const agentId = who(a, ctx);
+        return pushTasks(
+          agentId,
+          a.task_set.map((t) => taskSpec(t, agentId)),
+          a.request_id,
+          'register_task_set',
+        );
+      },
+    }),
+    defineTool({
+      name: 'complete_task',
+      title: 'Complete your task',
+      description: 'Complete your current task (or the one named) with its result; you are idle again.',
+      toolsets,
+      input: z.object({
+        ...WhoArgs,
+        task_id: TaskRefArg.optional(),
+        result: z.string().max(LIMITS.resultLength).optional(),
+        request_id: RequestIdArg,
+      }),
+      output: z.object({
+        agent_id: z.string(),
+        task_id: z.string(),
+        status: z.string(),
+        result: z.string().nullable(),
+      }),
+      annotations: { ...mutating, destructiveHint: true },
+      async run(a, ctx) {
+        const agentId = who(a, ctx);
+        const taskId = a.task_id
+          ? await deps.refs.task(a.task_id)
+          : ((await agents.row(agentId)).current_task?.id ??
+            (() => {
+              throw new AppError('CONFLICT', `Agent ${agentId} has no current task; name it with task_id.`);
+            })());
+        const task = await deps.goals.setTaskStatus({
+          taskId,
+          status: 'completed',
+          agentId,
+          result: a.result,
+          requestId: a.request_id,
+        });
+        await agents.noteTask(agentId, { finished: { id: task.id, completed: true } });
+        return { agent_id: agentId, task_id: task.id, status: task.status, result: task.result };
       },
     }),
     defineTool({

@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { AppError } from '../../client/errors';
 import { createAgentsClient } from '../../client/agents';
+import { createAssigner } from '../../client/assign';
 import { createBreakersClient } from '../../client/breakers';
 import { SETTABLE_STATUSES } from '../../client/goals';
 import {
@@ -15,7 +16,10 @@ import {
   LIMITS,
   TaskSchema,
   TaskSpecSchema,
+  TASK_STATUSES,
   TaskStatusSchema,
+  type Task,
+  type TaskSpec,
 } from '../../domain/schemas';
 import { AgentIdArg, GoalIdArg, TaskRefArg } from '../compat/ids';
 import { callerIdentity, defineTool, RequestIdArg, resolveAgent, type ToolDef, type ToolDeps } from './common';
@@ -52,10 +56,53 @@ const ClaimResultSchema = TaskSchema.partial()
     message: z.string().optional().describe('"No tasks available in queue" and why, when nothing was claimed.'),
   });
 
+/** AgentCoordinator's priority words as numbers on our 0-100 scale. */
+export const PRIORITY_WORDS = { low: 2, normal: 5, high: 8, urgent: 10 } as const;
+export const PriorityArg = z
+  .union([
+    z.int().min(LIMITS.priorityMin).max(LIMITS.priorityMax),
+    z.enum(Object.keys(PRIORITY_WORDS) as [keyof typeof PRIORITY_WORDS]),
+  ])
+  .default(5)
+  .transform((p) => (typeof p === 'number' ? p : PRIORITY_WORDS[p]))
+  .describe('0-100 (higher first), or low | normal | high | urgent.');
+
+/**
+ * Creates tasks in a goal; a goal named by default (the inbox, a codebase's goal) is created on first use, tolerating a
+ * concurrent creator.
+ */
+export async function createInGoal(
+  goals: ToolDeps['goals'],
+  goalId: string,
+  specs: TaskSpec[],
+  requestId: string | undefined,
+  source: string,
+  createIfMissing: boolean,
+): Promise<Task[]> {
+  const create = () => goals.createTasks(goalId, specs, requestId, source);
+  try {
+    return await create();
+  } catch (err) {
+    if (!createIfMissing || !(err instanceof AppError) || err.code !== 'NOT_FOUND') throw err;
+    const inbox = goalId === INBOX_GOAL_ID;
+    await goals
+      .createGoal({
+        goalId,
+        name: inbox ? 'Inbox' : `Codebase ${goalId}`,
+        description: inbox ? 'Tasks created without a goal.' : `Tasks of codebase ${goalId} created without a goal.`,
+      })
+      .catch((e: unknown) => {
+        if (!(e instanceof AppError && e.code === 'CONFLICT')) throw e;
+      });
+    return create();
+  }
+}
+
 export function goalTools(deps: ToolDeps): ToolDef[] {
   const { goals } = deps;
   const breakers = createBreakersClient(goals);
   const agents = createAgentsClient(goals);
+  const assigner = createAssigner(goals, agents);
   const autoRecord = deps.breakerAutoRecord !== false;
   const toolsets = ['goals'];
   return [
@@ -143,7 +190,7 @@ export function goalTools(deps: ToolDeps): ToolDef[] {
         title: z.string().trim().min(1).max(LIMITS.titleLength),
         goal_id: GoalIdArg.optional(),
         description: z.string().max(LIMITS.descriptionLength).optional(),
-        priority: z.int().min(LIMITS.priorityMin).max(LIMITS.priorityMax).default(5),
+        priority: PriorityArg,
         dependencies: z
           .array(TaskRefArg)
           .max(LIMITS.dependenciesPerTask)
@@ -156,34 +203,50 @@ export function goalTools(deps: ToolDeps): ToolDef[] {
           .optional()
           .describe('Capabilities an agent needs to take it.'),
         files: z.array(z.string().min(1).max(LIMITS.fileLength)).max(LIMITS.filesPerTask).optional(),
+        agent_id: AgentArg.describe('Who creates the task (AgentCoordinator).'),
+        codebase_id: GoalIdArg.optional().describe(
+          'The codebase: without goal_id the task goes to the goal of that id, and it is pushed to a fitting agent of it.',
+        ),
+        file_paths: z.array(z.string().min(1).max(LIMITS.fileLength)).max(LIMITS.filesPerTask).optional(),
+        required_capabilities: z
+          .array(z.string().min(1).max(LIMITS.tagLength))
+          .max(LIMITS.tagsPerTask)
+          .optional()
+          .describe('Every one of these an agent must have; the task is pushed to an idle agent that has them.'),
         request_id: RequestIdArg,
       }),
-      output: TaskResultSchema,
+      output: TaskResultSchema.extend({
+        status: z.enum([...TASK_STATUSES, 'assigned', 'queued']),
+        task_status: TaskStatusSchema.optional().describe('The task’s own state when status speaks of its push.'),
+        assigned_to: z.string().nullable().optional().describe('The agent the task was pushed to.'),
+      }),
       annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
-      async run(a) {
-        const goalId = a.goal_id ?? INBOX_GOAL_ID;
+      async run(a, ctx) {
+        const goalId = a.goal_id ?? a.codebase_id ?? INBOX_GOAL_ID;
+        const required = a.required_capabilities ?? [];
+        const creator = callerIdentity(a.agent_id, ctx);
         const spec = {
           title: a.title,
           description: a.description,
           priority: a.priority,
           dependencies: a.dependencies && (await deps.refs.tasks(a.dependencies, goalId)),
           scope: a.scope,
-          tags: a.tags,
-          files: a.files,
+          tags: a.tags || required.length > 0 ? [...new Set([...(a.tags ?? []), ...required])] : undefined,
+          files: a.files || a.file_paths ? [...new Set([...(a.files ?? []), ...(a.file_paths ?? [])])] : undefined,
+          metadata: creator ? { created_by: creator } : undefined,
         };
-        const create = async () => (await goals.createTasks(goalId, [spec], a.request_id, 'create_task'))[0];
-        try {
-          return withTask((await create()) as z.infer<typeof TaskSchema>);
-        } catch (err) {
-          if (a.goal_id !== undefined || !(err instanceof AppError) || err.code !== 'NOT_FOUND') throw err;
-          // First use of the inbox: create it, tolerating a concurrent creator.
-          await goals
-            .createGoal({ goalId: INBOX_GOAL_ID, name: 'Inbox', description: 'Tasks created without a goal.' })
-            .catch((e: unknown) => {
-              if (!(e instanceof AppError && e.code === 'CONFLICT')) throw e;
-            });
-          return withTask((await create()) as z.infer<typeof TaskSchema>);
-        }
+        const [task] = await createInGoal(goals, goalId, [spec], a.request_id, 'create_task', a.goal_id === undefined);
+        const created = task as z.infer<typeof TaskSchema>;
+        // AgentCoordinator's call (a codebase or required capabilities): push it to a fitting agent, else queue it.
+        if (a.codebase_id === undefined && a.required_capabilities === undefined) return withTask(created);
+        const assignedTo =
+          created.status === 'ready' ? await assigner.push(created, { codebaseId: a.codebase_id, required }) : null;
+        return {
+          ...withTask(created),
+          status: assignedTo ? ('assigned' as const) : ('queued' as const),
+          task_status: created.status,
+          assigned_to: assignedTo,
+        };
       },
     }),
     defineTool({
@@ -215,17 +278,35 @@ export function goalTools(deps: ToolDeps): ToolDef[] {
       async run(a, ctx) {
         const agentId = resolveAgent(a.agent_id, ctx);
         await breakers.admit(agentId); // BREAKER_OPEN (with time left and fallback) while the agent is out of rotation
+        // A registered agent takes only tasks whose required capabilities it has.
+        const tags = a.tags ?? (agents.seemsRegistered(agentId) ? await agents.capabilities(agentId) : undefined);
+        if (a.goal_id === undefined && agents.seemsRegistered(agentId)) {
+          // A registered agent takes what was pushed to it first (the goal only lets it claim its own).
+          for (const ref of await agents.inbox(agentId)) {
+            try {
+              const r = await goals.claimTask(ref.task_id, agentId, a.lease_seconds, a.request_id);
+              if (r.task) {
+                await agents.noteTask(agentId, { took: { id: r.task.id, title: r.task.title } });
+                return { ...r.task, ...r, claimed: true, goal_id: ref.goal_id, reason: null };
+              }
+            } catch (err) {
+              if (!(err instanceof AppError)) throw err;
+            }
+            await agents.pop(agentId, ref.task_id).catch(() => undefined); // taken or gone
+          }
+        }
         const outcome = await goals.claimNextTask({
           agentId,
           goalId: a.goal_id,
           scope: a.scope,
-          tags: a.tags,
+          tags,
           waitSeconds: a.wait_seconds,
           leaseSeconds: a.lease_seconds,
           requestId: a.request_id,
         });
         // A registered agent is alive, and busy with what it took (a Signal: the claim does not wait for it).
-        void agents.touch(agentId, outcome.task ? { took: { id: outcome.task.id, title: outcome.task.title } } : {});
+        if (outcome.task) await agents.noteTask(agentId, { took: { id: outcome.task.id, title: outcome.task.title } });
+        else void agents.touch(agentId);
         return outcome.task
           ? { ...outcome.task, ...outcome }
           : { ...outcome, message: `No tasks available in queue: ${outcome.reason}` };
@@ -268,7 +349,7 @@ export function goalTools(deps: ToolDeps): ToolDef[] {
         const actedAs = identity === undefined ? (task.agent_id ?? holderBefore) : null;
         const agentId = identity ?? actedAs ?? resolveAgent(undefined, ctx);
         if (a.status !== 'in_progress') {
-          void agents.touch(agentId, { finished: { id: task.id, completed: a.status === 'completed' } });
+          await agents.noteTask(agentId, { finished: { id: task.id, completed: a.status === 'completed' } });
         }
         if (autoRecord && a.status === 'failed') {
           await breakers.recordOnTheSide(agentId, {

@@ -1,0 +1,108 @@
+/**
+ * Push assignment: a task that needs capabilities goes to an online, idle agent of its codebase that has them all
+ * (fewest queued first); the goal records the assignment, so only that agent can take it; with no fitting agent it is
+ * queued, and only a fitting agent takes it from the pool.
+ */
+import { call, eventually, ok, startHarness, uid, type Harness } from './support/harness';
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness();
+});
+afterAll(async () => {
+  await h.close();
+});
+
+async function registered(mcp: Awaited<ReturnType<Harness['mcp']>>, names: Array<[string, string[], string]>) {
+  for (const [name, capabilities, codebase] of names) {
+    await ok(mcp, 'register_agent', { name, capabilities, codebase_id: codebase });
+  }
+  await eventually(async () => {
+    const board = await ok(mcp, 'get_task_board', {});
+    return names.every(([n]) => board.agents.some((r: any) => r.agent_id === n && r.online));
+  });
+}
+
+test('a task is pushed to the fitting idle agent of its codebase, and only that agent can take it', async () => {
+  const mcp = await h.mcp();
+  const web = uid('web');
+  const [full, half, other] = [uid('full'), uid('half'), uid('other')];
+  await registered(mcp, [
+    [full, ['ts', 'react'], web],
+    [half, ['ts'], web],
+    [other, ['ts', 'react'], uid('api')],
+  ]);
+  const created = await ok(mcp, 'create_task', {
+    title: 'build the form',
+    codebase_id: web,
+    required_capabilities: ['ts', 'react'],
+    priority: 'high',
+    agent_id: 'lead',
+  });
+  expect(created).toMatchObject({ status: 'assigned', assigned_to: full, task_status: 'ready', priority: 8 });
+  const stolen = await ok(mcp, 'get_next_task', { goal_id: web, agent_id: half });
+  expect(stolen.claimed).toBe(false);
+  expect(
+    (await call(mcp, 'update_task_status', { task_id: created.id, status: 'in_progress', agent_id: half })).error?.code,
+  ).toBe('CONFLICT');
+  const board = await ok(mcp, 'get_task_board', { agent_id: full });
+  expect(board.agents[0].pending_tasks).toBe(1);
+  const mine = await ok(mcp, 'get_next_task', { agent_id: full }); // no goal: its inbox first
+  expect(mine).toMatchObject({ claimed: true, id: created.id, agent_id: full });
+  const done = await ok(mcp, 'complete_task', { agent_id: full, result: 'shipped' });
+  expect(done).toMatchObject({ task_id: created.id, status: 'completed' });
+  const after = await eventually(async () => {
+    const r = (await ok(mcp, 'get_task_board', { agent_id: full })).agents[0];
+    return r?.status === 'idle' && r.completed_tasks === 1 ? r : undefined;
+  });
+  expect(after.pending_tasks).toBe(0);
+});
+
+test('with no fitting agent the task is queued, and an unfit agent cannot take it from the pool', async () => {
+  const mcp = await h.mcp();
+  const cb = uid('cb');
+  const [pythonist, rustacean] = [uid('py'), uid('rs')];
+  await registered(mcp, [[pythonist, ['python'], cb]]);
+  const created = await ok(mcp, 'create_task', {
+    title: 'port to rust',
+    codebase_id: cb,
+    required_capabilities: ['rust'],
+  });
+  expect(created).toMatchObject({ status: 'queued', assigned_to: null });
+  expect((await ok(mcp, 'get_next_task', { goal_id: cb, agent_id: pythonist })).claimed).toBe(false);
+  await registered(mcp, [[rustacean, ['rust'], cb]]);
+  const taken = await ok(mcp, 'get_next_task', { goal_id: cb, agent_id: rustacean });
+  expect(taken).toMatchObject({ claimed: true, id: created.id });
+});
+
+test('an offline agent is never pushed to', async () => {
+  const mcp = await h.mcp();
+  const cb = uid('cb');
+  const sleepy = uid('sleepy');
+  await ok(mcp, 'register_agent', { name: sleepy, capabilities: ['go'], codebase_id: cb, agent_ttl_seconds: 1 });
+  await eventually(async () => (await ok(mcp, 'get_task_board', { agent_id: sleepy })).agents[0]?.status === 'offline');
+  const created = await ok(mcp, 'create_task', { title: 'go work', codebase_id: cb, required_capabilities: ['go'] });
+  expect(created).toMatchObject({ status: 'queued', assigned_to: null });
+});
+
+test('create_agent_task and register_task_set go straight into one agent’s inbox', async () => {
+  const mcp = await h.mcp();
+  const cb = uid('cb');
+  const solo = uid('solo');
+  await registered(mcp, [[solo, ['docs'], cb]]);
+  const one = await ok(mcp, 'create_agent_task', { agent_id: solo, title: 'write the README', priority: 'urgent' });
+  expect(one.tasks).toHaveLength(1);
+  const set = await ok(mcp, 'register_task_set', {
+    agent: solo,
+    task_set: [{ title: 'changelog' }, { title: 'api docs', priority: 'low' }],
+  });
+  expect(set.pending_tasks).toBe(3);
+  const order: string[] = [];
+  for (let i = 0; i < 3; i++) {
+    const t = await ok(mcp, 'get_next_task', { agent_id: solo });
+    order.push(t.title);
+    await ok(mcp, 'complete_task', { agent_id: solo, task_id: t.id });
+  }
+  expect(order).toEqual(['write the README', 'changelog', 'api docs']); // urgent, normal, low
+  expect((await call(mcp, 'create_agent_task', { agent_id: uid('nobody'), title: 'x' })).error?.code).toBe('NOT_FOUND');
+});
