@@ -106,3 +106,73 @@ test('create_agent_task and register_task_set go straight into one agent’s inb
   expect(order).toEqual(['write the README', 'changelog', 'api docs']); // urgent, normal, low
   expect((await call(mcp, 'create_agent_task', { agent_id: uid('nobody'), title: 'x' })).error?.code).toBe('NOT_FOUND');
 });
+
+test('50 agents, 500 tasks created at once: each pushed to one fitting agent (or queued), balanced, all done exactly once', async () => {
+  const mcp = await h.mcp();
+  const cb = uid('team');
+  const pool = ['ts', 'py', 'go', 'rust'];
+  const names = Array.from({ length: 50 }, (_, i) => `${cb}-a${i}`);
+  const capsOf = new Map(names.map((n, i) => [n, [pool[i % 4] as string, pool[(i + 1) % 4] as string]]));
+  await Promise.all(
+    names.map((n) => ok(mcp, 'register_agent', { name: n, capabilities: capsOf.get(n), codebase_id: cb })),
+  );
+  await eventually(async () => (await ok(mcp, 'get_task_board', { codebase_id: cb })).online === 50, 60_000);
+
+  const needs = Array.from({ length: 500 }, (_, i) => pool[(i * 7) % 4] as string);
+  const created: any[] = new Array(500);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: 25 }, async () => {
+      while (next < needs.length) {
+        const i = next++;
+        created[i] = await ok(mcp, 'create_task', {
+          title: `t${i}`,
+          codebase_id: cb,
+          required_capabilities: [needs[i]],
+        });
+      }
+    }),
+  );
+  const pushes = new Map(names.map((n) => [n, 0]));
+  created.forEach((c, i) => {
+    expect(['assigned', 'queued']).toContain(c.status);
+    if (c.status === 'assigned') {
+      expect(capsOf.get(c.assigned_to)).toContain(needs[i]); // never to an unfit agent
+      pushes.set(c.assigned_to, (pushes.get(c.assigned_to) ?? 0) + 1);
+    }
+  });
+  const { gini } = await import('../src/bench/pull');
+  expect(gini([...pushes.values()])).toBeLessThanOrEqual(0.2);
+
+  // Every agent works until nothing is left for it: its inbox first, then the pool (only what it is capable of).
+  const doneBy = new Map<string, string>();
+  await Promise.all(
+    names.map(async (n) => {
+      for (;;) {
+        const t = await ok(mcp, 'get_next_task', { agent_id: n, goal_id: undefined });
+        if (!t.claimed) {
+          const pool2 = await ok(mcp, 'get_next_task', { agent_id: n, goal_id: cb });
+          if (!pool2.claimed) return;
+          doneBy.set(pool2.id, n);
+          await ok(mcp, 'complete_task', { agent_id: n, task_id: pool2.id });
+          continue;
+        }
+        expect(doneBy.has(t.id)).toBe(false);
+        doneBy.set(t.id, n);
+        await ok(mcp, 'complete_task', { agent_id: n });
+      }
+    }),
+  );
+  expect(doneBy.size).toBe(500);
+  for (const [taskId, agent] of doneBy) {
+    const i = Number((await ok(mcp, 'get_task', { task_id: taskId })).title.slice(1));
+    expect(capsOf.get(agent)).toContain(needs[i]);
+  }
+  const goal = await ok(mcp, 'get_goal', { goal_id: cb });
+  expect(goal.task_counts.completed).toBe(500);
+  const board = await eventually(async () => {
+    const b = await ok(mcp, 'get_task_board', { codebase_id: cb });
+    return b.agents.every((r: any) => r.status === 'idle' && r.current_task === null) ? b : undefined;
+  }, 60_000);
+  expect(board.agents.reduce((n: number, r: any) => n + r.completed_tasks, 0)).toBe(500);
+}, 300_000);
