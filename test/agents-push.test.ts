@@ -158,7 +158,8 @@ test('50 agents, 500 tasks created at once: each pushed to one fitting agent (or
           continue;
         }
         expect(doneBy.has(t.id)).toBe(false);
-        doneBy.set(t.id, n);
+        // Without goal_id an agent may also take fitting work left by other tests of this file: count this goal's.
+        if (t.goal_id === cb) doneBy.set(t.id, n);
         await ok(mcp, 'complete_task', { agent_id: n });
       }
     }),

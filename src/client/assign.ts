@@ -42,14 +42,20 @@ export function rankCandidates(
 
 export function createAssigner(goals: GoalsClient, agents: AgentsClient) {
   return {
-    /** Pushes a created task to the best fitting agent; its id, or null when the task stays in the pool. */
-    async push(task: Task, opts: PushOptions): Promise<string | null> {
+    /** The fitting agents, best first; create the task assigned to the first (one Update), then deliver(). */
+    async candidates(opts: PushOptions): Promise<AgentRow[]> {
       const rows = await agents.board(undefined, undefined);
-      let assigned = false;
-      for (const agent of rankCandidates(rows, opts, (id) => agents.recentPushes(id)).slice(0, 8)) {
-        await goals.assignTask(task.id, agent.agent_id);
-        assigned = true;
+      return rankCandidates(rows, opts, (id) => agents.recentPushes(id)).slice(0, 8);
+    },
+
+    /**
+     * Puts a task created assigned to candidates[0] into that agent's inbox; if it refuses, reassigns to the next, and
+     * with no one left clears the assignment (the task is queued). Returns the agent, or null.
+     */
+    async deliver(task: Task, candidates: AgentRow[], opts: PushOptions): Promise<string | null> {
+      for (const [i, agent] of candidates.entries()) {
         try {
+          if (i > 0) await goals.assignTask(task.id, agent.agent_id);
           await agents.push(agent.agent_id, {
             taskId: task.id,
             goalId: task.goal_id,
@@ -60,9 +66,16 @@ export function createAssigner(goals: GoalsClient, agents: AgentsClient) {
           return agent.agent_id;
         } catch (err) {
           if (!(err instanceof AppError) || (err.code !== 'CONFLICT' && err.code !== 'NOT_FOUND')) throw err;
+          // Refused (offline, not capable) — or, on reassigning, the task was taken meanwhile: then it is done.
+          const now = await goals.getTask(task.id);
+          if (now.status !== 'ready' && now.status !== 'pending' && now.status !== 'blocked') return now.agent_id;
         }
       }
-      if (assigned) await goals.assignTask(task.id, null);
+      if (candidates.length > 0) {
+        await goals.assignTask(task.id, null).catch((err: unknown) => {
+          if (!(err instanceof AppError && err.code === 'CONFLICT')) throw err; // taken meanwhile
+        });
+      }
       return null;
     },
 

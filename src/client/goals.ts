@@ -519,6 +519,8 @@ export function createGoalsClient(deps: ClientDeps) {
 
     async setTaskStatus(change: StatusChange & { metadata?: Record<string, unknown> }): Promise<Task> {
       const goalId = goalOfTask(change.taskId);
+      // A completion or a release may ready tasks: this process's next claim without a goal should see them.
+      if (change.status !== 'in_progress') touchRecent(goalId);
       const holder = {
         taskId: change.taskId,
         agentId: change.agentId,

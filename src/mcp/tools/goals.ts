@@ -225,6 +225,10 @@ export function goalTools(deps: ToolDeps): ToolDef[] {
         const goalId = a.goal_id ?? a.codebase_id ?? INBOX_GOAL_ID;
         const required = a.required_capabilities ?? [];
         const creator = callerIdentity(a.agent_id, ctx);
+        // AgentCoordinator's call (a codebase or required capabilities) is pushed to a fitting agent, else queued.
+        const pushing = a.codebase_id !== undefined || a.required_capabilities !== undefined;
+        const candidates = pushing ? await assigner.candidates({ codebaseId: a.codebase_id, required }) : [];
+        const first = candidates[0]?.agent_id;
         const spec = {
           title: a.title,
           description: a.description,
@@ -233,14 +237,17 @@ export function goalTools(deps: ToolDeps): ToolDef[] {
           scope: a.scope,
           tags: a.tags || required.length > 0 ? [...new Set([...(a.tags ?? []), ...required])] : undefined,
           files: a.files || a.file_paths ? [...new Set([...(a.files ?? []), ...(a.file_paths ?? [])])] : undefined,
-          metadata: creator ? { created_by: creator } : undefined,
+          metadata:
+            creator || first
+              ? { ...(creator ? { created_by: creator } : {}), ...(first ? { assigned_to: first } : {}) }
+              : undefined,
         };
         const [task] = await createInGoal(goals, goalId, [spec], a.request_id, 'create_task', a.goal_id === undefined);
         const created = task as z.infer<typeof TaskSchema>;
-        // AgentCoordinator's call (a codebase or required capabilities): push it to a fitting agent, else queue it.
-        if (a.codebase_id === undefined && a.required_capabilities === undefined) return withTask(created);
-        const assignedTo =
-          created.status === 'ready' ? await assigner.push(created, { codebaseId: a.codebase_id, required }) : null;
+        if (!pushing) return withTask(created);
+        const assignedTo = first
+          ? await assigner.deliver(created, candidates, { codebaseId: a.codebase_id, required })
+          : null;
         return {
           ...withTask(created),
           status: assignedTo ? ('assigned' as const) : ('queued' as const),
@@ -292,7 +299,10 @@ export function goalTools(deps: ToolDeps): ToolDef[] {
             } catch (err) {
               if (!(err instanceof AppError)) throw err;
             }
-            await agents.pop(agentId, ref.task_id).catch(() => undefined); // taken or gone
+            // Not claimable now: still waiting on its dependencies (keep it), or taken or gone (drop it).
+            const now = await goals.getTask(ref.task_id).catch(() => undefined);
+            if (now && (now.status === 'pending' || now.status === 'blocked')) continue;
+            await agents.pop(agentId, ref.task_id).catch(() => undefined);
           }
         }
         const outcome = await goals.claimNextTask({
