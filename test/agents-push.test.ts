@@ -146,6 +146,7 @@ test('50 agents, 500 tasks created at once: each pushed to one fitting agent (or
 
   // Every agent works until nothing is left for it: its inbox first, then the pool (only what it is capable of).
   const doneBy = new Map<string, string>();
+  let extra = 0;
   await Promise.all(
     names.map(async (n) => {
       for (;;) {
@@ -160,6 +161,7 @@ test('50 agents, 500 tasks created at once: each pushed to one fitting agent (or
         expect(doneBy.has(t.id)).toBe(false);
         // Without goal_id an agent may also take fitting work left by other tests of this file: count this goal's.
         if (t.goal_id === cb) doneBy.set(t.id, n);
+        else extra += 1;
         await ok(mcp, 'complete_task', { agent_id: n });
       }
     }),
@@ -175,5 +177,6 @@ test('50 agents, 500 tasks created at once: each pushed to one fitting agent (or
     const b = await ok(mcp, 'get_task_board', { codebase_id: cb });
     return b.agents.every((r: any) => r.status === 'idle' && r.current_task === null) ? b : undefined;
   }, 60_000);
-  expect(board.agents.reduce((n: number, r: any) => n + r.completed_tasks, 0)).toBe(500);
+  // Every completion counted once on the board (plus what the team took from other tests' goals).
+  expect(board.agents.reduce((n: number, r: any) => n + r.completed_tasks, 0)).toBe(500 + extra);
 }, 300_000);
