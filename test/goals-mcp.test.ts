@@ -351,7 +351,7 @@ describe('bad input returns isError with a code and changes nothing', () => {
   });
 
   const cases: Array<[string, string, () => Record<string, unknown>, string]> = [
-    ['wrong type', 'create_task', () => ({ goal_id: goalId, title: 'x', priority: 'high' }), 'INVALID_ARGUMENT'],
+    ['wrong type', 'create_task', () => ({ goal_id: goalId, title: 'x', priority: true }), 'INVALID_ARGUMENT'],
     ['missing field', 'create_task', () => ({ goal_id: goalId }), 'INVALID_ARGUMENT'],
     ['unknown goal', 'create_task', () => ({ goal_id: 'no-such-goal', title: 'x' }), 'NOT_FOUND'],
     ['unknown task', 'get_task', () => ({ task_id: `${goalId}/999` }), 'NOT_FOUND'],
