@@ -52,7 +52,7 @@ export function createAssigner(goals: GoalsClient, agents: AgentsClient) {
      * Puts a task created assigned to candidates[0] into that agent's inbox; if it refuses, reassigns to the next, and
      * with no one left clears the assignment (the task is queued). Returns the agent, or null.
      */
-    async deliver(task: Task, candidates: AgentRow[], opts: PushOptions): Promise<string | null> {
+    async deliver(task: Task, candidates: Array<{ agent_id: string }>, opts: PushOptions): Promise<string | null> {
       for (const [i, agent] of candidates.entries()) {
         try {
           if (i > 0) await goals.assignTask(task.id, agent.agent_id);

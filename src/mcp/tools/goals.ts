@@ -245,8 +245,14 @@ export function goalTools(deps: ToolDeps): ToolDef[] {
         const [task] = await createInGoal(goals, goalId, [spec], a.request_id, 'create_task', a.goal_id === undefined);
         const created = task as z.infer<typeof TaskSchema>;
         if (!pushing) return withTask(created);
-        const assignedTo = first
-          ? await assigner.deliver(created, candidates, { codebaseId: a.codebase_id, required })
+        // A retried request_id answers the task it created first, assigned to whom it was then: deliver to that agent.
+        const assignee = typeof created.metadata.assigned_to === 'string' ? created.metadata.assigned_to : undefined;
+        const order = [
+          ...(assignee ? [{ agent_id: assignee }] : []),
+          ...candidates.filter((c) => c.agent_id !== assignee),
+        ];
+        const assignedTo = assignee
+          ? await assigner.deliver(created, order, { codebaseId: a.codebase_id, required })
           : null;
         return {
           ...withTask(created),
