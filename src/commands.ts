@@ -22,6 +22,7 @@ import { agentIdFor } from './mcp/tools/agents';
 import { log } from './logger';
 import { removeDaemonInfo, socketOwnedByOther, socketPathFor, writeDaemonInfo } from './mcp/daemon-info';
 import { serveHttp } from './mcp/http';
+import { allTools } from './mcp/server';
 import { serveStdio } from './mcp/stdio';
 import { resolveTemporalCli } from './temporal-cli';
 import { startWorker } from './worker';
@@ -30,7 +31,8 @@ const USAGE = `Usage: agent-runtime <up|mcp|serve|worker|temporal-cli> [--tempor
   [--home dir] [--toolsets goals,relay,breakers|all] [--agent-id id] [--port 3100] [--host 127.0.0.1] [--token secret]
        agent-runtime import [database.db] [--from agent-runtime-mcp|hq] [--dry-run] [--temporal-address host:port]
        agent-runtime board [--watch]          agents, goals and open breakers at a glance
-       agent-runtime register NAME CAP... [--codebase-id ID] [--force]`;
+       agent-runtime register NAME CAP... [--codebase-id ID] [--force]
+       agent-runtime create-task TITLE [DESCRIPTION] [--priority high] [--codebase-id ID] [--capabilities a,b]`;
 
 function quietWorkerRuntime(): void {
   // Worker SDK logs would otherwise go to stdout; keep warnings only, on stderr.
@@ -191,7 +193,7 @@ async function runImport(argv: string[]): Promise<void> {
 }
 
 /** `agent-runtime board [--watch]` and `agent-runtime register NAME CAP...`: for people at a terminal. */
-async function runPeopleCommand(command: 'board' | 'register', argv: string[]): Promise<void> {
+async function runPeopleCommand(command: 'board' | 'register' | 'create-task', argv: string[]): Promise<void> {
   const watch = argv.includes('--watch');
   const force = argv.includes('--force');
   const rest = argv.filter((a) => a !== '--watch' && a !== '--force');
@@ -214,6 +216,35 @@ async function runPeopleCommand(command: 'board' | 'register', argv: string[]): 
   });
   try {
     if (command === 'board') return await runBoard(goals, watch);
+    if (command === 'create-task') {
+      // The create_task tool itself (validation, push to a fitting agent), run in this process.
+      const [title, description] = positional;
+      const tool = allTools({ goals, toolsets: ['all'] }).find((t) => t.name === 'create_task');
+      const capabilities = process.env.CAPABILITIES?.split(',')
+        .map((c) => c.trim())
+        .filter(Boolean);
+      const parsed = tool?.input.safeParse({
+        title,
+        description,
+        priority:
+          process.env.PRIORITY && /^\d+$/.test(process.env.PRIORITY)
+            ? Number(process.env.PRIORITY)
+            : process.env.PRIORITY,
+        goal_id: process.env.GOAL_ID,
+        codebase_id: process.env.CODEBASE_ID,
+        required_capabilities: capabilities,
+      });
+      if (!tool || !parsed?.success) {
+        throw new Error(
+          `Usage: agent-runtime create-task TITLE [DESCRIPTION] [--priority low|normal|high|urgent|0-100] [--codebase-id ID] [--capabilities a,b] [--goal-id ID]${parsed && !parsed.success ? ` (${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')})` : ''}`,
+        );
+      }
+      const t = (await tool.run(parsed.data, {})) as { id: string; status: string; assigned_to?: string | null };
+      process.stdout.write(
+        `Created ${t.id}${t.assigned_to ? `, pushed to ${t.assigned_to}` : t.status === 'queued' ? ', queued for a fitting agent' : ''}.\n`,
+      );
+      return;
+    }
     const [name, ...capabilities] = positional;
     if (!name || capabilities.length === 0) {
       throw new Error('Usage: agent-runtime register NAME CAPABILITY... [--codebase-id ID] [--force]');
@@ -237,7 +268,8 @@ async function runPeopleCommand(command: 'board' | 'register', argv: string[]): 
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
   if (command === 'import') return runImport(rest);
-  if (command === 'board' || command === 'register') return runPeopleCommand(command, rest);
+  if (command === 'board' || command === 'register' || command === 'create-task')
+    return runPeopleCommand(command, rest);
   Object.assign(process.env, flagsToEnv(rest));
   const config = loadConfig();
   switch (command) {

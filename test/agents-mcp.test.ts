@@ -197,4 +197,18 @@ test('`agent-runtime register` and `agent-runtime board` at a terminal', async (
   expect(board.stdout).toMatch(new RegExp(`${name}\\s+idle`));
   expect(board.stdout).toMatch(/Goals \(\d+ running\)/);
   expect((await cli('register', name)).status).toBe(1); // no capabilities: usage, nothing changed
+  const task = await cli(
+    'create-task',
+    'review the PR',
+    'the auth one',
+    '--codebase-id',
+    'web',
+    '--capabilities',
+    'review',
+    '--priority',
+    'high',
+  );
+  expect(task.status).toBe(0);
+  expect(task.stdout).toMatch(new RegExp(`^Created web/\\d+, pushed to ${name}\\.`));
+  expect((await cli('create-task')).status).toBe(1);
 });

@@ -104,6 +104,19 @@ test('create_agent_task and register_task_set go straight into one agent’s inb
     await ok(mcp, 'complete_task', { agent_id: solo, task_id: t.id });
   }
   expect(order).toEqual(['write the README', 'changelog', 'api docs']); // urgent, normal, low
+  const history = await ok(mcp, 'get_agent_task_history', { agent_id: solo });
+  expect(history).toMatchObject({ current_task: null, planned: [], completed_tasks: 3 });
+  expect(history.history.map((h: any) => `${h.event} ${h.title}`).slice(0, 2)).toEqual([
+    'completed api docs',
+    'taken api docs',
+  ]);
+  await ok(mcp, 'create_agent_task', { agent_id: solo, title: 'next week' });
+  const detailed = await eventually(async () => {
+    const d = (await ok(mcp, 'get_detailed_task_board', { agent_id: solo })).agents[0];
+    return d?.planned?.length === 1 ? d : undefined;
+  });
+  expect(detailed.planned[0].title).toBe('next week');
+  expect(detailed.recent.at(-1)).toMatchObject({ event: 'completed', title: 'api docs' });
   expect((await call(mcp, 'create_agent_task', { agent_id: uid('nobody'), title: 'x' })).error?.code).toBe('NOT_FOUND');
 });
 

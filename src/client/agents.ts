@@ -210,6 +210,11 @@ export function createAgentsClient(goals: GoalsClient) {
       await withAgent(agentId, (h) => h.executeUpdate(popTaskUpdate, { args: [{ taskId }], updateId: randomUUID() }));
     },
 
+    /** The agent's whole state: row, inbox, history (one query). */
+    async state(agentId: string): Promise<AgentState> {
+      return withAgent(agentId, (h) => h.query(agentStateQuery));
+    },
+
     /** The agent's inbox (best first), or [] for an agent that is not registered. */
     async inbox(agentId: string): Promise<AgentState['inbox']> {
       return withAgent(agentId, (h) => h.query(agentStateQuery)).then(
@@ -261,20 +266,30 @@ export function createAgentsClient(goals: GoalsClient) {
 
     /** Every agent's row from Visibility (its memo), one list call however many agents there are. */
     async board(agentId?: string, codebaseId?: string): Promise<AgentRow[]> {
+      return (await api.boardDetails(agentId, codebaseId)).map((d) => d.row);
+    },
+
+    /** The rows with what each agent has planned (its inbox head) and recently done, from the same memos. */
+    async boardDetails(
+      agentId?: string,
+      codebaseId?: string,
+    ): Promise<Array<{ row: AgentRow; planned: AgentState['inbox']; recent: AgentState['history'] }>> {
       const quote = (s: string): string => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
       const filter = agentId ? ` AND ArName = ${quote(agentId)}` : '';
       const query = `ArEntity = 'agent' AND ExecutionStatus = 'Running' AND TaskQueue = ${quote(goals.taskQueue)}${filter}`;
       const rows = await goals.withClient(async (client) => {
-        const out: AgentRow[] = [];
+        const out: Array<{ row: AgentRow; planned: AgentState['inbox']; recent: AgentState['history'] }> = [];
         for await (const info of client.workflow.list({ query, pageSize: 1000 })) {
           const parsed = AgentRowSchema.safeParse(info.memo?.row);
-          if (parsed.success) out.push(parsed.data);
+          if (!parsed.success) continue;
+          const memo = info.memo as { planned?: AgentState['inbox']; recent?: AgentState['history'] };
+          out.push({ row: parsed.data, planned: memo.planned ?? [], recent: memo.recent ?? [] });
         }
         return out;
       });
       return rows
-        .filter((r) => codebaseId === undefined || r.codebase_id === codebaseId)
-        .sort((a, b) => a.agent_id.localeCompare(b.agent_id));
+        .filter((r) => codebaseId === undefined || r.row.codebase_id === codebaseId)
+        .sort((a, b) => a.row.agent_id.localeCompare(b.row.agent_id));
     },
   };
   return api;

@@ -107,6 +107,14 @@ export interface Message {
   acked_at: string | null;
 }
 
+export const HISTORY_KEPT = 200;
+export interface HistoryEntry {
+  task_id: string;
+  title: string;
+  event: 'taken' | 'completed' | 'finished';
+  at: string;
+}
+
 export interface AgentState {
   agent_id: string;
   name: string;
@@ -133,6 +141,8 @@ export interface AgentState {
   idle_since: string | null;
   /** Tasks pushed to it, best first (priority, then age). */
   inbox: Array<{ task_id: string; goal_id: string; title: string; priority: number; pushed_at: string }>;
+  /** What it took and finished, newest last (at most HISTORY_KEPT). */
+  history: HistoryEntry[];
   mailbox: Message[];
   /** Ids of messages already delivered (exactly once per recipient, even when the sender retries). */
   delivered: string[];
@@ -201,6 +211,7 @@ export function newAgentState(input: RegisterInput, now: number): AgentState {
     completed_tasks: 0,
     idle_since: null,
     inbox: [],
+    history: [],
     mailbox: [],
     delivered: [],
     message_seq: 0,
@@ -253,9 +264,19 @@ export function touch(state: AgentState, now: number, input: TouchInput = {}): b
   if (input.took) {
     state.current_task = { id: input.took.id, title: input.took.title };
     popTask(state, input.took.id);
+    remember(state, { task_id: input.took.id, title: input.took.title, event: 'taken', at: iso(now) });
   }
   if (input.finished) {
     if (input.finished.completed) state.completed_tasks += 1;
+    const title =
+      [...state.history].reverse().find((h) => h.task_id === input.finished?.id)?.title ??
+      (state.current_task?.id === input.finished.id ? state.current_task.title : '');
+    remember(state, {
+      task_id: input.finished.id,
+      title,
+      event: input.finished.completed ? 'completed' : 'finished',
+      at: iso(now),
+    });
     if (state.current_task?.id === input.finished.id) state.current_task = null;
   }
   if (state.status !== 'offline') settleStatus(state, now);
@@ -266,6 +287,11 @@ export function touch(state: AgentState, now: number, input: TouchInput = {}): b
     log(state, now, 'back_online');
   }
   return true;
+}
+
+function remember(state: AgentState, entry: HistoryEntry): void {
+  state.history.push(entry);
+  if (state.history.length > HISTORY_KEPT) state.history.splice(0, state.history.length - HISTORY_KEPT);
 }
 
 /** When the liveness timer must next look: the ttl while online, the grace while offline, else never. */

@@ -55,7 +55,10 @@ export async function agentWorkflow(input: AgentWorkflowInput): Promise<void> {
   const publish = (): void => {
     const row = agents.row(state);
     const { last_heartbeat: _beat, expires_at: _exp, ...rest } = row;
-    const key = JSON.stringify(rest);
+    // The detailed board's extras ride in the memo too: what is planned (the inbox head) and recently done.
+    const planned = state.inbox.slice(0, 10);
+    const recent = state.history.slice(-10);
+    const key = JSON.stringify([rest, planned.map((t) => t.task_id), recent.length, recent[recent.length - 1]]);
     const now = Date.now();
     if (key !== publishedRow || now - publishedAt >= HEARTBEAT_PUBLISH_MS) {
       // The board lists agents from Visibility with this memo: one read for every agent, no query per agent.
@@ -66,7 +69,7 @@ export async function agentWorkflow(input: AgentWorkflowInput): Promise<void> {
           { key: AR_STATUS, value: state.status },
         ]);
       }
-      upsertMemo({ row });
+      upsertMemo({ row, planned, recent });
       publishedRow = key;
       publishedAt = now;
     }

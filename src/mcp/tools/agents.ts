@@ -80,6 +80,19 @@ const taskSpec = (
   tags: t.required_capabilities,
   metadata: { assigned_to: agentId },
 });
+const PlannedSchema = z.object({
+  task_id: z.string(),
+  goal_id: z.string(),
+  title: z.string(),
+  priority: z.number(),
+  pushed_at: z.string(),
+});
+const HistorySchema = z.object({
+  task_id: z.string(),
+  title: z.string(),
+  event: z.enum(['taken', 'completed', 'finished']),
+  at: z.string(),
+});
 const PushedSchema = z.object({
   agent_id: z.string(),
   tasks: z.array(z.object({ id: z.string(), title: z.string(), priority: z.number(), status: z.string() })),
@@ -317,6 +330,74 @@ export function agentTools(deps: ToolDeps): ToolDef[] {
         });
         await agents.noteTask(agentId, { finished: { id: task.id, completed: true } });
         return { agent_id: agentId, task_id: task.id, status: task.status, result: task.result };
+      },
+    }),
+    defineTool({
+      name: 'get_detailed_task_board',
+      title: 'Detailed task board',
+      description:
+        'The task board with, per agent, the tasks pushed to it and not taken yet (planned, best first) and what it recently took and finished. One read however many agents.',
+      toolsets,
+      input: z.object({
+        agent_id: AgentIdArg.optional(),
+        codebase_id: z.string().min(1).max(LIMITS.nameLength).optional(),
+        include_task_details: z.boolean().default(true),
+      }),
+      output: z.object({
+        count: z.number(),
+        online: z.number(),
+        agents: z.array(
+          AgentRowSchema.extend({
+            planned: z.array(PlannedSchema).optional(),
+            recent: z.array(HistorySchema).optional(),
+          }),
+        ),
+      }),
+      annotations: { readOnlyHint: true, openWorldHint: false },
+      async run(a) {
+        const rows = await agents.boardDetails(a.agent_id, a.codebase_id);
+        return {
+          count: rows.length,
+          online: rows.filter((r) => r.row.online).length,
+          agents: rows.map((r) =>
+            a.include_task_details ? { ...r.row, planned: r.planned, recent: r.recent } : r.row,
+          ),
+        };
+      },
+    }),
+    defineTool({
+      name: 'get_agent_task_history',
+      title: 'Agent task history',
+      description: 'What one agent has planned (its inbox), holds now, and took and finished, newest first.',
+      toolsets,
+      input: z.object({
+        ...WhoArgs,
+        include_planned: z.boolean().default(true),
+        include_completed: z.boolean().default(true),
+        limit: z.int().min(1).max(LIMITS.listLimitMax).default(50),
+      }),
+      output: z.object({
+        agent_id: z.string(),
+        current_task: z.object({ id: z.string(), title: z.string() }).nullable(),
+        planned: z.array(PlannedSchema),
+        history: z.array(HistorySchema),
+        completed_tasks: z.number(),
+      }),
+      annotations: { readOnlyHint: true, openWorldHint: false },
+      async run(a, ctx) {
+        const agentId = who(a, ctx);
+        const state = await agents.state(agentId);
+        const history = [...state.history]
+          .reverse()
+          .filter((h) => a.include_completed || h.event === 'taken')
+          .slice(0, a.limit);
+        return {
+          agent_id: agentId,
+          current_task: state.current_task,
+          planned: a.include_planned ? state.inbox.slice(0, a.limit) : [],
+          history,
+          completed_tasks: state.completed_tasks,
+        };
       },
     }),
     defineTool({
