@@ -13,7 +13,16 @@ test('npm run bench (tiny) writes a JSON report with every latency figure', asyn
     timeout: 120_000,
   });
   const report = JSON.parse(fs.readFileSync(path.join(dir, 'latest.json'), 'utf8')) as Record<string, any>;
-  for (const key of ['floor', 'claim_direct', 'claim_mcp', 'handoff', 'decompose_sequential', 'decompose_plan_100']) {
+  for (const key of [
+    'floor',
+    'claim_direct',
+    'claim_mcp',
+    'handoff',
+    'decompose_sequential',
+    'decompose_plan_100',
+    'agent_push',
+    'agent_message',
+  ]) {
     expect(Object.keys(report[key]).sort()).toEqual(['max_ms', 'n', 'p50_ms', 'p95_ms', 'p99_ms']);
     expect(report[key].n).toBeGreaterThan(0);
     expect(report[key].p50_ms).toBeGreaterThan(0);

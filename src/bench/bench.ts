@@ -16,6 +16,7 @@ import { serveHttp } from '../mcp/http';
 import type { benchFloorWorkflow } from '../workflows/bench-floor';
 import { noopUpdate, stopUpdate } from '../workflows/bench-floor';
 import { GOAL_SIZE, pullChart, pullSimulation, type PullResult } from './pull';
+import { agentLatencies } from './agents';
 import { oneGoalStdio } from './one-goal';
 import { scaleScenario, type ScaleResult } from './scale';
 import { summarize, type Latency } from './stats';
@@ -151,6 +152,11 @@ async function main(): Promise<void> {
     await goals.decomposeGoal(g.id, 'sequential', plan);
   });
 
+  say(`agent teams: push and message latency, ${Math.max(5, Math.floor(n / 4))} each…`);
+  const teams = await agentLatencies(mcp, taskQueue, tiny ? 3 : Math.max(5, Math.floor(n / 4)));
+  results.agent_push = teams.push;
+  results.agent_message = teams.message;
+
   say('one goal, many agents, each its own agent-runtime mcp process through the daemon…');
   const oneGoal = await oneGoalStdio(goals, {
     address,
@@ -204,6 +210,8 @@ async function main(): Promise<void> {
       handoff: ratio('handoff'),
       decompose_sequential: ratio('decompose_sequential'),
       decompose_plan_100: ratio('decompose_plan_100'),
+      agent_push: ratio('agent_push'),
+      agent_message: ratio('agent_message'),
     },
     one_goal_stdio_vs_floor: {
       // Targets: claims/s at 32 agents ≥ 5 ÷ floor p50; claim p50 ≤ 2 × floor; chain handoff p50 ≤ 1.5 × floor.
@@ -222,13 +230,20 @@ async function main(): Promise<void> {
   const json = JSON.stringify(report, null, 2) + '\n';
   fs.writeFileSync(path.join(outDir, 'latest.json'), json);
   fs.writeFileSync(path.join(outDir, `${report.date.replace(/[:.]/g, '-')}.json`), json);
-  const rows = ['floor', 'claim_direct', 'claim_mcp', 'handoff', 'decompose_sequential', 'decompose_plan_100'].map(
-    (k) => {
-      const l = results[k] as Latency;
-      const r = k === 'floor' ? '1.00' : ratio(k).toFixed(2);
-      return `| ${k} | ${l.p50_ms} | ${l.p95_ms} | ${l.p99_ms} | ${l.max_ms} | ${l.n} | ${r} |`;
-    },
-  );
+  const rows = [
+    'floor',
+    'claim_direct',
+    'claim_mcp',
+    'handoff',
+    'decompose_sequential',
+    'decompose_plan_100',
+    'agent_push',
+    'agent_message',
+  ].map((k) => {
+    const l = results[k] as Latency;
+    const r = k === 'floor' ? '1.00' : ratio(k).toFixed(2);
+    return `| ${k} | ${l.p50_ms} | ${l.p95_ms} | ${l.p99_ms} | ${l.max_ms} | ${l.n} | ${r} |`;
+  });
   const md = [
     `# agent-runtime benchmark — ${report.date} (${report.mode})`,
     '',
