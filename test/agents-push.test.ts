@@ -70,9 +70,17 @@ test('with no fitting agent the task is queued, and an unfit agent cannot take i
   });
   expect(created).toMatchObject({ status: 'queued', assigned_to: null });
   expect((await ok(mcp, 'get_next_task', { goal_id: cb, agent_id: pythonist })).claimed).toBe(false);
-  await registered(mcp, [[rustacean, ['rust'], cb]]);
-  const taken = await ok(mcp, 'get_next_task', { goal_id: cb, agent_id: rustacean });
+  // A fitting agent that registers is pushed the queued task at once.
+  const reg = await ok(mcp, 'register_agent', { name: rustacean, capabilities: ['rust'], codebase_id: cb });
+  expect(reg.pending_tasks).toBe(1);
+  const taken = await ok(mcp, 'get_next_task', { agent_id: rustacean });
   expect(taken).toMatchObject({ claimed: true, id: created.id });
+  // Busy now: a new rust task is queued, and pushed to it the moment it is idle again.
+  const later = await ok(mcp, 'create_task', { title: 'more rust', codebase_id: cb, required_capabilities: ['rust'] });
+  expect(later.status).toBe('queued');
+  await ok(mcp, 'complete_task', { agent_id: rustacean, result: 'ported' });
+  const history = await ok(mcp, 'get_agent_task_history', { agent_id: rustacean });
+  expect(history.planned.map((t: any) => t.task_id)).toEqual([later.id]);
 });
 
 test('an offline agent is never pushed to', async () => {

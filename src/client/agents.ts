@@ -230,9 +230,20 @@ export function createAgentsClient(goals: GoalsClient) {
      * Tells the agent's workflow it took or finished a task: awaited for an agent this process knows is registered (so
      * its row is right when the call answers), in the background for anyone else (most callers are no agents at all).
      */
-    async noteTask(agentId: string, news: TouchInput): Promise<void> {
-      if (api.seemsRegistered(agentId)) await api.touch(agentId, news);
-      else void api.touch(agentId, news);
+    async noteTask(agentId: string, news: TouchInput): Promise<AgentRow | undefined> {
+      if (!api.seemsRegistered(agentId)) {
+        void api.touch(agentId, news);
+        return undefined;
+      }
+      return withAgent(agentId, (h) => h.executeUpdate(noteTaskUpdate, { args: [news], updateId: randomUUID() })).catch(
+        (err: unknown) => {
+          if (err instanceof AppError && err.code === 'NOT_FOUND') {
+            lastTouch.set(agentId, { at: Date.now(), registered: false });
+            return undefined;
+          }
+          throw err;
+        },
+      );
     },
 
     /** A registered agent's capabilities (read at most every 5 s per process), or undefined for anyone else. */

@@ -79,6 +79,46 @@ export function createAssigner(goals: GoalsClient, agents: AgentsClient) {
       return null;
     },
 
+    /**
+     * An agent that just registered or turned idle is offered the best queued task of its codebase that it is capable
+     * of (ready, pushed to no one): assigned in the goal, then put in its inbox. Returns the task id, or null.
+     */
+    async offer(agent: AgentRow): Promise<string | null> {
+      if (!agent.online || agent.codebase_id === null) return null;
+      const ready = await goals.listTasks(agent.codebase_id, 'ready', 200).catch((err: unknown) => {
+        if (err instanceof AppError && (err.code === 'NOT_FOUND' || err.code === 'INVALID_ARGUMENT')) return [];
+        throw err;
+      });
+      const fitting = ready
+        .filter(
+          (t) => typeof t.metadata.assigned_to !== 'string' && t.tags.every((c) => agent.capabilities.includes(c)),
+        )
+        .sort((x, y) => y.priority - x.priority);
+      for (const task of fitting.slice(0, 3)) {
+        try {
+          await goals.assignTask(task.id, agent.agent_id);
+        } catch (err) {
+          if (err instanceof AppError && err.code === 'CONFLICT') continue; // taken meanwhile
+          throw err;
+        }
+        try {
+          await agents.push(agent.agent_id, {
+            taskId: task.id,
+            goalId: task.goal_id,
+            title: task.title,
+            priority: task.priority,
+            required: task.tags,
+          });
+          return task.id;
+        } catch (err) {
+          await goals.assignTask(task.id, null).catch(() => undefined);
+          if (err instanceof AppError && (err.code === 'CONFLICT' || err.code === 'NOT_FOUND')) return null;
+          throw err;
+        }
+      }
+      return null;
+    },
+
     /** Straight into one named agent's inbox (create_agent_task, register_task_set), even while it is offline. */
     async pushTo(agentId: string, task: Task): Promise<void> {
       await agents.push(agentId, {

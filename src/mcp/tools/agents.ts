@@ -149,7 +149,7 @@ export function agentTools(deps: ToolDeps): ToolDef[] {
       async run(a) {
         const agentId = agentIdFor(a.name);
         AgentIdSchema.parse(agentId);
-        return agents.register(
+        const row = await agents.register(
           {
             agentId,
             name: a.name,
@@ -164,6 +164,9 @@ export function agentTools(deps: ToolDeps): ToolDef[] {
           },
           a.request_id,
         );
+        // A new (or returning) idle agent is offered the best queued task of its codebase it is capable of.
+        const offered = row.status === 'idle' ? await assigner.offer(row) : null;
+        return offered ? { ...row, pending_tasks: row.pending_tasks + 1 } : row;
       },
     }),
     defineTool({
@@ -328,7 +331,8 @@ export function agentTools(deps: ToolDeps): ToolDef[] {
           result: a.result,
           requestId: a.request_id,
         });
-        await agents.noteTask(agentId, { finished: { id: task.id, completed: true } });
+        const row = await agents.noteTask(agentId, { finished: { id: task.id, completed: true } });
+        if (row?.status === 'idle') await assigner.offer(row); // an idle agent is offered queued work
         return { agent_id: agentId, task_id: task.id, status: task.status, result: task.result };
       },
     }),
