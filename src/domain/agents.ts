@@ -336,12 +336,14 @@ export function unregister(state: AgentState, reason: string | undefined, now: n
 
 // ------------------------------------------------------------------------------------------------ inbox
 
-/** Refuses a push the agent cannot take: offline (unless direct), missing a capability, or a full inbox. */
+/** Refuses a push the agent cannot take: offline or busy (unless direct), missing a capability, or a full inbox. */
 export function checkPush(state: AgentState, ref: TaskRef): void {
   if (state.registrations === 0 || (state.unregistered && !ref.direct)) {
     fail('NOT_FOUND', `No agent ${state.agent_id} is registered.`);
   }
   if (!isOnline(state) && !ref.direct) fail('CONFLICT', `Agent ${state.agent_id} is offline.`);
+  // Pushes go to idle agents; the board the pusher chose from may lag, so the agent's own workflow decides.
+  if (state.status === 'busy' && !ref.direct) fail('CONFLICT', `Agent ${state.agent_id} is busy.`);
   const missing = (ref.required ?? []).filter((c) => !state.capabilities.includes(c));
   if (missing.length > 0) {
     fail('CONFLICT', `Agent ${state.agent_id} lacks the capabilities ${missing.join(', ')}.`);
