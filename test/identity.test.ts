@@ -100,3 +100,17 @@ test('numbers are accepted wherever an id goes, as their decimal strings', async
   expect((await call(mcp, 'get_task', { task_id: 1.5 })).error?.code).toBe('INVALID_ARGUMENT');
   expect((await call(mcp, 'get_goal', { goal_id: -1 })).error?.code).toBe('INVALID_ARGUMENT');
 });
+
+test('agent_id, agent and worker_id name the same agent everywhere; two different ones are refused', async () => {
+  const mcp = await h.mcp();
+  const goalId = uid('alias');
+  await ok(mcp, 'create_goal', { name: 'aliases', goal_id: goalId });
+  await ok(mcp, 'decompose_goal', { goal_id: goalId, strategy: 'parallel' });
+  const claim = await ok(mcp, 'get_next_task', { goal_id: goalId, worker_id: 'w-7' });
+  expect(claim.agent_id).toBe('w-7');
+  expect((await ok(mcp, 'heartbeat', { agent: 'w-7', task_id: claim.id })).agent_id).toBe('w-7');
+  const done = await ok(mcp, 'update_task_status', { task_id: claim.id, status: 'completed', agent: 'w-7' });
+  expect(done).toMatchObject({ status: 'completed', acted_as: null });
+  const both = await call(mcp, 'get_next_task', { goal_id: goalId, agent_id: 'a', worker_id: 'b' });
+  expect(both.error?.code).toBe('INVALID_ARGUMENT');
+});

@@ -4,6 +4,7 @@
  * string, so whatever one call returned is accepted verbatim by the next, whatever its JSON type.
  */
 import { z } from 'zod';
+import { AppError } from '../../client/errors';
 import { NUMERIC_REF } from '../../domain/aliases';
 import { AgentIdSchema, GoalIdSchema, LIMITS, TaskIdSchema } from '../../domain/schemas';
 
@@ -28,3 +29,18 @@ export const TaskRefArg = idArg(TaskRefSchema);
 export const AgentIdArg = idArg(AgentIdSchema);
 /** An entity reference such as `output_entity_id` (where an agent stored its output). */
 export const EntityRefArg = idArg(z.string().min(1).max(LIMITS.fileLength));
+
+/** AgentCoordinator and task-graph-mcp name the calling agent `agent` or `worker_id`: one argument, three names. */
+export const AgentAliasArgs = {
+  agent: AgentIdArg.optional().describe('Same as agent_id.'),
+  worker_id: AgentIdArg.optional().describe('Same as agent_id.'),
+};
+
+/** The one agent named by agent_id, agent or worker_id (undefined if none); naming two different ones is an error. */
+export function namedAgent(a: { agent_id?: string; agent?: string; worker_id?: string }): string | undefined {
+  const given = [a.agent_id, a.agent, a.worker_id].filter((x): x is string => x !== undefined);
+  if (new Set(given).size > 1) {
+    throw new AppError('INVALID_ARGUMENT', 'agent_id, agent and worker_id name the same agent; give one of them.');
+  }
+  return given[0];
+}

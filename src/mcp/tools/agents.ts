@@ -8,7 +8,7 @@ import { createAgentsClient } from '../../client/agents';
 import { AppError } from '../../client/errors';
 import { AgentRowSchema, IMPORTANCE } from '../../domain/agents';
 import { AgentIdSchema, LIMITS } from '../../domain/schemas';
-import { AgentIdArg, TaskRefArg } from '../compat/ids';
+import { AgentAliasArgs, AgentIdArg, namedAgent, TaskRefArg } from '../compat/ids';
 import { createAssigner } from '../../client/assign';
 import type { TaskSpec } from '../../domain/schemas';
 import { createInGoal, INBOX_GOAL_ID, PriorityArg } from './goals';
@@ -17,20 +17,14 @@ import { callerIdentity, defineTool, RequestIdArg, type ToolContext, type ToolDe
 /** The three names the seeds use for the calling agent. */
 const WhoArgs = {
   agent_id: AgentIdArg.optional().describe('The agent (also accepted as `agent` or `worker_id`).'),
-  agent: AgentIdArg.optional(),
-  worker_id: AgentIdArg.optional(),
+  ...AgentAliasArgs,
 };
 function who(a: { agent_id?: string; agent?: string; worker_id?: string }, ctx: ToolContext): string {
-  const given = [a.agent_id, a.agent, a.worker_id].filter((x): x is string => x !== undefined);
-  if (new Set(given).size > 1) {
-    throw new AppError('INVALID_ARGUMENT', 'agent_id, agent and worker_id name the same agent; give one of them.');
+  const agentId = callerIdentity(namedAgent(a), ctx);
+  if (agentId === undefined) {
+    throw new AppError('INVALID_ARGUMENT', 'Name the agent: agent_id (or agent, worker_id), or set AGENT_ID.');
   }
-  return (
-    callerIdentity(given[0], ctx) ??
-    (() => {
-      throw new AppError('INVALID_ARGUMENT', 'Name the agent: agent_id (or agent, worker_id), or set AGENT_ID.');
-    })()
-  );
+  return agentId;
 }
 
 /** An agent id from a name: the name itself when it is a valid id, else a readable slug of it. */

@@ -21,7 +21,7 @@ import {
   type Task,
   type TaskSpec,
 } from '../../domain/schemas';
-import { AgentIdArg, GoalIdArg, TaskRefArg } from '../compat/ids';
+import { AgentAliasArgs, AgentIdArg, GoalIdArg, namedAgent, TaskRefArg } from '../compat/ids';
 import { callerIdentity, defineTool, RequestIdArg, resolveAgent, type ToolDef, type ToolDeps } from './common';
 
 /** Where create_task puts a task given no goal_id. */
@@ -270,6 +270,7 @@ export function goalTools(deps: ToolDeps): ToolDef[] {
       toolsets,
       input: z.object({
         agent_id: AgentArg,
+        ...AgentAliasArgs,
         goal_id: GoalIdArg.optional(),
         scope: z.string().min(1).max(LIMITS.fileLength).optional().describe('Only tasks in this scope (or below it).'),
         tags: z
@@ -289,7 +290,7 @@ export function goalTools(deps: ToolDeps): ToolDef[] {
       output: ClaimResultSchema,
       annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
       async run(a, ctx) {
-        const agentId = resolveAgent(a.agent_id, ctx);
+        const agentId = resolveAgent(namedAgent(a), ctx);
         await breakers.admit(agentId); // BREAKER_OPEN (with time left and fallback) while the agent is out of rotation
         // A registered agent takes only tasks whose required capabilities it has.
         const tags = a.tags ?? (agents.seemsRegistered(agentId) ? await agents.capabilities(agentId) : undefined);
@@ -340,6 +341,7 @@ export function goalTools(deps: ToolDeps): ToolDef[] {
         result: z.string().max(LIMITS.resultLength).optional(),
         error: z.string().max(LIMITS.resultLength).optional(),
         agent_id: AgentArg,
+        ...AgentAliasArgs,
         lease_token: z.int().min(1).optional().describe('The lease_token of your claim; a stale one is refused.'),
         request_id: RequestIdArg,
       }),
@@ -347,7 +349,7 @@ export function goalTools(deps: ToolDeps): ToolDef[] {
       annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
       async run(a, ctx) {
         const taskId = await deps.refs.task(a.task_id);
-        const identity = callerIdentity(a.agent_id, ctx);
+        const identity = callerIdentity(namedAgent(a), ctx);
         // A caller without identity acts for the holder; a release clears the holder, so read it first.
         const holderBefore =
           identity === undefined && a.lease_token === undefined && (a.status === 'pending' || a.status === 'ready')
@@ -389,6 +391,7 @@ export function goalTools(deps: ToolDeps): ToolDef[] {
       toolsets: ['goals', 'projects'],
       input: z.object({
         agent_id: AgentArg,
+        ...AgentAliasArgs,
         task_id: TaskRefArg.optional(),
         step_id: TaskRefArg.optional().describe('Same as task_id (hq’s name).'),
         request_id: RequestIdArg,
@@ -400,7 +403,7 @@ export function goalTools(deps: ToolDeps): ToolDef[] {
           throw new AppError('INVALID_ARGUMENT', 'task_id and step_id name the same thing; give one of them.');
         }
         const ref = a.task_id ?? a.step_id;
-        const identity = callerIdentity(a.agent_id, ctx);
+        const identity = callerIdentity(namedAgent(a), ctx);
         if (ref === undefined && identity === undefined) {
           throw new AppError(
             'INVALID_ARGUMENT',
