@@ -475,7 +475,17 @@ export function renderAgentDetails(state: AgentState): string {
   return [
     `### ${icon} ${state.name} (${state.agent_id}): ${r.status}`,
     `capabilities ${r.capabilities.join(', ') || '—'} · codebase ${r.codebase_id ?? '—'} · last call ${r.last_heartbeat} · offline after ${r.expires_at}`,
-    `current task ${r.current_task ? `${r.current_task.id} ${r.current_task.title}` : '—'} · thought ${r.current_thought ?? '—'} · unread messages ${r.pending_messages}`,
+    `current task ${r.current_task ? `${r.current_task.id} ${r.current_task.title}` : '—'} · thought ${r.current_thought ?? '—'} · unread messages ${r.pending_messages} · completed ${r.completed_tasks}`,
     '',
+    ...(state.inbox.length > 0
+      ? [
+          '| pushed task | priority | title |',
+          '| --- | --- | --- |',
+          ...state.inbox
+            .slice(0, 10)
+            .map((t) => `| ${t.task_id} | ${t.priority} | ${t.title.replace(/\|/g, '\\|').slice(0, 60)} |`),
+          '',
+        ]
+      : []),
   ].join('\n');
 }
