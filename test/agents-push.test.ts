@@ -201,3 +201,22 @@ test('50 agents, 500 tasks created at once: each pushed to one fitting agent (or
   // Every completion counted once on the board (plus what the team took from other tests' goals).
   expect(board.agents.reduce((n: number, r: any) => n + r.completed_tasks, 0)).toBe(500 + extra);
 }, 300_000);
+
+test('an idle agent long-polling get_next_task is handed a task pushed to it', async () => {
+  const mcp = await h.mcp();
+  const cb = uid('cb');
+  const waiter = uid('waiter');
+  await registered(mcp, [[waiter, ['sql'], cb]]);
+  await ok(mcp, 'create_goal', { name: 'codebase', goal_id: cb });
+  const waiting = ok(mcp, 'get_next_task', { agent_id: waiter, goal_id: cb, wait_seconds: 20 });
+  await new Promise((r) => setTimeout(r, 300));
+  const t0 = Date.now();
+  const created = await ok(mcp, 'create_task', {
+    title: 'index the table',
+    codebase_id: cb,
+    required_capabilities: ['sql'],
+  });
+  const got = await waiting;
+  expect(Date.now() - t0).toBeLessThan(2_000);
+  expect(got).toMatchObject({ claimed: true, id: created.id, agent_id: waiter });
+});
