@@ -220,3 +220,25 @@ test('an idle agent long-polling get_next_task is handed a task pushed to it', a
   expect(Date.now() - t0).toBeLessThan(2_000);
   expect(got).toMatchObject({ claimed: true, id: created.id, agent_id: waiter });
 });
+
+test('tasks pushed to an agent that stays offline past its grace go back to the pool for others', async () => {
+  const mcp = await h.mcp();
+  const cb = uid('cb');
+  const [gone, other] = [uid('gone'), uid('other')];
+  await ok(mcp, 'register_agent', {
+    name: gone,
+    capabilities: ['ops'],
+    codebase_id: cb,
+    agent_ttl_seconds: 1,
+    offline_grace_seconds: 1,
+  });
+  const pushed = await ok(mcp, 'create_agent_task', { agent_id: gone, title: 'rotate the keys' });
+  const taskId = pushed.tasks[0].id;
+  await eventually(async () => {
+    const t = await ok(mcp, 'get_task', { task_id: taskId });
+    return t.metadata.assigned_to === null;
+  }, 30_000);
+  await ok(mcp, 'register_agent', { name: other, capabilities: ['ops'], codebase_id: cb });
+  const taken = await ok(mcp, 'get_next_task', { agent_id: other, goal_id: cb });
+  expect(taken).toMatchObject({ claimed: true, id: taskId });
+});

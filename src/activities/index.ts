@@ -25,7 +25,14 @@ export function createActivities(deps: ActivityDeps) {
      * Puts every task an agent holds back in the queue (it went offline past its grace, or unregistered): the goals it
      * holds work in are found through Visibility (ArAgents), each task recovered inside its goal. Returns how many.
      */
-    async releaseAgentWork(input: { agentId: string }): Promise<number> {
+    async releaseAgentWork(input: { agentId: string; unassign?: string[]; round?: number }): Promise<number> {
+      // Tasks pushed to the agent and not taken (and still its own): anyone fitting may take them now.
+      for (const taskId of input.unassign ?? []) {
+        const id = `unassign:${input.agentId}:${input.round ?? 0}:${taskId}`;
+        await deps.goals.assignTask(taskId, null, id, input.agentId).catch((err: unknown) => {
+          if (!(err instanceof AppError && (err.code === 'CONFLICT' || err.code === 'NOT_FOUND'))) throw err;
+        });
+      }
       const quote = (v: string) => `'${v.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
       const held = await deps.goals.listIndexed(
         `ExecutionStatus = 'Running' AND ArEntity = 'goal' AND ArAgents = ${quote(input.agentId)}`,

@@ -395,8 +395,8 @@ export function createGoalsClient(deps: ClientDeps) {
     },
 
     /** Pushes a task to one agent in its goal (null: to anyone again). */
-    async assignTask(taskId: string, agentId: string | null, requestId?: string): Promise<Task> {
-      return update(goalOfTask(taskId), assignTaskUpdate, { taskId, agentId }, requestId);
+    async assignTask(taskId: string, agentId: string | null, requestId?: string, ifAssignedTo?: string): Promise<Task> {
+      return update(goalOfTask(taskId), assignTaskUpdate, { taskId, agentId, ifAssignedTo }, requestId);
     },
 
     async setGoalPriority(goalId: string, priority: number, requestId?: string) {

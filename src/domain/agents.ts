@@ -141,6 +141,8 @@ export interface AgentState {
   idle_since: string | null;
   /** Tasks pushed to it, best first (priority, then age). */
   inbox: Array<{ task_id: string; goal_id: string; title: string; priority: number; pushed_at: string }>;
+  /** Pushed tasks whose assignment its goals must still forget (it went offline past its grace, or left). */
+  unassign?: string[];
   /** What it took and finished, newest last (at most HISTORY_KEPT). */
   history: HistoryEntry[];
   mailbox: Message[];
@@ -318,6 +320,8 @@ export function checkLiveness(state: AgentState, now: number): 'offline' | 'rele
 function releaseWork(state: AgentState, now: number, why: string): 'release' {
   state.released = true;
   state.current_task = null;
+  // Tasks pushed to it go back to the pool too: their goals forget the assignment (see the workflow's release).
+  state.unassign = [...(state.unassign ?? []), ...state.inbox.map((t) => t.task_id)];
   state.inbox = [];
   log(state, now, 'work_released', why);
   return 'release';

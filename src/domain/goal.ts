@@ -615,16 +615,25 @@ export function recoverTask(state: GoalState, taskId: string, reason: string | u
 }
 
 /** A push: the task is meant for one agent (or, with null, for anyone again). Only a task not yet taken. */
-export function checkAssign(state: GoalState, taskId: string): Task {
+export function checkAssign(state: GoalState, taskId: string, ifAssignedTo?: string): Task {
   const task = getTask(state, taskId);
+  if (ifAssignedTo !== undefined && assigneeOf(task) !== ifAssignedTo) {
+    fail('CONFLICT', `Task ${task.id} is no longer assigned to ${ifAssignedTo}.`);
+  }
   if (task.status !== 'ready' && task.status !== 'pending' && task.status !== 'blocked') {
     fail('CONFLICT', `Task ${task.id} is ${task.status}; only a task not taken yet can be assigned.`);
   }
   return task;
 }
 
-export function assignTask(state: GoalState, taskId: string, agentId: string | null, now: number): Task {
-  const task = checkAssign(state, taskId);
+export function assignTask(
+  state: GoalState,
+  taskId: string,
+  agentId: string | null,
+  now: number,
+  ifAssignedTo?: string,
+): Task {
+  const task = checkAssign(state, taskId, ifAssignedTo);
   task.metadata = { ...task.metadata, assigned_to: agentId };
   task.updated_at = iso(now);
   logEvent(state, now, agentId ? 'task_assigned' : 'task_unassigned', task.id, agentId);

@@ -232,7 +232,12 @@ export const TaskRefInputSchema = z.object({
 });
 
 export const SetPriorityInputSchema = z.object({ priority: Priority });
-export const AssignInputSchema = z.object({ taskId: TaskIdSchema, agentId: AgentIdSchema.nullable() });
+export const AssignInputSchema = z.object({
+  taskId: TaskIdSchema,
+  agentId: AgentIdSchema.nullable(),
+  /** Only if the task is still assigned to this agent (an offline agent's pushes going back to the pool). */
+  ifAssignedTo: AgentIdSchema.optional(),
+});
 export type AssignInput = z.infer<typeof AssignInputSchema>;
 export type SetPriorityInput = z.infer<typeof SetPriorityInputSchema>;
 

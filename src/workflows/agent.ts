@@ -189,7 +189,9 @@ export async function agentWorkflow(input: AgentWorkflowInput): Promise<void> {
     if (outcome) publish();
     if (outcome === 'release' || release) {
       release = false;
-      const released = await releaseAgentWork({ agentId: state.agent_id });
+      const unassign = state.unassign ?? [];
+      const released = await releaseAgentWork({ agentId: state.agent_id, unassign, round: state.registrations });
+      state.unassign = (state.unassign ?? []).filter((id) => !unassign.includes(id));
       if (released > 0) {
         state.events.push({ at: new Date().toISOString(), type: 'claims_released', detail: `${released} task(s)` });
         publish();

@@ -260,8 +260,8 @@ export async function goalWorkflow(input: GoalWorkflowInput): Promise<void> {
     assignTaskUpdate,
     AssignInputSchema,
     'assignTask input',
-    (i) => goals.checkAssign(state, i.taskId),
-    (i, now) => goals.assignTask(state, i.taskId, i.agentId, now),
+    (i) => goals.checkAssign(state, i.taskId, i.ifAssignedTo),
+    (i, now) => goals.assignTask(state, i.taskId, i.agentId, now, i.ifAssignedTo),
   );
   update(
     setPriorityUpdate,
