@@ -170,17 +170,23 @@ async function serve(config: RuntimeConfig): Promise<void> {
   process.on('SIGTERM', stop);
 }
 
-/** `agent-runtime import`: needs a running Temporal (and a worker to serve what it creates, e.g. `up`). */
-async function runImport(argv: string[]): Promise<void> {
-  const { args, rest } = parseImportArgs(argv);
-  Object.assign(process.env, flagsToEnv(rest));
-  const config = loadConfig();
+/** A lazily connected Temporal client and the goals API on it, for one command. */
+function connect(config: RuntimeConfig) {
   const lazy = new LazyClient(config);
   const goals = createGoalsClient({
     client: () => lazy.get(),
     taskQueue: config.taskQueue,
     address: config.temporalAddress,
   });
+  return { lazy, goals };
+}
+
+/** `agent-runtime import`: needs a running Temporal (and a worker to serve what it creates, e.g. `up`). */
+async function runImport(argv: string[]): Promise<void> {
+  const { args, rest } = parseImportArgs(argv);
+  Object.assign(process.env, flagsToEnv(rest));
+  const config = loadConfig();
+  const { lazy, goals } = connect(config);
   try {
     const report = await importDatabase(goals, args, (line) => log.info(line));
     process.stdout.write(formatReport(report) + '\n');
@@ -208,12 +214,7 @@ async function runPeopleCommand(command: 'board' | 'register' | 'create-task', a
   }
   Object.assign(process.env, flagsToEnv(flags));
   const config = loadConfig();
-  const lazy = new LazyClient(config);
-  const goals = createGoalsClient({
-    client: () => lazy.get(),
-    taskQueue: config.taskQueue,
-    address: config.temporalAddress,
-  });
+  const { lazy, goals } = connect(config);
   try {
     if (command === 'board') return await runBoard(goals, watch);
     if (command === 'create-task') {

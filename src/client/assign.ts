@@ -5,7 +5,7 @@
  * reference into its inbox; if it refuses (it went offline, it lacks a capability), the next agent is tried, and with
  * no one left the task stays in the pool, where the first fitting agent to ask for work takes it.
  */
-import type { AgentRow } from '../domain/agents';
+import type { AgentRow, TaskRef } from '../domain/agents';
 import type { Task } from '../domain/schemas';
 import type { AgentsClient } from './agents';
 import { AppError } from './errors';
@@ -40,6 +40,11 @@ export function rankCandidates(
     .map((x) => x.a);
 }
 
+/** The reference an agent's inbox keeps for a task. */
+function refOf(task: Task, extra: Partial<TaskRef> = {}): TaskRef {
+  return { taskId: task.id, goalId: task.goal_id, title: task.title, priority: task.priority, ...extra };
+}
+
 export function createAssigner(goals: GoalsClient, agents: AgentsClient) {
   return {
     /** The fitting agents, best first; create the task assigned to the first (one Update), then deliver(). */
@@ -56,13 +61,7 @@ export function createAssigner(goals: GoalsClient, agents: AgentsClient) {
       for (const [i, agent] of candidates.entries()) {
         try {
           if (i > 0) await goals.assignTask(task.id, agent.agent_id);
-          await agents.push(agent.agent_id, {
-            taskId: task.id,
-            goalId: task.goal_id,
-            title: task.title,
-            priority: task.priority,
-            required: opts.required,
-          });
+          await agents.push(agent.agent_id, refOf(task, { required: opts.required }));
           return agent.agent_id;
         } catch (err) {
           if (!(err instanceof AppError) || (err.code !== 'CONFLICT' && err.code !== 'NOT_FOUND')) throw err;
@@ -102,13 +101,7 @@ export function createAssigner(goals: GoalsClient, agents: AgentsClient) {
           throw err;
         }
         try {
-          await agents.push(agent.agent_id, {
-            taskId: task.id,
-            goalId: task.goal_id,
-            title: task.title,
-            priority: task.priority,
-            required: task.tags,
-          });
+          await agents.push(agent.agent_id, refOf(task, { required: task.tags }));
           return task.id;
         } catch (err) {
           await goals.assignTask(task.id, null).catch(() => undefined);
@@ -121,13 +114,7 @@ export function createAssigner(goals: GoalsClient, agents: AgentsClient) {
 
     /** Straight into one named agent's inbox (create_agent_task, register_task_set), even while it is offline. */
     async pushTo(agentId: string, task: Task): Promise<void> {
-      await agents.push(agentId, {
-        taskId: task.id,
-        goalId: task.goal_id,
-        title: task.title,
-        priority: task.priority,
-        direct: true,
-      });
+      await agents.push(agentId, refOf(task, { direct: true }));
     },
   };
 }
