@@ -328,8 +328,12 @@ function releaseWork(state: AgentState, now: number, why: string): 'release' {
 }
 
 /** Always succeeds for a registered agent: it goes offline and its work goes back to the pool. */
-export function unregister(state: AgentState, reason: string | undefined, now: number): AgentRow {
+export function checkUnregister(state: AgentState): void {
   if (state.registrations === 0) fail('NOT_FOUND', `No agent ${state.agent_id} is registered.`);
+}
+
+export function unregister(state: AgentState, reason: string | undefined, now: number): AgentRow {
+  checkUnregister(state);
   state.unregistered = true;
   settleStatus(state, now, true);
   state.offline_since = iso(now);
@@ -436,13 +440,18 @@ export function fetchMessages(state: AgentState, input: FetchInput): Message[] {
     .slice(0, input.limit ?? 20);
 }
 
-export function acknowledge(state: AgentState, messageId: string, now: number): Message {
-  const m =
+export function checkAcknowledge(state: AgentState, messageId: string): Message {
+  return (
     state.mailbox.find((x) => x.id === messageId) ??
     fail(
       'NOT_FOUND',
       `No message ${messageId} is in the mailbox of ${state.agent_id}. Call fetch_inbox to see its messages.`,
-    );
+    )
+  );
+}
+
+export function acknowledge(state: AgentState, messageId: string, now: number): Message {
+  const m = checkAcknowledge(state, messageId);
   if (m.acked_at === null) m.acked_at = iso(now);
   prune(state);
   return m;

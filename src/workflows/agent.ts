@@ -93,9 +93,7 @@ export async function agentWorkflow(input: AgentWorkflowInput): Promise<void> {
     unregisterAgentUpdate,
     agents.UnregisterInputSchema,
     'unregisterAgent input',
-    () => {
-      if (state.registrations === 0) agents.unregister(state, undefined, Date.now()); // throws NOT_FOUND
-    },
+    () => agents.checkUnregister(state),
     (i, now) => {
       const row = agents.unregister(state, i.reason, now);
       release = true;
@@ -113,9 +111,7 @@ export async function agentWorkflow(input: AgentWorkflowInput): Promise<void> {
     acknowledgeMessageUpdate,
     agents.AckInputSchema,
     'acknowledgeMessage input',
-    (i) => {
-      if (!state.mailbox.some((m) => m.id === i.messageId)) agents.acknowledge(state, i.messageId, Date.now());
-    },
+    (i) => agents.checkAcknowledge(state, i.messageId),
     (i, now) => agents.acknowledge(state, i.messageId, now),
   );
 
