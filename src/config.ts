@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { DEFAULT_TEMPORAL_ADDRESS, TASK_QUEUE } from './defaults';
 
-export const ALL_TOOLSETS = ['goals', 'relay', 'breakers', 'projects', 'agents'] as const;
+export const ALL_TOOLSETS = ['goals', 'relay', 'breakers', 'projects', 'agents', 'task-graph'] as const;
 export type Toolset = (typeof ALL_TOOLSETS)[number];
 export const DEFAULT_TOOLSETS: Toolset[] = ['goals', 'relay', 'breakers'];
 

@@ -17,6 +17,8 @@ import { breakerTools } from './tools/breakers';
 import { goalTools } from './tools/goals';
 import { projectTools } from './tools/projects';
 import { relayTools } from './tools/relay';
+import { taskGraphTools } from './tools/task-graph';
+import { ALL_TOOLSETS } from '../config';
 
 export const SERVER_NAME = 'agent-runtime';
 export const SERVER_VERSION = '0.1.0';
@@ -36,12 +38,27 @@ export function allTools(deps: ServerDeps): ToolDef[] {
     ...breakerTools(toolDeps),
     ...projectTools(toolDeps),
     ...agentTools(toolDeps),
+    ...taskGraphTools(toolDeps),
   ];
 }
 
+/**
+ * The tools of some toolsets. Two toolsets may use one name (goals' and task-graph's `list_tasks`, hq's and
+ * task-graph's `get_metrics`): the toolset named first wins (`all` lists them in ALL_TOOLSETS order).
+ */
 export function selectTools(tools: ToolDef[], toolsets: string[]): ToolDef[] {
-  if (toolsets.includes('all')) return tools;
-  return tools.filter((t) => t.toolsets.some((s) => toolsets.includes(s)));
+  const order = toolsets.includes('all') ? [...ALL_TOOLSETS] : toolsets;
+  const rank = (t: ToolDef): number => {
+    const r = order.findIndex((s) => t.toolsets.includes(s));
+    return r < 0 ? Number.POSITIVE_INFINITY : r;
+  };
+  const chosen = new Map<string, ToolDef>();
+  for (const t of tools) {
+    if (rank(t) === Number.POSITIVE_INFINITY && !toolsets.includes('all')) continue;
+    const prev = chosen.get(t.name);
+    if (!prev || rank(t) < rank(prev)) chosen.set(t.name, t);
+  }
+  return tools.filter((t) => chosen.get(t.name) === t);
 }
 
 function jsonSchema(schema: z.ZodObject, io: 'input' | 'output'): Tool['inputSchema'] {
@@ -55,8 +72,7 @@ function jsonSchema(schema: z.ZodObject, io: 'input' | 'output'): Tool['inputSch
 export interface ToolRegistry {
   /** Every tool of every toolset; a request sees those of its toolsets (see selection below). */
   tools: ToolDef[];
-  byName: Map<string, ToolDef>;
-  listing: Tool[];
+  listing: Map<ToolDef, Tool>;
 }
 
 /** Builds the tools and their JSON Schemas once; a stateless HTTP server reuses it for every request. */
@@ -64,27 +80,31 @@ export function buildRegistry(deps: ServerDeps): ToolRegistry {
   const tools = allTools(deps);
   return {
     tools,
-    byName: new Map(tools.map((t) => [t.name, t])),
-    listing: tools.map((t) => ({
-      name: t.name,
-      title: t.title,
-      description: t.description,
-      inputSchema: jsonSchema(t.input, 'input'),
-      outputSchema: jsonSchema(t.output, 'output'),
-      annotations: { title: t.title, ...t.annotations },
-    })),
+    listing: new Map(
+      tools.map((t) => [
+        t,
+        {
+          name: t.name,
+          title: t.title,
+          description: t.description,
+          inputSchema: jsonSchema(t.input, 'input'),
+          outputSchema: jsonSchema(t.output, 'output'),
+          annotations: { title: t.title, ...t.annotations },
+        },
+      ]),
+    ),
   };
 }
 
 export function createServer(deps: ServerDeps, registry: ToolRegistry = buildRegistry(deps)): McpServer {
-  const { tools, byName, listing } = registry;
+  const { tools, listing } = registry;
   // The toolsets a request sees: its own (a stdio front passes its AGENT_RUNTIME_TOOLSETS to the daemon), else the
   // server's. Computed once per distinct choice.
-  const selections = new Map<string, Set<string>>();
-  const selected = (toolsets: string[]): Set<string> => {
+  const selections = new Map<string, Map<string, ToolDef>>();
+  const selected = (toolsets: string[]): Map<string, ToolDef> => {
     const key = toolsets.join(',');
     let names = selections.get(key);
-    if (!names) selections.set(key, (names = new Set(selectTools(tools, toolsets).map((t) => t.name))));
+    if (!names) selections.set(key, (names = new Map(selectTools(tools, toolsets).map((t) => [t.name, t]))));
     return names;
   };
   const toolsetsOf = (auth: AuthInfo | undefined): string[] => {
@@ -102,12 +122,12 @@ export function createServer(deps: ServerDeps, registry: ToolRegistry = buildReg
   mcp.server.registerCapabilities({ tools: { listChanged: false } });
   mcp.server.setRequestHandler(ListToolsRequestSchema, (_request, extra) => {
     const names = selected(toolsetsOf(extra.authInfo));
-    return { tools: listing.filter((t) => names.has(t.name)) };
+    return { tools: [...names.values()].map((t) => listing.get(t) as Tool) };
   });
   mcp.server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
     const names = selected(toolsetsOf(extra.authInfo));
-    const tool = names.has(request.params.name) ? byName.get(request.params.name) : undefined;
-    if (!tool) return errorResult(invalidArgumentsForName(request.params.name, [...names]));
+    const tool = names.get(request.params.name);
+    if (!tool) return errorResult(invalidArgumentsForName(request.params.name, [...names.keys()]));
     const parsed = tool.input.safeParse(request.params.arguments ?? {});
     if (!parsed.success) return errorResult(invalidArguments(tool.name, parsed.error));
     try {

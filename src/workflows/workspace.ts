@@ -1,0 +1,241 @@
+/**
+ * workspaceWorkflow (`workspace-<name>`): a task-graph workspace's coordination head. Every decision that must be
+ * atomic — claims, dependency checks, gates, file marks bound to claims, lease expiry — happens here, in one
+ * workflow task. Descriptions, attachment contents and the state history are shipped, in order, to the workspace's
+ * detail shards (workspaceShardWorkflow), so 10,000 tasks fit (docs/DECISIONS.md "Task-graph workspaces").
+ */
+import {
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  getExternalWorkflowHandle,
+  ParentClosePolicy,
+  setCurrentDetails,
+  setHandler,
+  startChild,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import * as ws from '../domain/workspace';
+import * as S from '../domain/workspace-schemas';
+import type { DepType } from '../domain/tg-config';
+import { parseOrFail } from '../domain/validate';
+import { updateRegistrar } from './entity';
+import * as M from './workspace-messages';
+import { AR_ENTITY, AR_NAME } from './search-attributes';
+import { workspaceShardWorkflow } from './workspace-shard';
+
+/** Detail ops sent to one shard in one Signal. */
+const FLUSH_BATCH = 2_000;
+
+export async function workspaceWorkflow(input: M.WorkspaceInput): Promise<void> {
+  const state = input.state;
+  const applied = new Map<string, unknown>(input.applied ?? []);
+  let rearm = false;
+  let armedFor: number | undefined;
+  let dirty = true;
+
+  const afterChange = (): void => {
+    const next = ws.nextDeadline(state);
+    if (next !== undefined && (armedFor === undefined || next < armedFor)) rearm = true;
+    dirty = true;
+  };
+  const update = updateRegistrar({ applied, afterChange });
+  const noCheck = (): void => undefined;
+  const exists = (i: { task: string }): void => void ws.getTask(state, i.task);
+
+  update(
+    M.wsCreateUpdate,
+    S.WsCreateSchema,
+    'create input',
+    (i) => i.parent && ws.getTask(state, i.parent),
+    (i, now) => ws.createTask(state, i, i.agent ?? null, now),
+  );
+  update(
+    M.wsCreateTreeUpdate,
+    S.WsCreateTreeSchema,
+    'createTree input',
+    (i) => ws.checkTree(state, i.tree, i.parent),
+    (i, now) => {
+      const r = ws.createTree(
+        state,
+        i.tree,
+        i.parent,
+        (i.child_type ?? 'contains') as DepType,
+        i.sibling_type as DepType | undefined,
+        i.agent ?? null,
+        now,
+      );
+      return { ...r, count: r.all_ids.length };
+    },
+  );
+  update(
+    M.wsClaimUpdate,
+    S.WsClaimSchema,
+    'claim input',
+    (i) => {
+      ws.checkClaim(state, i);
+      if (i.files && i.task) ws.checkMark(state, { agent: i.worker_id, files: i.files });
+    },
+    (i, now) => {
+      const r = ws.claim(state, i, now);
+      if (r.task && i.files && i.files.length > 0) {
+        ws.markFiles(state, { agent: i.worker_id, files: i.files, task: r.task.id }, now);
+      }
+      return r;
+    },
+  );
+  update(
+    M.wsUpdateUpdate,
+    S.WsUpdateSchema,
+    'update input',
+    (i) => ws.checkUpdate(state, i),
+    (i, now) => ws.updateTask(state, i, now),
+  );
+  update(M.wsDeleteUpdate, S.WsDeleteSchema, 'delete input', exists, (i, now) => ws.deleteTask(state, i, now));
+  update(M.wsRenameUpdate, S.WsRenameSchema, 'rename input', exists, (i, now) =>
+    ws.renameTask(state, i.task, i.new_id, now),
+  );
+  update(
+    M.wsLinkUpdate,
+    S.WsLinkSchema,
+    'link input',
+    (i) => ws.checkLink(state, i.from, i.to, i.type as DepType),
+    (i) => ws.link(state, i.from, i.to, i.type as DepType),
+  );
+  update(M.wsUnlinkUpdate, S.WsLinkSchema, 'unlink input', noCheck, (i) =>
+    ws.unlink(state, i.from, i.to, i.type as DepType),
+  );
+  update(M.wsRelinkUpdate, S.WsRelinkSchema, 'relink input', noCheck, (i) =>
+    ws.relink(state, { ...i, type: i.type as DepType }),
+  );
+  update(M.wsAttachUpdate, S.WsAttachSchema, 'attach input', exists, (i, now) => ws.attach(state, i, now));
+  update(M.wsDetachUpdate, S.WsDetachSchema, 'detach input', exists, (i, now) => ws.detach(state, i, now));
+  update(M.wsLogMetricsUpdate, S.WsMetricsSchema, 'logMetrics input', exists, (i, now) => ws.logMetrics(state, i, now));
+  update(
+    M.wsMarkUpdate,
+    S.WsMarkSchema,
+    'markFile input',
+    (i) => ws.checkMark(state, i),
+    (i, now) => ws.markFiles(state, i, now),
+  );
+  update(M.wsUnmarkUpdate, S.WsUnmarkSchema, 'unmarkFile input', noCheck, (i, now) => ws.unmarkFiles(state, i, now));
+  update(M.wsMarkUpdatesUpdate, S.WsAgentSchema, 'markUpdates input', noCheck, (i, now) =>
+    ws.markUpdates(state, i.agent, now),
+  );
+  update(M.wsConnectUpdate, S.WsConnectSchema, 'connect input', noCheck, (i, now) => ws.connect(state, i, now));
+  update(M.wsDisconnectUpdate, S.WsDisconnectSchema, 'disconnect input', noCheck, (i, now) =>
+    ws.disconnect(state, i.worker_id, i.final_status, now),
+  );
+  update(M.wsCleanupUpdate, S.WsCleanupSchema, 'cleanupStale input', noCheck, (i, now) =>
+    ws.cleanupStale(state, i.timeout_ms, i.final_status, now),
+  );
+  update(M.wsThinkingUpdate, S.WsThinkingSchema, 'thinking input', noCheck, (i, now) =>
+    ws.thinking(state, i.agent, i.thought, now),
+  );
+
+  setHandler(M.wsTasksQuery, (raw) => {
+    const { ids } = parseOrFail(S.WsIdsSchema, raw, 'getTasks input');
+    return ids
+      .map((id) => state.tasks[id])
+      .filter((t): t is ws.WsTask => t !== undefined && t.deleted_at === null)
+      .map((task) => ({
+        task,
+        blocked_by: ws.openBlockers(state, task),
+        dependencies: state.deps.filter((d) => d.from === task.id || d.to === task.id),
+        pending: state.outbox.filter((op) => op.k === task.k),
+      }));
+  });
+  setHandler(M.wsListQuery, (raw) => ws.listTasks(state, parseOrFail(S.WsListSchema, raw ?? {}, 'listTasks input')));
+  setHandler(M.wsScanQuery, (raw) => {
+    const i = parseOrFail(S.WsScanSchema, raw, 'scan input');
+    return ws.scan(state, i.task, {
+      before: i.before ?? 0,
+      after: i.after ?? 0,
+      above: i.above ?? 0,
+      below: i.below ?? 0,
+    });
+  });
+  setHandler(M.wsMarksQuery, (raw) => ws.listMarks(state, parseOrFail(S.WsMarksQuerySchema, raw ?? {}, 'listMarks')));
+  setHandler(
+    M.wsPendingMarksQuery,
+    (raw) => ws.pendingMarkUpdates(state, parseOrFail(S.WsAgentSchema, raw, 'pendingMarkUpdates input').agent).length,
+  );
+  setHandler(M.wsGatesQuery, (raw) => {
+    const i = parseOrFail(S.WsGatesSchema, raw, 'checkGates input');
+    return ws.checkGates(state, ws.getTask(state, i.task), i.agent);
+  });
+  setHandler(M.wsWorkersQuery, () => Object.values(state.workers));
+  setHandler(M.wsSnapshotQuery, () => ({
+    tasks: Object.values(state.tasks),
+    deps: state.deps,
+    marks: state.marks,
+    workers: Object.values(state.workers),
+    outbox: state.outbox,
+    shards: state.shards,
+  }));
+
+  upsertSearchAttributes([
+    { key: AR_ENTITY, value: 'workspace' },
+    { key: AR_NAME, value: state.name.slice(0, 200) },
+  ]);
+
+  // Ships detail ops to the shards in order: one Signal per shard at a time, removed from the outbox once delivered.
+  void (async () => {
+    for (;;) {
+      await condition(() => state.outbox.length > 0);
+      const batch = state.outbox.slice(0, FLUSH_BATCH * 4);
+      const byShard = new Map<number, ws.ColdOp[]>();
+      for (const op of batch) {
+        const k = op.sh;
+        const list = byShard.get(k);
+        if (list) list.push(op);
+        else byShard.set(k, [op]);
+      }
+      await Promise.all(
+        [...byShard.entries()].map(async ([k, ops]) => {
+          await ensureShard(k);
+          const handle = getExternalWorkflowHandle(M.shardWorkflowId(state.name, k));
+          for (let n = 0; n < ops.length; n += FLUSH_BATCH)
+            await handle.signal(M.shardApplySignal, ops.slice(n, n + FLUSH_BATCH));
+        }),
+      );
+      const last = batch[batch.length - 1]?.o ?? 0;
+      state.outbox = state.outbox.filter((op) => op.o > last);
+    }
+  })();
+
+  const ensureShard = async (k: number): Promise<void> => {
+    if (state.shards.includes(k)) return;
+    try {
+      await startChild(workspaceShardWorkflow, {
+        workflowId: M.shardWorkflowId(state.name, k),
+        args: [{ workspace: state.name, k, lastOp: 0, recs: {} }],
+        parentClosePolicy: ParentClosePolicy.ABANDON,
+      });
+    } catch (err) {
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+    }
+    if (!state.shards.includes(k)) state.shards.push(k);
+  };
+
+  for (;;) {
+    if (dirty) {
+      dirty = false;
+      setCurrentDetails(ws.renderDetails(state));
+    }
+    rearm = false;
+    armedFor = ws.nextDeadline(state);
+    const wake = (): boolean => rearm || dirty || workflowInfo().continueAsNewSuggested;
+    if (armedFor === undefined) await condition(wake);
+    else await condition(wake, Math.max(1, armedFor - Date.now()));
+    // A durable timer: a claim nobody renews goes back, with its marks, even if nobody calls anything.
+    const gone = ws.expire(state, Date.now());
+    if (gone.tasks.length > 0 || gone.marks > 0) afterChange();
+    if (workflowInfo().continueAsNewSuggested) {
+      await condition(() => allHandlersFinished() && state.outbox.length === 0);
+      await continueAsNew<typeof workspaceWorkflow>({ state, applied: [...applied.entries()] });
+    }
+  }
+}
