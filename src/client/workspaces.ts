@@ -12,6 +12,7 @@ import * as M from '../workflows/workspace-messages';
 import { AR_ENTITY, AR_NAME } from '../workflows/search-attributes';
 import type { workspaceWorkflow } from '../workflows/workspace';
 import { AppError, isResourceExhausted } from './errors';
+import { isErrorCode } from '../domain/errors';
 import type { GoalsClient } from './goals';
 
 export const DEFAULT_WORKSPACE = 'default';
@@ -77,8 +78,9 @@ export function createWorkspacesClient(goals: GoalsClient) {
   }
 
   async function query<R, A extends unknown[]>(name: string, def: QueryDefinition<R, A>, ...args: A): Promise<R> {
+    let out: R;
     try {
-      return await goals.withClient(
+      out = await goals.withClient(
         (client) => client.workflow.getHandle(M.workspaceWorkflowId(name)).query(def, ...args),
         entity(name),
       );
@@ -91,6 +93,9 @@ export function createWorkspacesClient(goals: GoalsClient) {
       }
       throw err;
     }
+    const refused = (out as { $error?: { code: string; message: string } } | null)?.$error;
+    if (refused) throw new AppError(isErrorCode(refused.code) ? refused.code : 'INTERNAL', refused.message);
+    return out;
   }
 
   /** A shard's details (empty when the shard has not started yet: nothing was shipped to it). */

@@ -940,6 +940,13 @@ export function unlink(s: WsState, from: string[], to: string[], type: DepType) 
   return { success: true, removed, removed_count: removed.length, errors: [] };
 }
 
+/** Refuses a relink that would fail, without touching the state (it is tried on a copy of the links). */
+export function checkRelink(s: WsState, i: Parameters<typeof relink>[1]): void {
+  const tasks: Record<string, WsTask> = {};
+  for (const [id, t] of Object.entries(s.tasks)) tasks[id] = { ...t };
+  relink({ ...s, tasks, deps: s.deps.map((d) => ({ ...d })), marks: [], markLog: [], outbox: [] }, i);
+}
+
 export function relink(
   s: WsState,
   i: { prev_from: string[]; prev_to: string[]; from: string[]; to: string[]; type: DepType },

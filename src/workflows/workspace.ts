@@ -21,6 +21,7 @@ import * as ws from '../domain/workspace';
 import * as S from '../domain/workspace-schemas';
 import type { DepType } from '../domain/tg-config';
 import { parseOrFail } from '../domain/validate';
+import { DomainError } from '../domain/errors';
 import { updateRegistrar } from './entity';
 import * as M from './workspace-messages';
 import { AR_ENTITY, AR_NAME } from './search-attributes';
@@ -107,8 +108,12 @@ export async function workspaceWorkflow(input: M.WorkspaceInput): Promise<void> 
   update(M.wsUnlinkUpdate, S.WsLinkSchema, 'unlink input', noCheck, (i) =>
     ws.unlink(state, i.from, i.to, i.type as DepType),
   );
-  update(M.wsRelinkUpdate, S.WsRelinkSchema, 'relink input', noCheck, (i) =>
-    ws.relink(state, { ...i, type: i.type as DepType }),
+  update(
+    M.wsRelinkUpdate,
+    S.WsRelinkSchema,
+    'relink input',
+    (i) => ws.checkRelink(state, { ...i, type: i.type as DepType }),
+    (i) => ws.relink(state, { ...i, type: i.type as DepType }),
   );
   update(M.wsAttachUpdate, S.WsAttachSchema, 'attach input', exists, (i, now) => ws.attach(state, i, now));
   update(M.wsDetachUpdate, S.WsDetachSchema, 'detach input', exists, (i, now) => ws.detach(state, i, now));
@@ -135,6 +140,17 @@ export async function workspaceWorkflow(input: M.WorkspaceInput): Promise<void> 
     ws.thinking(state, i.agent, i.thought, now),
   );
 
+  // Queries answer a refusal (an unknown task, a bad input) as { $error } so that callers get its code and sentence.
+  const answer =
+    <A, R>(fn: (raw: A) => R) =>
+    (raw: A): R => {
+      try {
+        return fn(raw);
+      } catch (err) {
+        if (err instanceof DomainError) return { $error: { code: err.code, message: err.message } } as R;
+        throw err;
+      }
+    };
   setHandler(M.wsTasksQuery, (raw) => {
     const { ids } = parseOrFail(S.WsIdsSchema, raw, 'getTasks input');
     return ids
@@ -147,25 +163,34 @@ export async function workspaceWorkflow(input: M.WorkspaceInput): Promise<void> 
         pending: state.outbox.filter((op) => op.k === task.k),
       }));
   });
-  setHandler(M.wsListQuery, (raw) => ws.listTasks(state, parseOrFail(S.WsListSchema, raw ?? {}, 'listTasks input')));
-  setHandler(M.wsScanQuery, (raw) => {
-    const i = parseOrFail(S.WsScanSchema, raw, 'scan input');
-    return ws.scan(state, i.task, {
-      before: i.before ?? 0,
-      after: i.after ?? 0,
-      above: i.above ?? 0,
-      below: i.below ?? 0,
-    });
-  });
+  setHandler(
+    M.wsListQuery,
+    answer((raw) => ws.listTasks(state, parseOrFail(S.WsListSchema, raw ?? {}, 'listTasks input'))),
+  );
+  setHandler(
+    M.wsScanQuery,
+    answer((raw) => {
+      const i = parseOrFail(S.WsScanSchema, raw, 'scan input');
+      return ws.scan(state, i.task, {
+        before: i.before ?? 0,
+        after: i.after ?? 0,
+        above: i.above ?? 0,
+        below: i.below ?? 0,
+      });
+    }),
+  );
   setHandler(M.wsMarksQuery, (raw) => ws.listMarks(state, parseOrFail(S.WsMarksQuerySchema, raw ?? {}, 'listMarks')));
   setHandler(
     M.wsPendingMarksQuery,
     (raw) => ws.pendingMarkUpdates(state, parseOrFail(S.WsAgentSchema, raw, 'pendingMarkUpdates input').agent).length,
   );
-  setHandler(M.wsGatesQuery, (raw) => {
-    const i = parseOrFail(S.WsGatesSchema, raw, 'checkGates input');
-    return ws.checkGates(state, ws.getTask(state, i.task), i.agent);
-  });
+  setHandler(
+    M.wsGatesQuery,
+    answer((raw) => {
+      const i = parseOrFail(S.WsGatesSchema, raw, 'checkGates input');
+      return ws.checkGates(state, ws.getTask(state, i.task), i.agent);
+    }),
+  );
   setHandler(M.wsWorkersQuery, () => Object.values(state.workers));
   setHandler(M.wsSnapshotQuery, () => ({
     tasks: Object.values(state.tasks),

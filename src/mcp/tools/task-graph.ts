@@ -994,7 +994,7 @@ export function taskGraphTools(
       title: 'List workflows',
       description: 'The workflows a worker can connect with (states, phases, gates, roles).',
       toolsets,
-      input: z.object({}),
+      input: z.object({ ...common }),
       output: Out,
       annotations: reading,
       run: () =>
@@ -1013,7 +1013,7 @@ export function taskGraphTools(
       title: 'List skills',
       description: 'Short guides for working in a workspace; read one with get_skill.',
       toolsets,
-      input: z.object({}),
+      input: z.object({ ...common }),
       output: Out,
       annotations: reading,
       run: () => Promise.resolve({ skills: TG_SKILLS.map((s) => ({ name: s.name, description: s.description })) }),
