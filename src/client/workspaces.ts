@@ -144,9 +144,25 @@ export function createWorkspacesClient(goals: GoalsClient) {
     return out;
   }
 
+  /** The head's whole state, read page by page (a 10,000-task workspace does not fit one gRPC message). */
+  async function snapshot(name: string): Promise<M.Snapshot> {
+    const first = await query(name, M.wsSnapshotQuery, {});
+    const snap: M.Snapshot = { ...first };
+    let page = first;
+    while (page.more) {
+      page = await query(name, M.wsSnapshotQuery, {
+        afterSeq: snap.tasks[snap.tasks.length - 1]?.seq ?? 0,
+        afterOp: snap.outbox[snap.outbox.length - 1]?.o ?? 0,
+      });
+      snap.tasks.push(...page.tasks);
+      snap.outbox.push(...page.outbox);
+    }
+    return snap;
+  }
+
   /** Everything: the head's snapshot and every shard's details (for query, search and project_history). */
   async function everything(name: string) {
-    const snap = await query(name, M.wsSnapshotQuery);
+    const snap = await snapshot(name);
     const shards = await Promise.all(snap.shards.map((k) => shardQuery(name, k).then((r) => ({ k, ...r }))));
     const recs: Record<string, M.ShardRecord> = {};
     for (const sh of shards) {
@@ -170,6 +186,7 @@ export function createWorkspacesClient(goals: GoalsClient) {
   return {
     update,
     query,
+    snapshot,
     details,
     everything,
     async getTasks(name: string, ids: string[]) {

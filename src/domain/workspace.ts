@@ -423,16 +423,25 @@ const autoId = (s: WsState) => (): string => {
 
 function insert(s: WsState, t: WsTask, description: string | undefined, agent: string | null, now: number): void {
   if (s.tasks[t.id]) fail('CONFLICT', `Task id "${t.id}" is already used in workspace ${s.name}; pick another id.`);
-  if (Object.keys(s.tasks).length >= WS_LIMITS.tasks) {
-    fail('CONFLICT', `Workspace ${s.name} holds ${WS_LIMITS.tasks} tasks, its limit; delete(obliterate) old ones.`);
-  }
   s.tasks[t.id] = t;
   if (description) emit(s, { t: 'desc', k: t.k, sh: t.sh, description });
   record(s, t, agent, 'created', now);
 }
 
+function checkRoom(s: WsState, adding: number): void {
+  if (Object.keys(s.tasks).length + adding > WS_LIMITS.tasks) {
+    fail(
+      'CONFLICT',
+      `Workspace ${s.name} would pass its limit of ${WS_LIMITS.tasks} tasks; delete(obliterate) old ones.`,
+    );
+  }
+}
+
 export function createTask(s: WsState, n: NewTask, agent: string | null, now: number): WsTask {
   if (n.parent) getTask(s, n.parent);
+  if (n.id !== undefined && s.tasks[n.id])
+    fail('CONFLICT', `Task id "${n.id}" is already used in workspace ${s.name}; pick another id.`);
+  checkRoom(s, 1);
   const t = makeTask(s, n, n.parent ?? null, now, autoId(s));
   insert(s, t, n.description, agent, now);
   return t;
@@ -456,9 +465,7 @@ export function checkTree(s: WsState, tree: TreeNode, parent: string | undefined
     for (const c of n.children ?? []) walk(c);
   };
   walk(tree);
-  if (Object.keys(s.tasks).length + count > WS_LIMITS.tasks) {
-    fail('CONFLICT', `The tree has ${count} tasks; workspace ${s.name} would pass its limit of ${WS_LIMITS.tasks}.`);
-  }
+  checkRoom(s, count);
   return count;
 }
 
@@ -1338,4 +1345,54 @@ export function renderDetails(s: WsState): string {
     '',
   ];
   return lines.join('\n');
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Packing for continue-as-new: 10,000 task rows as columns, runs of equal values stored once.
+
+export type PackedColumn = { v: unknown[] } | { r: unknown[] };
+export interface PackedTasks {
+  n: number;
+  cols: Record<string, PackedColumn>;
+}
+
+export function packTasks(tasks: Record<string, WsTask>): PackedTasks {
+  const rows = Object.values(tasks);
+  const cols: Record<string, PackedColumn> = {};
+  const keys = rows[0] ? (Object.keys(rows[0]) as Array<keyof WsTask>) : [];
+  for (const key of keys) {
+    const values = rows.map((t) => (key === 'k' && t.k === t.id ? null : t[key]));
+    const runs: unknown[] = [];
+    let last = '';
+    for (const v of values) {
+      const json = JSON.stringify(v);
+      if (runs.length > 0 && json === last) runs[runs.length - 1] = (runs[runs.length - 1] as number) + 1;
+      else runs.push(v, 1);
+      last = json;
+    }
+    cols[key] = runs.length < values.length ? { r: runs } : { v: values };
+  }
+  return { n: rows.length, cols };
+}
+
+export function unpackTasks(p: PackedTasks): Record<string, WsTask> {
+  const rows: Array<Record<string, unknown>> = Array.from({ length: p.n }, () => ({}));
+  for (const [key, col] of Object.entries(p.cols)) {
+    if ('v' in col) col.v.forEach((v, n) => (rows[n]![key] = v));
+    else {
+      let n = 0;
+      for (let i = 0; i < col.r.length; i += 2) {
+        const count = col.r[i + 1] as number;
+        const json = JSON.stringify(col.r[i]);
+        for (let c = 0; c < count; c++) rows[n++]![key] = c === 0 ? col.r[i] : JSON.parse(json);
+      }
+    }
+  }
+  const out: Record<string, WsTask> = {};
+  for (const r of rows) {
+    const t = r as unknown as WsTask;
+    if (t.k === null) t.k = t.id;
+    out[t.id] = t;
+  }
+  return out;
 }

@@ -15,13 +15,15 @@ import type {
   WsTask,
   WsWorker,
 } from '../domain/workspace';
-import type { GateReport } from '../domain/workspace';
+import type { GateReport, PackedTasks } from '../domain/workspace';
 
 export const workspaceWorkflowId = (name: string): string => `workspace-${name}`;
 export const shardWorkflowId = (name: string, k: number): string => `workspace-${name}-s${k}`;
 
 export interface WorkspaceInput {
   state: WsState;
+  /** The task rows, packed, when the state comes from continue-as-new (its `tasks` is then empty). */
+  packed?: PackedTasks;
   applied?: Array<[string, unknown]>;
 }
 
@@ -86,7 +88,13 @@ export const wsMarksQuery = defineQuery<WsMark[], [Json]>('listMarks');
 export const wsPendingMarksQuery = defineQuery<number, [Json]>('pendingMarkUpdates');
 export const wsGatesQuery = defineQuery<GateReport, [Json]>('checkGates');
 export const wsWorkersQuery = defineQuery<WsWorker[], []>('listWorkers');
-export const wsSnapshotQuery = defineQuery<Snapshot, []>('snapshot');
+/** One page of a snapshot: tasks after `afterSeq`, detail ops after `afterOp`, up to `limit` of each. */
+export interface SnapshotPage extends Snapshot {
+  more: boolean;
+}
+export const wsSnapshotQuery = defineQuery<SnapshotPage, [{ afterSeq?: number; afterOp?: number; limit?: number }?]>(
+  'snapshot',
+);
 
 export const shardApplySignal = defineSignal<[ColdOp[]]>('applyDetails');
 export const shardGetQuery = defineQuery<{ lastOp: number; recs: Record<string, ShardRecord> }, [{ keys: string[] }]>(

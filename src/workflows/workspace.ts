@@ -27,11 +27,15 @@ import * as M from './workspace-messages';
 import { AR_ENTITY, AR_NAME } from './search-attributes';
 import { workspaceShardWorkflow } from './workspace-shard';
 
+/** Tasks (and detail ops) per snapshot page: a page stays well under the 4 MB a gRPC message may carry. */
+const SNAPSHOT_PAGE = 2_000;
+
 /** Detail ops sent to one shard in one Signal. */
 const FLUSH_BATCH = 2_000;
 
 export async function workspaceWorkflow(input: M.WorkspaceInput): Promise<void> {
   const state = input.state;
+  if (input.packed) state.tasks = ws.unpackTasks(input.packed);
   const applied = new Map<string, unknown>(input.applied ?? []);
   let rearm = false;
   let armedFor: number | undefined;
@@ -50,7 +54,7 @@ export async function workspaceWorkflow(input: M.WorkspaceInput): Promise<void> 
     M.wsCreateUpdate,
     S.WsCreateSchema,
     'create input',
-    (i) => i.parent && ws.getTask(state, i.parent),
+    (i) => ws.checkCreate(state, i),
     (i, now) => ws.createTask(state, i, i.agent ?? null, now),
   );
   update(
@@ -192,14 +196,25 @@ export async function workspaceWorkflow(input: M.WorkspaceInput): Promise<void> 
     }),
   );
   setHandler(M.wsWorkersQuery, () => Object.values(state.workers));
-  setHandler(M.wsSnapshotQuery, () => ({
-    tasks: Object.values(state.tasks),
-    deps: state.deps,
-    marks: state.marks,
-    workers: Object.values(state.workers),
-    outbox: state.outbox,
-    shards: state.shards,
-  }));
+  setHandler(M.wsSnapshotQuery, (page) => {
+    const afterSeq = page?.afterSeq ?? 0;
+    const afterOp = page?.afterOp ?? 0;
+    const limit = Math.min(Math.max(page?.limit ?? SNAPSHOT_PAGE, 1), SNAPSHOT_PAGE);
+    const tasks = Object.values(state.tasks)
+      .filter((t) => t.seq > afterSeq)
+      .sort((a, b) => a.seq - b.seq);
+    const outbox = state.outbox.filter((op) => op.o > afterOp);
+    const first = afterSeq === 0 && afterOp === 0;
+    return {
+      tasks: tasks.slice(0, limit),
+      outbox: outbox.slice(0, limit),
+      more: tasks.length > limit || outbox.length > limit,
+      deps: first ? state.deps : [],
+      marks: first ? state.marks : [],
+      workers: first ? Object.values(state.workers) : [],
+      shards: state.shards,
+    };
+  });
 
   upsertSearchAttributes([
     { key: AR_ENTITY, value: 'workspace' },
@@ -260,7 +275,11 @@ export async function workspaceWorkflow(input: M.WorkspaceInput): Promise<void> 
     if (gone.tasks.length > 0 || gone.marks > 0) afterChange();
     if (workflowInfo().continueAsNewSuggested) {
       await condition(() => allHandlersFinished() && state.outbox.length === 0);
-      await continueAsNew<typeof workspaceWorkflow>({ state, applied: [...applied.entries()] });
+      await continueAsNew<typeof workspaceWorkflow>({
+        state: { ...state, tasks: {} },
+        packed: ws.packTasks(state.tasks),
+        applied: [...applied.entries()],
+      });
     }
   }
 }

@@ -239,7 +239,7 @@ export function taskGraphTools(
       output: Out,
       annotations: reading,
       async run(a) {
-        const snap = await wsc.query(wsOf(a), M.wsSnapshotQuery);
+        const snap = await wsc.snapshot(wsOf(a));
         const fileHolders =
           a.file !== undefined
             ? new Set(snap.marks.filter((m) => m.file === normalizePath(a.file as string).file).map((m) => m.agent))
