@@ -437,11 +437,16 @@ function checkRoom(s: WsState, adding: number): void {
   }
 }
 
-export function createTask(s: WsState, n: NewTask, agent: string | null, now: number): WsTask {
+export function checkCreate(s: WsState, n: NewTask): void {
   if (n.parent) getTask(s, n.parent);
-  if (n.id !== undefined && s.tasks[n.id])
+  if (n.id !== undefined && s.tasks[n.id]) {
     fail('CONFLICT', `Task id "${n.id}" is already used in workspace ${s.name}; pick another id.`);
+  }
   checkRoom(s, 1);
+}
+
+export function createTask(s: WsState, n: NewTask, agent: string | null, now: number): WsTask {
+  checkCreate(s, n);
   const t = makeTask(s, n, n.parent ?? null, now, autoId(s));
   insert(s, t, n.description, agent, now);
   return t;
