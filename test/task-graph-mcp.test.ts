@@ -411,3 +411,24 @@ test('query refuses writes, explains syntax errors and stops a runaway query in 
   expect(rows.csv).toBe('title,status\none,pending');
   expect((await ok(mcp, 'get', { workspace, task: 't1' })).status).toBe('pending');
 });
+
+test('one registry: a worker that goes offline past its grace loses its workspace claims and marks too', async () => {
+  const all = await h.mcp();
+  const mcp = await tg();
+  const workspace = uid('reg');
+  const name = uid('tgagent');
+  await ok(all, 'register_agent', { name, capabilities: ['ts'], agent_ttl_seconds: 1, offline_grace_seconds: 1 });
+  const { worker_id } = await ok(mcp, 'connect', { workspace, worker_id: name, tags: ['ts'] });
+  expect(worker_id).toBe(name);
+  await ok(mcp, 'create', { workspace, title: 'long job' });
+  const c = await ok(mcp, 'claim', { workspace, worker_id: name, lease_seconds: 3600, files: ['src/long.ts'] });
+  // The agents board shows the task-graph worker: one registry.
+  expect((await ok(all, 'get_task_board', { agent_id: name })).agents[0].agent_id).toBe(name);
+  // No more calls: offline after 1 s, released after 1 s more, though its lease had an hour to go.
+  const back = await eventually(async () => {
+    const t = await ok(mcp, 'get', { workspace, task: c.task.id });
+    return t.status === 'pending' ? t : undefined;
+  }, 60_000);
+  expect(back.worker_id).toBeNull();
+  expect((await ok(mcp, 'list_marks', { workspace })).count).toBe(0);
+});

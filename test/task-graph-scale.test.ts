@@ -36,7 +36,7 @@ test('a workspace holds 10,000 tasks with their descriptions and attachments', a
   }
   const counts = await ok(mcp, 'query', {
     workspace,
-    sql: "SELECT status, count(*) AS n FROM tasks GROUP BY status ORDER BY status",
+    sql: 'SELECT status, count(*) AS n FROM tasks GROUP BY status ORDER BY status',
   });
   expect(counts.rows).toEqual([
     { status: 'completed', n: 20 },

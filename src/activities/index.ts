@@ -5,6 +5,8 @@
 import type { GoalsClient } from '../client/goals';
 import { AppError } from '../client/errors';
 import { ApplicationFailure } from '@temporalio/common';
+import { createWorkspacesClient } from '../client/workspaces';
+import { wsDisconnectUpdate } from '../workflows/workspace-messages';
 
 export interface ActivityDeps {
   goals: GoalsClient;
@@ -51,6 +53,20 @@ export function createActivities(deps: ActivityDeps) {
               });
           }
         }
+      }
+      // Task-graph workspaces: its claims go back and its marks are released, in each workspace's own step.
+      const workspaces = await deps.goals.listIndexed(
+        `ExecutionStatus = 'Running' AND ArEntity = 'workspace' AND ArAgents = ${quote(input.agentId)}`,
+        500,
+      );
+      for (const w of workspaces) {
+        const r = await createWorkspacesClient(deps.goals).update(
+          w.name,
+          wsDisconnectUpdate,
+          { worker_id: input.agentId },
+          `release:${input.agentId}:${input.round ?? 0}:${w.name}`,
+        );
+        released += (r.released_tasks as string[] | undefined)?.length ?? 0;
       }
       return released;
     },

@@ -1333,6 +1333,14 @@ export function scan(s: WsState, id: string, depth: { before: number; after: num
   };
 }
 
+/** Agents holding a claim or a mark here, sorted. */
+export function holdersOf(s: WsState): string[] {
+  const out = new Set<string>();
+  for (const t of Object.values(s.tasks)) if (t.worker_id !== null) out.add(t.worker_id);
+  for (const m of s.marks) out.add(m.agent);
+  return [...out].sort().slice(0, 100);
+}
+
 /** What the workspace looks like at a glance (current details in the Web UI). */
 export function renderDetails(s: WsState): string {
   const counts: Record<string, number> = {};

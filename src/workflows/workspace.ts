@@ -24,7 +24,7 @@ import { parseOrFail } from '../domain/validate';
 import { DomainError } from '../domain/errors';
 import { updateRegistrar } from './entity';
 import * as M from './workspace-messages';
-import { AR_ENTITY, AR_NAME } from './search-attributes';
+import { AR_AGENTS, AR_ENTITY, AR_NAME } from './search-attributes';
 import { workspaceShardWorkflow } from './workspace-shard';
 
 /** Tasks (and detail ops) per snapshot page: a page stays well under the 4 MB a gRPC message may carry. */
@@ -260,10 +260,18 @@ export async function workspaceWorkflow(input: M.WorkspaceInput): Promise<void> 
     if (!state.shards.includes(k)) state.shards.push(k);
   };
 
+  // Who holds claims or marks here, in Visibility (ArAgents): an agent gone past its grace is released from every
+  // workspace it holds something in (releaseAgentWork), found without asking each workspace.
+  let holders = '';
   for (;;) {
     if (dirty) {
       dirty = false;
       setCurrentDetails(ws.renderDetails(state));
+      const now = ws.holdersOf(state);
+      if (now.join(',') !== holders) {
+        holders = now.join(',');
+        upsertSearchAttributes([{ key: AR_AGENTS, value: now }]);
+      }
     }
     rearm = false;
     armedFor = ws.nextDeadline(state);

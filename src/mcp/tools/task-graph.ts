@@ -128,6 +128,17 @@ export function taskGraphTools(
   const wsc = createWorkspacesClient(deps.goals);
   const agents = createAgentsClient(deps.goals);
   const wsOf = (a: { workspace?: string }): string => a.workspace ?? defaultWorkspace;
+  // Any call of a worker keeps it online in the agent registry (its liveness timer), like every other toolset's.
+  const who = (a: WhoArgs, ctx: ToolContext): string | undefined => {
+    const w = named(a, ctx);
+    if (w !== undefined) void agents.touch(w);
+    return w;
+  };
+  const need = (a: WhoArgs, ctx: ToolContext): string => {
+    const w = required(a, ctx);
+    void agents.touch(w);
+    return w;
+  };
   const up = <R>(
     a: { workspace?: string; request_id?: string },
     def: Parameters<typeof wsc.update<R>>[1],
@@ -215,7 +226,7 @@ export function taskGraphTools(
       output: Out,
       annotations: { ...mutating, destructiveHint: true },
       async run(a, ctx) {
-        const workerId = required(a, ctx);
+        const workerId = need(a, ctx);
         const r = await up<Record<string, unknown>>(a, M.wsDisconnectUpdate, {
           worker_id: workerId,
           final_status: a.final_status,
@@ -313,7 +324,7 @@ export function taskGraphTools(
         const t = await up<WsTask>(a, M.wsCreateUpdate, {
           ...spec,
           priority: priorityOf(a.priority),
-          agent: named(a, ctx),
+          agent: who(a, ctx),
         });
         return { ...row(t), description: a.description ?? null };
       },
@@ -340,7 +351,7 @@ export function taskGraphTools(
           parent: a.parent,
           child_type: a.child_type,
           sibling_type: a.sibling_type,
-          agent: named(a, ctx),
+          agent: who(a, ctx),
         });
         return { root: row(r.root), all_ids: r.all_ids, count: r.count };
       },
@@ -472,7 +483,7 @@ export function taskGraphTools(
           ...rest,
           status: a.status ?? state,
           priority: priorityOf(a.priority),
-          worker_id: named(a, ctx),
+          worker_id: who(a, ctx),
           lease_ms: lease_seconds === undefined ? undefined : lease_seconds * 1000,
         });
         const wf = workflowNamed(undefined);
@@ -502,7 +513,7 @@ export function taskGraphTools(
       annotations: { ...mutating, destructiveHint: true },
       run: (a, ctx) =>
         up(a, M.wsDeleteUpdate, {
-          worker_id: named(a, ctx),
+          worker_id: who(a, ctx),
           task: a.task,
           cascade: a.cascade,
           obliterate: a.obliterate,
@@ -584,7 +595,7 @@ export function taskGraphTools(
       output: Out,
       annotations: mutating,
       async run(a, ctx) {
-        const workerId = required(a, ctx);
+        const workerId = need(a, ctx);
         const r = await up<M.ClaimOut>(a, M.wsClaimUpdate, {
           worker_id: workerId,
           task: a.task,
@@ -674,7 +685,7 @@ export function taskGraphTools(
       }),
       output: Out,
       annotations: mutating,
-      run: (a, ctx) => up(a, M.wsThinkingUpdate, { agent: required(a, ctx), thought: a.thought }),
+      run: (a, ctx) => up(a, M.wsThinkingUpdate, { agent: need(a, ctx), thought: a.thought }),
     }),
     defineTool({
       name: 'task_history',
@@ -734,7 +745,7 @@ export function taskGraphTools(
       output: Out,
       annotations: mutating,
       run: (a, ctx) =>
-        up(a, M.wsLogMetricsUpdate, { agent: named(a, ctx), task: a.task, cost_usd: a.cost_usd, values: a.values }),
+        up(a, M.wsLogMetricsUpdate, { agent: who(a, ctx), task: a.task, cost_usd: a.cost_usd, values: a.values }),
     }),
     defineTool({
       name: 'get_metrics',
@@ -827,7 +838,7 @@ export function taskGraphTools(
         const files = [...(a.file ? many(a.file) : []), ...(a.files ?? [])];
         if (files.length === 0) throw new AppError('INVALID_ARGUMENT', 'Name the file (file) or files to mark.');
         return up(a, M.wsMarkUpdate, {
-          agent: required(a, ctx),
+          agent: need(a, ctx),
           files,
           task: a.task,
           reason: a.reason,
@@ -845,7 +856,7 @@ export function taskGraphTools(
       annotations: mutating,
       run: (a, ctx) =>
         up(a, M.wsUnmarkUpdate, {
-          agent: required(a, ctx),
+          agent: need(a, ctx),
           files: a.file === undefined ? undefined : many(a.file),
           task: a.task,
         }),
@@ -889,7 +900,7 @@ export function taskGraphTools(
       output: Out,
       annotations: mutating,
       async run(a, ctx) {
-        const agent = required(a, ctx);
+        const agent = need(a, ctx);
         const ws = wsOf(a);
         const until = Date.now() + (a.wait_seconds ?? 0) * 1000;
         // Waiting reads a Query (cheap, no history) until a change appears; the cursor moves only when answering.
@@ -921,7 +932,7 @@ export function taskGraphTools(
       annotations: mutating,
       run: (a, ctx) =>
         up(a, M.wsAttachUpdate, {
-          agent: named(a, ctx),
+          agent: who(a, ctx),
           task: a.task,
           type: a.type,
           content: a.content,
@@ -972,7 +983,7 @@ export function taskGraphTools(
       }),
       output: Out,
       annotations: { ...mutating, destructiveHint: true },
-      run: (a, ctx) => up(a, M.wsDetachUpdate, { agent: named(a, ctx), task: a.task, type: a.type, name: a.name }),
+      run: (a, ctx) => up(a, M.wsDetachUpdate, { agent: who(a, ctx), task: a.task, type: a.type, name: a.name }),
     }),
     defineTool({
       name: 'check_gates',
@@ -985,7 +996,7 @@ export function taskGraphTools(
       annotations: reading,
       run: async (a, ctx) => ({
         task_id: a.task,
-        ...(await wsc.query(wsOf(a), M.wsGatesQuery, { task: a.task, agent: named(a, ctx) })),
+        ...(await wsc.query(wsOf(a), M.wsGatesQuery, { task: a.task, agent: who(a, ctx) })),
       }),
     }),
     // ---------------------------------------------------------------- configuration
