@@ -51,6 +51,20 @@ test('npm run bench (tiny) writes a JSON report with every latency figure', asyn
   }
   expect(oneGoal.handoff_p50_ms).toBeGreaterThan(0);
   expect(oneGoal.stdio_start_p50_ms).toBeGreaterThan(0);
+  const big = report.task_graph_workspace;
+  expect(big.tasks).toBe(500);
+  numbers(big, ['create_tree_ms', 'query_ms']);
+  for (const k of ['list_ready', 'claim', 'complete', 'get']) expect(big[k].p50_ms).toBeGreaterThan(0);
+  expect(report.task_graph_pull.map((r: any) => [r.agents, r.protocol])).toEqual([
+    [1, 'list+claim'],
+    [1, 'claim'],
+    [2, 'list+claim'],
+    [2, 'claim'],
+  ]);
+  for (const r of report.task_graph_pull) {
+    expect(r).toMatchObject({ tasks: 40, double_claims: 0 });
+    numbers(r, ['tasks_per_s', 'claim_attempts', 'claim_success_rate']);
+  }
   expect(fs.readFileSync(path.join(dir, 'latest.svg'), 'utf8')).toMatch(/^<svg[\s\S]*<\/svg>\s*$/);
   expect(report.machine.cpus).toBeGreaterThan(0);
   expect(fs.readFileSync(path.join(dir, 'latest.md'), 'utf8')).toContain('| handoff |');

@@ -17,6 +17,7 @@ import type { benchFloorWorkflow } from '../workflows/bench-floor';
 import { noopUpdate, stopUpdate } from '../workflows/bench-floor';
 import { GOAL_SIZE, pullChart, pullSimulation, type PullResult } from './pull';
 import { agentLatencies } from './agents';
+import { bigWorkspace, purePull, type BigWorkspaceResult, type PurePullRow } from './task-graph';
 import { oneGoalStdio } from './one-goal';
 import { scaleScenario, type ScaleResult } from './scale';
 import { summarize, type Latency } from './stats';
@@ -169,6 +170,31 @@ async function main(): Promise<void> {
   });
   results.one_goal_stdio = oneGoal;
 
+  const tgClient = async (): Promise<McpClient> => {
+    const c = new McpClient({ name: 'bench-task-graph', version: '1' });
+    await c.connect(
+      new StreamableHTTPClientTransport(new URL(http.url), {
+        requestInit: { headers: { 'X-Agent-Runtime-Toolsets': 'task-graph' } },
+      }),
+    );
+    tgClients.push(c);
+    return c;
+  };
+  const tgClients: McpClient[] = [];
+  const bigTasks = tiny ? 500 : 10_000;
+  say(`task-graph: a ${bigTasks}-task workspace (create_tree, list_tasks(ready), claim, complete, get, query)…`);
+  results.task_graph_workspace = await bigWorkspace(await tgClient(), taskQueue, bigTasks, tiny ? 5 : quick ? 20 : 50);
+  say(`  ${JSON.stringify(results.task_graph_workspace)}`);
+  const tgPull: PurePullRow[] = [];
+  for (const agents of tiny ? [1, 2] : [1, 2, 4, 8]) {
+    for (const protocol of ['list+claim', 'claim'] as const) {
+      say(`task-graph pure pull: ${agents} agent(s), ${protocol}, 40 tasks…`);
+      tgPull.push(await purePull(tgClient, taskQueue, agents, 40, protocol));
+    }
+  }
+  results.task_graph_pull = tgPull;
+  await Promise.all(tgClients.map((c) => c.close()));
+
   const counts = tiny ? [1, 2] : [1, 4, 8, 32, 128];
   const seconds = tiny ? 2 : quick ? 4 : 15;
   const workIdx = process.argv.indexOf('--work-ms');
@@ -281,13 +307,27 @@ async function main(): Promise<void> {
     '',
     `Target at 32 agents: ≥ ${report.one_goal_stdio_vs_floor.claims_per_s_target_at_32} claims/s (5 ÷ floor p50).`,
   ].join('\n');
+  const big = results.task_graph_workspace as BigWorkspaceResult;
+  const tgMd = [
+    '',
+    `Task-graph workspace of ${big.tasks} tasks: create_tree ${big.create_tree_ms} ms; p50 list_tasks(ready) ${big.list_ready.p50_ms} ms, claim ${big.claim.p50_ms} ms, complete ${big.complete.p50_ms} ms, get ${big.get.p50_ms} ms; a SQL metric over it ${big.query_ms} ms.`,
+    '',
+    "Task-graph pure pull (the seed's experiment: 40 independent tasks, no work time), the two-step protocol beside the one-step claim:",
+    '',
+    '| agents | protocol | tasks/s | claim attempts | claim success | double claims |',
+    '| --- | --- | --- | --- | --- | --- |',
+    ...(results.task_graph_pull as PurePullRow[]).map(
+      (r) =>
+        `| ${r.agents} | ${r.protocol} | ${r.tasks_per_s} | ${r.claim_attempts} | ${r.claim_success_rate} | ${r.double_claims} |`,
+    ),
+  ].join('\n');
   const scale = results.scale as ScaleResult | undefined;
   const scaleMd = scale
     ? `\n\nScale scenario: ${scale.projects} projects × ${scale.steps} steps, ${scale.agents} agents: ${scale.wall_s} s wall, ${scale.claims_per_s} claims/s, ${scale.double_claims} double claims, ${scale.lost_completions} lost completions, largest history ${scale.max_history_length} events.`
     : '';
-  fs.writeFileSync(path.join(outDir, 'latest.md'), fullMd + oneGoalMd + scaleMd + '\n');
+  fs.writeFileSync(path.join(outDir, 'latest.md'), fullMd + oneGoalMd + tgMd + scaleMd + '\n');
   fs.writeFileSync(path.join(outDir, 'latest.svg'), pullChart(pull) + '\n');
-  process.stdout.write(fullMd + oneGoalMd + scaleMd + '\n');
+  process.stdout.write(fullMd + oneGoalMd + tgMd + scaleMd + '\n');
 
   await mcp.close();
   await http.close();
