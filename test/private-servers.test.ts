@@ -13,6 +13,25 @@ import { createGoalsClient } from '../src/client/goals';
 import { startDevServer, type DevServer } from '../src/dev-server';
 import { startWorker, type WorkerHandle } from '../src/worker';
 import { goalWorkflowId } from '../src/workflows/messages';
+import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
+import { Client as McpClient } from '@modelcontextprotocol/sdk/client/index.js';
+import { createServer } from '../src/mcp/server';
+import type { GoalsClient } from '../src/client/goals';
+
+async function serverFor(goals: GoalsClient): Promise<McpClient> {
+  const server = createServer({ goals, toolsets: ['task-graph'] });
+  const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
+  await server.connect(serverSide);
+  const client = new McpClient({ name: 'can-test', version: '1' });
+  await client.connect(clientSide);
+  return client;
+}
+
+async function tool(mcp: McpClient, name: string, args: Record<string, unknown>): Promise<Record<string, any>> {
+  const r = await mcp.callTool({ name, arguments: args });
+  if (r.isError) throw new Error(`${name}: ${JSON.stringify(r.content)}`);
+  return r.structuredContent as Record<string, any>;
+}
 
 let server: DevServer;
 let worker: WorkerHandle;
@@ -69,6 +88,55 @@ test('state and applied update ids survive continue-as-new', async () => {
   // The lease timer is re-armed in the new run: the held task still has its lease.
   expect(view.tasks.find((t) => t.id === first.task?.id)?.lease_expires_at).not.toBeNull();
 });
+
+test('a 10,000-task workspace and its detail shards continue as new with nothing lost or applied twice', async () => {
+  const goals = createGoalsClient({ client: () => lazy.get(), taskQueue: 'can-test', address: server.address });
+  const mcp = await serverFor(goals);
+  const workspace = `can-${Date.now()}`;
+  const children = Array.from({ length: 9_999 }, (_, n) => ({ title: `item ${n}`, description: `details of ${n}` }));
+  await tool(mcp, 'create_tree', { workspace, tree: { title: 'backlog', join_mode: 'also', children } });
+  const { worker_id: w } = await tool(mcp, 'connect', { workspace, worker_id: 'can-worker' });
+  const first = await tool(mcp, 'claim', {
+    workspace,
+    worker_id: w,
+    request_id: 'ws-claim-before-can',
+    files: ['a.ts'],
+  });
+  const client = await lazy.get();
+  const handle = client.workflow.getHandle(`workspace-${workspace}`);
+  const firstRun = (await handle.describe()).runId;
+  for (let i = 0; i < 15; i++) {
+    const c = await tool(mcp, 'claim', { workspace, worker_id: `w${i}` });
+    await tool(mcp, 'attach', { workspace, agent: `w${i}`, task: c.task.id, type: 'note', content: `n${i}` });
+    await tool(mcp, 'update', { workspace, worker_id: `w${i}`, task: c.task.id, status: 'completed' });
+  }
+  expect((await handle.describe()).runId).not.toBe(firstRun);
+  // The retried claim is answered from the carried update ids: the same task, no second claim.
+  const retried = await tool(mcp, 'claim', {
+    workspace,
+    worker_id: w,
+    request_id: 'ws-claim-before-can',
+    files: ['a.ts'],
+  });
+  expect(retried.task.id).toBe(first.task.id);
+  const counts = await tool(mcp, 'query', {
+    workspace,
+    sql: 'SELECT status, count(*) AS n, count(description) AS described FROM tasks GROUP BY status ORDER BY status',
+  });
+  expect(counts.rows).toEqual([
+    { status: 'completed', n: 15, described: 15 },
+    { status: 'pending', n: 9_984, described: 9_983 },
+    { status: 'working', n: 1, described: 1 },
+  ]);
+  const notes = await tool(mcp, 'query', {
+    workspace,
+    sql: "SELECT count(*) AS n FROM attachments WHERE attachment_type = 'note'",
+  });
+  expect(notes.rows).toEqual([{ n: 15 }]);
+  // The held claim kept its lease and its mark across the new run.
+  expect((await tool(mcp, 'list_marks', { workspace, agent: w })).count).toBe(1);
+  expect((await tool(mcp, 'get', { workspace, task: first.task.id })).worker_id).toBe(w);
+}, 240_000);
 
 test('search attributes are registered on a Temporal that lacks them, once', async () => {
   const bare = await startDevServer({ binary: process.env.TEMPORAL_CLI_PATH, searchAttributes: false });

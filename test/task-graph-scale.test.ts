@@ -1,8 +1,8 @@
 /**
  * A 10,000-task workspace (task-graph users keep whole backlogs in one): created as one tree, listed, claimed and
- * completed, read back with SQL, and still whole after the head continues as new.
+ * completed, read back with SQL (continue-as-new of such a workspace: test/private-servers.test.ts).
  */
-import { eventually, ok, startHarness, uid, type Harness } from './support/harness';
+import { ok, startHarness, uid, type Harness } from './support/harness';
 
 let h: Harness;
 beforeAll(async () => {
@@ -44,16 +44,7 @@ test('a workspace holds 10,000 tasks with their descriptions and attachments', a
   ]);
   const last = await ok(mcp, 'get', { workspace, task: created.all_ids[9_999] });
   expect(last.description).toBe('Item 9998 of the backlog: do the thing number 9998.');
-  // Its history outgrew one run: the head continued as new, carrying the 10,000 rows packed, and lost nothing.
-  const client = await h.lazy.get();
-  const runs = await eventually(async () => {
-    const n: string[] = [];
-    for await (const r of client.workflow.list({ query: `WorkflowId = 'workspace-${workspace}'` })) n.push(r.runId);
-    return n.length >= 2 ? n : undefined;
-  }, 60_000);
-  expect(runs.length).toBeGreaterThanOrEqual(2);
   const after = await ok(mcp, 'list_tasks', { workspace, status: 'completed', limit: 1000 });
   expect(after.total).toBe(20);
-  expect((await ok(mcp, 'claim', { workspace, worker_id: w })).success).toBe(true);
   console.log(`10k workspace: create_tree ${tCreate} ms, total ${Date.now() - t0} ms`);
 }, 300_000);

@@ -113,3 +113,42 @@ test('workflow update setPriority changes the order in which goals are claimed f
   const claim = await ok(mcp, 'get_next_task', { agent_id: 'prio-agent', scope });
   expect(claim.goal_id).toBe(second);
 });
+
+test('a task-graph workspace from the CLI: listed by ArEntity, queried, and a stuck claim taken back with force', async () => {
+  const tg = await h.mcp(undefined, ['task-graph']);
+  const workspace = uid('cliws');
+  await ok(tg, 'create', { workspace, id: 'job', title: 'a job' });
+  await ok(tg, 'claim', { workspace, worker_id: 'gone-worker', task: 'job' });
+  const listed = await eventually(async () => {
+    const out = await cli('workflow', 'list', '-q', "ArEntity='workspace'", '-o', 'json');
+    return out.includes(`workspace-${workspace}`) ? out : undefined;
+  });
+  expect(listed).toContain(`workspace-${workspace}`);
+  const q = JSON.parse(
+    await cli(
+      'workflow',
+      'query',
+      '-w',
+      `workspace-${workspace}`,
+      '--name',
+      'listTasks',
+      '-i',
+      '{"claimed":true}',
+      '-o',
+      'json',
+    ),
+  ) as { queryResult: Array<{ tasks: Array<{ id: string; worker_id: string }> }> };
+  expect(q.queryResult[0]?.tasks.map((t) => [t.id, t.worker_id])).toEqual([['job', 'gone-worker']]);
+  await cli(
+    'workflow',
+    'update',
+    'execute',
+    '-w',
+    `workspace-${workspace}`,
+    '--name',
+    'update',
+    '-i',
+    '{"task":"job","status":"pending","force":true}',
+  );
+  expect(await ok(tg, 'get', { workspace, task: 'job' })).toMatchObject({ status: 'pending', worker_id: null });
+});

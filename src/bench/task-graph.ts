@@ -133,9 +133,9 @@ export async function purePull(
       for (;;) {
         let task: string | undefined;
         if (protocol === 'claim') {
-          attempts++;
           const c = await tool(mcp, 'claim', { workspace, worker_id });
-          if (!c.success) return;
+          if (!c.success) return; // nothing left: not an attempt at a task
+          attempts++;
           task = c.task.id;
         } else {
           const ready = (await tool(mcp, 'list_tasks', { workspace, ready: true, agent: worker_id, limit: 10 })).tasks;

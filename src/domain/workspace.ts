@@ -145,6 +145,39 @@ export interface WsState {
   shards: number[];
 }
 
+/**
+ * Every task as a list, and the ids of claimed ones: derived from `tasks` and cached (not state). Rebuilt when tasks are
+ * added, removed or renamed (a new `tasks` key set); claims keep `claimed` current as they start and end.
+ */
+interface Derived {
+  keys: number;
+  list: WsTask[];
+  claimed: Set<string>;
+}
+const derivedOf = new WeakMap<Record<string, WsTask>, Derived>();
+function derived(s: WsState): Derived {
+  let d = derivedOf.get(s.tasks);
+  if (!d || d.keys !== s.nextSeq + renames(s)) {
+    const list = Object.values(s.tasks);
+    d = {
+      keys: s.nextSeq + renames(s),
+      list,
+      claimed: new Set(list.filter((t) => t.worker_id !== null).map((t) => t.id)),
+    };
+    derivedOf.set(s.tasks, d);
+  }
+  return d;
+}
+/** Bumped by every removal or rename, so the derived list is rebuilt. */
+const renameCounts = new WeakMap<Record<string, WsTask>, number>();
+const renames = (s: WsState): number => renameCounts.get(s.tasks) ?? 0;
+function keysChanged(s: WsState): void {
+  renameCounts.set(s.tasks, renames(s) + 1);
+}
+export const allTasks = (s: WsState): WsTask[] => derived(s).list;
+const claimedTasks = (s: WsState): WsTask[] =>
+  [...derived(s).claimed].map((id) => s.tasks[id]).filter((t): t is WsTask => t !== undefined && t.worker_id !== null);
+
 export function newWorkspace(name: string): WsState {
   return {
     name,
@@ -209,7 +242,7 @@ function touchWorker(s: WsState, agent: string | undefined, now: number): void {
   const w = s.workers[agent];
   if (w) w.last_seen = now;
   // Any call of a worker is a heartbeat for every claim it holds here.
-  for (const t of Object.values(s.tasks)) {
+  for (const t of claimedTasks(s)) {
     if (t.worker_id === agent && t.lease_ms !== null) t.lease_until = now + t.lease_ms;
   }
 }
@@ -246,7 +279,7 @@ export function openBlockers(s: WsState, t: WsTask): Array<{ task: string; type:
 
 function openChildren(s: WsState, t: WsTask): string[] {
   const wf = workflowNamed(undefined);
-  return Object.values(s.tasks)
+  return allTasks(s)
     .filter((c) => c.parent === t.id && c.deleted_at === null && wf.blocking_states.includes(c.status))
     .map((c) => c.id);
 }
@@ -261,7 +294,7 @@ export function qualifies(t: WsTask, tags: string[]): boolean {
 export function openParents(s: WsState): Set<string> {
   const wf = workflowNamed(undefined);
   const out = new Set<string>();
-  for (const c of Object.values(s.tasks)) {
+  for (const c of allTasks(s)) {
     if (c.parent !== null && c.deleted_at === null && wf.blocking_states.includes(c.status)) out.add(c.parent);
   }
   return out;
@@ -311,7 +344,7 @@ export function releaseWorker(s: WsState, agent: string, finalStatus: string | u
   const wf = workerWorkflow(s, agent);
   const to = finalStatus ?? wf.disconnect_state;
   const released: string[] = [];
-  for (const t of Object.values(s.tasks)) {
+  for (const t of claimedTasks(s)) {
     if (t.worker_id !== agent || t.deleted_at !== null) continue;
     endClaim(s, t, to, reason, now);
     released.push(t.id);
@@ -344,7 +377,7 @@ export function thinking(s: WsState, agent: string, thought: string, now: number
   const w = s.workers[agent] ?? connect(s, { worker_id: agent }, now);
   w.thought = thought;
   touchWorker(s, agent, now);
-  const held = Object.values(s.tasks)
+  const held = claimedTasks(s)
     .filter((t) => t.worker_id === agent)
     .map((t) => t.id);
   return { success: true, worker_id: agent, thought, tasks: held };
@@ -424,6 +457,7 @@ const autoId = (s: WsState) => (): string => {
 function insert(s: WsState, t: WsTask, description: string | undefined, agent: string | null, now: number): void {
   if (s.tasks[t.id]) fail('CONFLICT', `Task id "${t.id}" is already used in workspace ${s.name}; pick another id.`);
   s.tasks[t.id] = t;
+  keysChanged(s);
   if (description) emit(s, { t: 'desc', k: t.k, sh: t.sh, description });
   record(s, t, agent, 'created', now);
 }
@@ -560,7 +594,7 @@ export function checkClaim(s: WsState, i: ClaimInput): void {
 export function pickReady(s: WsState, agent: string): WsTask | undefined {
   let best: WsTask | undefined;
   const parents = openParents(s);
-  for (const t of Object.values(s.tasks)) {
+  for (const t of allTasks(s)) {
     if ((!best || byReadyOrder(t, best) < 0) && isReady(s, t, agent, parents)) best = t;
   }
   return best;
@@ -600,6 +634,7 @@ export function claim(s: WsState, i: ClaimInput, now: number): ClaimResult {
 function startClaim(s: WsState, t: WsTask, agent: string, leaseMs: number, reason: string | null, now: number): void {
   t.status = firstTimedState(workerWorkflow(s, agent));
   t.worker_id = agent;
+  derivedOf.get(s.tasks)?.claimed.add(t.id);
   t.assignee = null;
   t.claimed_at = now;
   t.started_at = now;
@@ -615,6 +650,7 @@ function endClaim(s: WsState, t: WsTask, to: string, reason: string | null, now:
   const holder = t.worker_id;
   t.status = to;
   t.worker_id = null;
+  derivedOf.get(s.tasks)?.claimed.delete(t.id);
   t.lease_until = null;
   t.lease_ms = null;
   t.updated_at = now;
@@ -823,11 +859,11 @@ export function deleteTask(
   const victims: WsTask[] = [];
   const collect = (t: WsTask): void => {
     victims.push(t);
-    if (i.cascade) for (const c of Object.values(s.tasks)) if (c.parent === t.id && c.deleted_at === null) collect(c);
+    if (i.cascade) for (const c of allTasks(s)) if (c.parent === t.id && c.deleted_at === null) collect(c);
   };
   collect(root);
   if (!i.cascade) {
-    const kids = Object.values(s.tasks).filter((c) => c.parent === root.id && c.deleted_at === null);
+    const kids = allTasks(s).filter((c) => c.parent === root.id && c.deleted_at === null);
     if (kids.length > 0) fail('CONFLICT', `Task ${root.id} has ${kids.length} children; delete with cascade=true.`);
   }
   for (const v of victims) {
@@ -840,6 +876,7 @@ export function deleteTask(
     removeMarks(s, (m) => m.task === v.id, 'released', now);
     if (i.obliterate) {
       delete s.tasks[v.id];
+      keysChanged(s);
       s.deps = s.deps.filter((d) => d.from !== v.id && d.to !== v.id);
       emit(s, { t: 'del', k: v.k, sh: v.sh });
     } else {
@@ -854,11 +891,12 @@ export function renameTask(s: WsState, from: string, to: string, now: number) {
   const t = getTask(s, from);
   if (s.tasks[to]) fail('CONFLICT', `Task id "${to}" is already used; pick another.`);
   delete s.tasks[from];
+  keysChanged(s);
   t.id = to;
   t.updated_at = now;
   s.tasks[to] = t;
   s.deps = s.deps.map((d) => ({ ...d, from: d.from === from ? to : d.from, to: d.to === from ? to : d.to }));
-  for (const c of Object.values(s.tasks)) if (c.parent === from) c.parent = to;
+  for (const c of allTasks(s)) if (c.parent === from) c.parent = to;
   for (const m of s.marks) if (m.task === from) m.task = to;
   return { success: true, old_id: from, new_id: to, task: t };
 }
@@ -936,7 +974,7 @@ export function unlink(s: WsState, from: string[], to: string[], type: DepType) 
   const match = (f: string, t: string): boolean => (wildFrom || from.includes(f)) && (wildTo || to.includes(t));
   const removed: WsDep[] = [];
   if (type === 'contains') {
-    for (const t of Object.values(s.tasks)) {
+    for (const t of allTasks(s)) {
       if (t.parent !== null && match(t.parent, t.id)) {
         removed.push({ from: t.parent, to: t.id, type });
         t.parent = null;
@@ -965,7 +1003,7 @@ export function relink(
 ) {
   const saved = {
     deps: s.deps.map((d) => ({ ...d })),
-    parents: Object.values(s.tasks).map((t) => [t.id, t.parent] as const),
+    parents: allTasks(s).map((t) => [t.id, t.parent] as const),
   };
   const un = unlink(s, i.prev_from, i.prev_to, i.type);
   const li = link(s, i.from, i.to, i.type);
@@ -1196,7 +1234,7 @@ export function pendingMarkUpdates(s: WsState, agent: string): MarkChange[] {
 /** The next moment a lease or a mark's TTL ends. */
 export function nextDeadline(s: WsState): number | undefined {
   let next: number | undefined;
-  for (const t of Object.values(s.tasks))
+  for (const t of claimedTasks(s))
     if (t.lease_until !== null && (next === undefined || t.lease_until < next)) next = t.lease_until;
   for (const m of s.marks)
     if (m.expires_at !== null && (next === undefined || m.expires_at < next)) next = m.expires_at;
@@ -1206,7 +1244,7 @@ export function nextDeadline(s: WsState): number | undefined {
 /** Expired claims go back (their marks with them); expired untasked marks go. */
 export function expire(s: WsState, now: number): { tasks: string[]; marks: number } {
   const tasks: string[] = [];
-  for (const t of Object.values(s.tasks)) {
+  for (const t of claimedTasks(s)) {
     if (t.lease_until !== null && t.lease_until <= now && t.worker_id !== null) {
       endClaim(
         s,
@@ -1249,7 +1287,7 @@ export function listTasks(s: WsState, q: ListQuery): { tasks: WsTask[]; total: n
     const stack = [q.parent];
     while (stack.length > 0) {
       const p = stack.pop() as string;
-      for (const t of Object.values(s.tasks))
+      for (const t of allTasks(s))
         if (t.parent === p && !under.has(t.id)) {
           under.add(t.id);
           stack.push(t.id);
@@ -1257,7 +1295,7 @@ export function listTasks(s: WsState, q: ListQuery): { tasks: WsTask[]; total: n
     }
   }
   const parents = openParents(s);
-  const rows = Object.values(s.tasks).filter((t) => {
+  const rows = allTasks(s).filter((t) => {
     if (t.deleted_at !== null) return false;
     if (q.status && !q.status.includes(t.status)) return false;
     if (q.ready !== undefined && isReady(s, t, q.agent, parents) !== q.ready) return false;
@@ -1324,7 +1362,7 @@ export function scan(s: WsState, id: string, depth: { before: number; after: num
       walk(
         root.id,
         (x) =>
-          Object.values(s.tasks)
+          allTasks(s)
             .filter((t) => t.parent === x)
             .map((t) => t.id),
         depth.below,
@@ -1336,7 +1374,7 @@ export function scan(s: WsState, id: string, depth: { before: number; after: num
 /** Agents holding a claim or a mark here, sorted. */
 export function holdersOf(s: WsState): string[] {
   const out = new Set<string>();
-  for (const t of Object.values(s.tasks)) if (t.worker_id !== null) out.add(t.worker_id);
+  for (const t of claimedTasks(s)) if (t.worker_id !== null) out.add(t.worker_id);
   for (const m of s.marks) out.add(m.agent);
   return [...out].sort().slice(0, 100);
 }
@@ -1344,7 +1382,7 @@ export function holdersOf(s: WsState): string[] {
 /** What the workspace looks like at a glance (current details in the Web UI). */
 export function renderDetails(s: WsState): string {
   const counts: Record<string, number> = {};
-  for (const t of Object.values(s.tasks)) if (t.deleted_at === null) counts[t.status] = (counts[t.status] ?? 0) + 1;
+  for (const t of allTasks(s)) if (t.deleted_at === null) counts[t.status] = (counts[t.status] ?? 0) + 1;
   const connected = Object.values(s.workers).filter((w) => w.status === 'connected');
   const lines = [
     `## Workspace ${s.name}`,

@@ -30,6 +30,12 @@ import { workspaceShardWorkflow } from './workspace-shard';
 /** Tasks (and detail ops) per snapshot page: a page stays well under the 4 MB a gRPC message may carry. */
 const SNAPSHOT_PAGE = 2_000;
 
+/** At most this many undelivered detail ops travel across continue-as-new. */
+const CAN_OUTBOX_MAX = 1_000;
+
+/** How long detail ops gather before they are sent (unless FLUSH_BATCH of them are waiting). */
+const FLUSH_DELAY_MS = 500;
+
 /** Detail ops sent to one shard in one Signal. */
 const FLUSH_BATCH = 2_000;
 
@@ -225,6 +231,12 @@ export async function workspaceWorkflow(input: M.WorkspaceInput): Promise<void> 
   void (async () => {
     for (;;) {
       await condition(() => state.outbox.length > 0);
+      // Ops gather for a moment (reads merge undelivered ops, so nobody waits for them): one Signal per shard carries
+      // many changes instead of each change costing the head and a shard a workflow task of their own.
+      await condition(
+        () => state.outbox.length >= FLUSH_BATCH || workflowInfo().continueAsNewSuggested,
+        FLUSH_DELAY_MS,
+      );
       const batch = state.outbox.slice(0, FLUSH_BATCH * 4);
       const byShard = new Map<number, ws.ColdOp[]>();
       for (const op of batch) {
@@ -282,7 +294,9 @@ export async function workspaceWorkflow(input: M.WorkspaceInput): Promise<void> 
     const gone = ws.expire(state, Date.now());
     if (gone.tasks.length > 0 || gone.marks > 0) afterChange();
     if (workflowInfo().continueAsNewSuggested) {
-      await condition(() => allHandlersFinished() && state.outbox.length === 0);
+      // Undelivered detail ops travel in the state (the new run sends them; shards skip what they already have), so a
+      // busy workspace still continues as new; only a large backlog of them is waited out first.
+      await condition(() => allHandlersFinished() && state.outbox.length <= CAN_OUTBOX_MAX);
       await continueAsNew<typeof workspaceWorkflow>({
         state: { ...state, tasks: {} },
         packed: ws.packTasks(state.tasks),
