@@ -51,6 +51,9 @@ test('npm run bench (tiny) writes a JSON report with every latency figure', asyn
   }
   expect(oneGoal.handoff_p50_ms).toBeGreaterThan(0);
   expect(oneGoal.stdio_start_p50_ms).toBeGreaterThan(0);
+  expect(report.tool_list['goals,relay,breakers'].bytes).toBeLessThanOrEqual(24 * 1024);
+  expect(report.tool_list.all.bytes).toBeLessThanOrEqual(60 * 1024);
+  expect(report.tool_list['task-graph'].tools).toBe(35);
   const big = report.task_graph_workspace;
   expect(big.tasks).toBe(500);
   numbers(big, ['create_tree_ms', 'query_ms']);

@@ -17,6 +17,7 @@ import type { benchFloorWorkflow } from '../workflows/bench-floor';
 import { noopUpdate, stopUpdate } from '../workflows/bench-floor';
 import { GOAL_SIZE, pullChart, pullSimulation, type PullResult } from './pull';
 import { agentLatencies } from './agents';
+import { ALL_TOOLSETS } from '../config';
 import { bigWorkspace, purePull, type BigWorkspaceResult, type PurePullRow } from './task-graph';
 import { oneGoalStdio } from './one-goal';
 import { scaleScenario, type ScaleResult } from './scale';
@@ -181,6 +182,21 @@ async function main(): Promise<void> {
     return c;
   };
   const tgClients: McpClient[] = [];
+  // What an agent's context pays for the tool list, per toolset, as `tools/list` returns it over MCP.
+  const toolList: Record<string, { tools: number; bytes: number; tokens_est: number }> = {};
+  for (const set of ['goals,relay,breakers', ...ALL_TOOLSETS, 'all']) {
+    const c = new McpClient({ name: 'bench-tool-list', version: '1' });
+    await c.connect(
+      new StreamableHTTPClientTransport(new URL(http.url), {
+        requestInit: { headers: { 'X-Agent-Runtime-Toolsets': set } },
+      }),
+    );
+    const listed = await c.listTools();
+    const bytes = Buffer.byteLength(JSON.stringify({ tools: listed.tools }));
+    toolList[set] = { tools: listed.tools.length, bytes, tokens_est: Math.round(bytes / 4) };
+    await c.close();
+  }
+  results.tool_list = toolList;
   const bigTasks = tiny ? 500 : 10_000;
   say(`task-graph: a ${bigTasks}-task workspace (create_tree, list_tasks(ready), claim, complete, get, query)…`);
   results.task_graph_workspace = await bigWorkspace(await tgClient(), taskQueue, bigTasks, tiny ? 5 : quick ? 20 : 50);
@@ -307,6 +323,14 @@ async function main(): Promise<void> {
     '',
     `Target at 32 agents: ≥ ${report.one_goal_stdio_vs_floor.claims_per_s_target_at_32} claims/s (5 ÷ floor p50).`,
   ].join('\n');
+  const toolListMd = [
+    '',
+    'Tool list (`tools/list` over MCP; tokens estimated as bytes ÷ 4; targets: default ≤ 24 KB, all ≤ 60 KB):',
+    '',
+    '| toolsets | tools | bytes | ≈ tokens |',
+    '| --- | --- | --- | --- |',
+    ...Object.entries(toolList).map(([k, v]) => `| ${k} | ${v.tools} | ${v.bytes} | ${v.tokens_est} |`),
+  ].join('\n');
   const big = results.task_graph_workspace as BigWorkspaceResult;
   const tgMd = [
     '',
@@ -325,9 +349,9 @@ async function main(): Promise<void> {
   const scaleMd = scale
     ? `\n\nScale scenario: ${scale.projects} projects × ${scale.steps} steps, ${scale.agents} agents: ${scale.wall_s} s wall, ${scale.claims_per_s} claims/s, ${scale.double_claims} double claims, ${scale.lost_completions} lost completions, largest history ${scale.max_history_length} events.`
     : '';
-  fs.writeFileSync(path.join(outDir, 'latest.md'), fullMd + oneGoalMd + tgMd + scaleMd + '\n');
+  fs.writeFileSync(path.join(outDir, 'latest.md'), fullMd + oneGoalMd + tgMd + toolListMd + scaleMd + '\n');
   fs.writeFileSync(path.join(outDir, 'latest.svg'), pullChart(pull) + '\n');
-  process.stdout.write(fullMd + oneGoalMd + tgMd + scaleMd + '\n');
+  process.stdout.write(fullMd + oneGoalMd + tgMd + toolListMd + scaleMd + '\n');
 
   await mcp.close();
   await http.close();

@@ -18,6 +18,7 @@ import { goalTools } from './tools/goals';
 import { projectTools } from './tools/projects';
 import { relayTools } from './tools/relay';
 import { taskGraphTools } from './tools/task-graph';
+import { compactInput, listedAnnotations, shallowOutput } from './listing';
 import { ALL_TOOLSETS } from '../config';
 
 export const SERVER_NAME = 'agent-runtime';
@@ -62,11 +63,9 @@ export function selectTools(tools: ToolDef[], toolsets: string[]): ToolDef[] {
 }
 
 function jsonSchema(schema: z.ZodObject, io: 'input' | 'output'): Tool['inputSchema'] {
-  const { $schema: _ignored, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as Record<
-    string,
-    unknown
-  >;
-  return { ...rest, type: 'object' };
+  const full = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as Record<string, unknown>;
+  const listed = io === 'input' ? (compactInput(full) as Record<string, unknown>) : shallowOutput(full);
+  return { ...listed, type: 'object' };
 }
 
 export interface ToolRegistry {
@@ -76,7 +75,10 @@ export interface ToolRegistry {
 }
 
 /** Builds the tools and their JSON Schemas once; a stateless HTTP server reuses it for every request. */
-export function buildRegistry(deps: ServerDeps): ToolRegistry {
+export function buildRegistry(
+  deps: ServerDeps,
+  withOutputSchemas = process.env.AGENT_RUNTIME_OUTPUT_SCHEMAS === 'on',
+): ToolRegistry {
   const tools = allTools(deps);
   return {
     tools,
@@ -88,8 +90,8 @@ export function buildRegistry(deps: ServerDeps): ToolRegistry {
           title: t.title,
           description: t.description,
           inputSchema: jsonSchema(t.input, 'input'),
-          outputSchema: jsonSchema(t.output, 'output'),
-          annotations: { title: t.title, ...t.annotations },
+          ...(withOutputSchemas ? { outputSchema: jsonSchema(t.output, 'output') } : {}),
+          annotations: listedAnnotations(t.annotations),
         },
       ]),
     ),

@@ -32,8 +32,8 @@ export const EntityRefArg = idArg(z.string().min(1).max(LIMITS.fileLength));
 
 /** AgentCoordinator and task-graph-mcp name the calling agent `agent` or `worker_id`: one argument, three names. */
 export const AgentAliasArgs = {
-  agent: AgentIdArg.optional().describe('Same as agent_id.'),
-  worker_id: AgentIdArg.optional().describe('Same as agent_id.'),
+  agent: AgentIdArg.optional(),
+  worker_id: AgentIdArg.optional(),
 };
 
 /** The one agent named by agent_id, agent or worker_id (undefined if none); naming two different ones is an error. */

@@ -16,7 +16,7 @@ import { callerIdentity, defineTool, RequestIdArg, type ToolContext, type ToolDe
 
 /** The three names the seeds use for the calling agent. */
 const WhoArgs = {
-  agent_id: AgentIdArg.optional().describe('The agent (also accepted as `agent` or `worker_id`).'),
+  agent_id: AgentIdArg.optional().describe('You (or: agent, worker_id).'),
   ...AgentAliasArgs,
 };
 function who(a: { agent_id?: string; agent?: string; worker_id?: string }, ctx: ToolContext): string {

@@ -41,7 +41,7 @@ export const RequestIdArg = z
   .min(1)
   .max(128)
   .optional()
-  .describe('Idempotency key: repeat a call with the same request_id (e.g. after a timeout) and it is applied once.');
+  .describe('Idempotency key: a retry with the same key is applied once.');
 
 export function okResult(structured: Record<string, unknown>): CallToolResult {
   return { content: [{ type: 'text', text: JSON.stringify(structured) }], structuredContent: structured };

@@ -221,7 +221,7 @@ export function projectTools(deps: ToolDeps): ToolDef[] {
     defineTool({
       name: 'get_step',
       title: 'Get step',
-      description: 'Read one step.',
+      description: 'Read one step: its status, holder, dependencies, commit and result.',
       toolsets,
       input: z.object({ step_id: StepId }),
       output: StepSchema.extend({ step: StepSchema }),

@@ -25,12 +25,11 @@ const WorkspaceArg = z
   .min(1)
   .max(64)
   .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/)
-  .optional()
-  .describe('Workspace (default: AGENT_RUNTIME_WORKSPACE or "default").');
+  .optional();
 const Who = {
-  worker_id: S.WorkerIdSchema.optional().describe('The calling worker (also accepted as `agent` or `agent_id`).'),
-  agent: S.WorkerIdSchema.optional().describe('Same as worker_id.'),
-  agent_id: S.WorkerIdSchema.optional().describe('Same as worker_id.'),
+  worker_id: S.WorkerIdSchema.optional().describe('You (or: agent, agent_id).'),
+  agent: S.WorkerIdSchema.optional(),
+  agent_id: S.WorkerIdSchema.optional(),
 };
 const TaskArg = z.union([S.WsIdSchema, z.number().int().nonnegative()]).transform(String);
 const OneOrMany = z.union([z.string().min(1).max(1024), z.array(z.string().min(1).max(1024)).min(1).max(1000)]);
@@ -424,7 +423,7 @@ export function taskGraphTools(
       name: 'update',
       title: 'Update a task',
       description:
-        'Change a task. status drives ownership: a timed state (working) claims it, a non-timed one (pending) releases it, a final one (completed, failed, cancelled) finishes it — its file marks are released in the same step; completing fails while children are open, and gates may require attachments. assignee pushes it to a worker. attachments=[{type, content}] attach inline. Only the holder changes a claimed task unless force.',
+        'Change a task. status drives ownership: working claims, pending releases, completed/failed/cancelled finish (its file marks go with the claim); completing waits for open children and reject gates. assignee pushes it to a worker; attachments=[{type, content}] attach inline. Only the holder changes a claimed task unless force.',
       toolsets,
       input: z.object({
         ...changing,
@@ -576,7 +575,7 @@ export function taskGraphTools(
       name: 'claim',
       title: 'Claim a task',
       description:
-        'Take a task atomically: it moves to the working state, you hold it with a lease (renewed by any call of yours, e.g. thinking) and a fencing token. Refused with blocked_by when dependencies are open, or when your tags do not fit (needed_tags: all, wanted_tags: any). Without task: the best ready task that fits your tags, in one step (no list-then-claim race); success=false when none. files: mark them for the task in the same step.',
+        'Take a task atomically (status working) with a lease, renewed by any call of yours, and a fencing token. Refused with blocked_by (open dependencies) or when your tags do not fit needed_tags (all) / wanted_tags (any). Without task: the best ready task that fits you, in one step; success=false when none. files: marked for the task.',
       toolsets,
       input: z.object({
         ...changing,
