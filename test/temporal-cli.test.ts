@@ -152,3 +152,68 @@ test('a task-graph workspace from the CLI: listed by ArEntity, queried, and a st
   );
   expect(await ok(tg, 'get', { workspace, task: 'job' })).toMatchObject({ status: 'pending', worker_id: null });
 });
+
+/** Runs a CLI command that must fail; returns what it printed. */
+const cliFails = async (...args: string[]): Promise<string> => {
+  try {
+    const out = await cli(...args);
+    return `UNEXPECTED SUCCESS: ${out}`;
+  } catch (err) {
+    const e = err as { stdout?: string; stderr?: string };
+    return `${e.stdout ?? ''}${e.stderr ?? ''}`;
+  }
+};
+
+test('bad input to a query or an update from the CLI gets a sentence naming the field, never a TypeError', async () => {
+  const { goal_id: goalId } = await ok(mcp, 'create_goal', { name: `cli bad input ${uid()}` });
+  await ok(mcp, 'decompose_goal', { goal_id: goalId, strategy: 'parallel' });
+  const w = `goal-${goalId}`;
+  const cases: Array<[string[], RegExp]> = [
+    [['workflow', 'query', '-w', w, '--name', 'getTask'], /Invalid getTask input: taskId/],
+    [['workflow', 'query', '-w', w, '--name', 'getTasks', '-i', '{"taskIds":"x"}'], /Invalid getTasks input: taskIds/],
+    [['workflow', 'query', '-w', w, '--name', 'getEvents', '-i', '{"limit":"ten"}'], /Invalid getEvents input: limit/],
+    [['workflow', 'query', '-w', w, '--name', 'listTasks', '-i', '{"limit":-1}'], /Invalid listTasks input: limit/],
+    [['workflow', 'update', 'execute', '-w', w, '--name', 'claimTask', '-i', '{}'], /Invalid claimTask input/],
+    [['workflow', 'update', 'execute', '-w', w, '--name', 'retryTask'], /Invalid retryTask input: taskId/],
+    [['workflow', 'update', 'execute', '-w', w, '--name', 'setPriority', '-i', '{"priority":"high"}'], /priority/],
+  ];
+  for (const [args, expected] of cases) {
+    const out = await cliFails(...args);
+    expect({ args: args.slice(-4), out }).toEqual({ args: args.slice(-4), out: expect.stringMatching(expected) });
+    expect(out).not.toMatch(/TypeError|Cannot read properties/);
+  }
+  // A workspace answers a refusal as { $error: { code, message } }.
+  const tg = await h.mcp(undefined, ['task-graph']);
+  const workspace = uid('clibad');
+  await ok(tg, 'create', { workspace, title: 'x' });
+  const answered = JSON.parse(
+    await cli(
+      'workflow',
+      'query',
+      '-w',
+      `workspace-${workspace}`,
+      '--name',
+      'listTasks',
+      '-i',
+      '{"limit":0}',
+      '-o',
+      'json',
+    ),
+  ) as { queryResult: Array<{ $error: { code: string; message: string } }> };
+  expect(answered.queryResult[0]?.$error).toMatchObject({
+    code: 'INVALID_ARGUMENT',
+    message: expect.stringMatching(/limit/),
+  });
+  const refused = await cliFails(
+    'workflow',
+    'update',
+    'execute',
+    '-w',
+    `workspace-${workspace}`,
+    '--name',
+    'claim',
+    '-i',
+    '{"task":"t1"}',
+  );
+  expect(refused).toMatch(/Invalid claim input: worker_id/);
+});

@@ -269,3 +269,8 @@ export const GoalViewSchema = z.object({
   tasks: z.array(TaskSchema),
 });
 export type GoalView = z.infer<typeof GoalViewSchema>;
+
+/** Inputs of the goal workflow's Queries (`temporal workflow query … -i`). */
+export const TaskIdQuerySchema = z.object({ taskId: z.string().min(1).max(200) });
+export const TaskIdsQuerySchema = z.object({ taskIds: z.array(z.string().min(1).max(200)).max(LIMITS.listLimitMax) });
+export const EventsQuerySchema = z.object({ limit: z.number().int().min(1).max(10_000).optional() });

@@ -177,3 +177,8 @@ export const WsMarksQuerySchema = z.object({
   task: z.string().optional(),
 });
 export const WsGatesSchema = z.object({ task: WsIdSchema, agent: z.string().optional() });
+export const WsSnapshotPageSchema = z.object({
+  afterSeq: z.number().int().min(0).optional(),
+  afterOp: z.number().int().min(0).optional(),
+  limit: z.number().int().min(1).max(2_000).optional(),
+});

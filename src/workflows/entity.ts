@@ -2,7 +2,7 @@
  * What every entity workflow shares: Updates whose validators run the domain's checks (so refusals never reach
  * history), idempotency by update id carried across continue-as-new, and domain errors as ApplicationFailures.
  */
-import { ApplicationFailure, currentUpdateInfo, setHandler } from '@temporalio/workflow';
+import { ApplicationFailure, currentUpdateInfo, setHandler, type QueryDefinition } from '@temporalio/workflow';
 import type { z } from 'zod';
 import { DomainError } from '../domain/errors';
 import { LIMITS } from '../domain/schemas';
@@ -119,7 +119,7 @@ export function updateRegistrar(options: UpdateRegistrarOptions): RegisterUpdate
     if (id !== undefined && applied.has(id)) return rehydrate(applied.get(id));
     let result: unknown;
     try {
-      result = entry.apply(parseOrFail(entry.schema, raw, entry.what), Date.now());
+      result = entry.apply(parseOrFail(entry.schema, raw ?? {}, entry.what), Date.now());
     } catch (err) {
       throw toFailure(err);
     }
@@ -130,7 +130,7 @@ export function updateRegistrar(options: UpdateRegistrarOptions): RegisterUpdate
   const checkOne = (entry: Registered, id: string | undefined, raw: unknown): void => {
     if (id !== undefined && applied.has(id)) return;
     try {
-      entry.check(parseOrFail(entry.schema, raw, entry.what), Date.now());
+      entry.check(parseOrFail(entry.schema, raw ?? {}, entry.what), Date.now());
     } catch (err) {
       throw toFailure(err);
     }
@@ -206,4 +206,17 @@ export function updateRegistrar(options: UpdateRegistrarOptions): RegisterUpdate
   };
 
   return Object.assign(register, { batch, remember });
+}
+
+/**
+ * A Query whose input is checked with a zod schema first: a missing or wrong input (from the `temporal` CLI, say) is
+ * answered with a sentence naming the bad field, never a JavaScript TypeError.
+ */
+export function validatedQuery<R, I>(
+  def: QueryDefinition<R, [I]>,
+  schema: z.ZodType<I>,
+  what: string,
+  fn: (input: I) => R,
+): void {
+  setHandler(def as never, ((raw: unknown) => fn(parseOrFail(schema, raw ?? {}, what))) as never);
 }

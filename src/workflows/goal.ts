@@ -29,9 +29,10 @@ import {
   TaskRefInputSchema,
 } from '../domain/schemas';
 import { WaitClaimInputSchema, type ClaimInput, type ClaimResult, type Task } from '../domain/schemas';
+import { EventsQuerySchema, TaskIdQuerySchema, TaskIdsQuerySchema } from '../domain/schemas';
 import { DomainError } from '../domain/errors';
 import { parseOrFail } from '../domain/validate';
-import { toFailure, updateRegistrar } from './entity';
+import { toFailure, updateRegistrar, validatedQuery } from './entity';
 import {
   applyBatchUpdate,
   assignTaskUpdate,
@@ -314,16 +315,21 @@ export async function goalWorkflow(input: GoalWorkflowInput): Promise<void> {
     },
   );
 
-  setHandler(getTasksQuery, ({ taskIds }) =>
+  validatedQuery(getTasksQuery, TaskIdsQuerySchema, 'getTasks input', ({ taskIds }) =>
     taskIds.map((id) => goals.findTask(state, id)).filter((t): t is NonNullable<typeof t> => t !== undefined),
   );
   setHandler(getGoalQuery, () => ({ goal: goals.summarizeGoal(state), tasks: state.tasks }));
-  setHandler(getTaskQuery, ({ taskId }) => goals.findTask(state, taskId) ?? null);
+  validatedQuery(
+    getTaskQuery,
+    TaskIdQuerySchema,
+    'getTask input',
+    ({ taskId }) => goals.findTask(state, taskId) ?? null,
+  );
   setHandler(listTasksQuery, (q) => {
     const i = parseOrFail(ListTasksInputSchema, q ?? {}, 'listTasks input');
     return goals.listTasks(state, i.status, i.limit ?? 50);
   });
-  setHandler(getEventsQuery, (q) => state.events.slice(-(q?.limit ?? 100)));
+  validatedQuery(getEventsQuery, EventsQuerySchema, 'getEvents input', (q) => state.events.slice(-(q.limit ?? 100)));
 
   publish();
   if (publishPerActivation) {

@@ -3,9 +3,10 @@
  * `agent-runtime import`. Started by update-with-start on the first import; resolving a number is a Query, so
  * reading an alias never touches history.
  */
-import { allHandlersFinished, condition, continueAsNew, setHandler, workflowInfo } from '@temporalio/workflow';
+import { allHandlersFinished, condition, continueAsNew, workflowInfo } from '@temporalio/workflow';
+import { z } from 'zod';
 import * as aliases from '../domain/aliases';
-import { updateRegistrar } from './entity';
+import { updateRegistrar, validatedQuery } from './entity';
 import { registerAliasesUpdate, resolveAliasQuery, type AliasesWorkflowInput } from './messages';
 
 export async function idAliasesWorkflow(input: AliasesWorkflowInput): Promise<void> {
@@ -21,7 +22,12 @@ export async function idAliasesWorkflow(input: AliasesWorkflowInput): Promise<vo
     () => undefined,
     (i) => aliases.registerAliases(state, i),
   );
-  setHandler(resolveAliasQuery, ({ alias }) => aliases.resolveAlias(state, String(alias)));
+  validatedQuery(
+    resolveAliasQuery,
+    z.object({ alias: z.union([z.string().min(1), z.number().int()]).transform(String) }),
+    'resolveAlias input',
+    ({ alias }) => aliases.resolveAlias(state, alias),
+  );
 
   await condition(() => workflowInfo().continueAsNewSuggested);
   await condition(allHandlersFinished);

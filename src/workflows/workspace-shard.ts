@@ -4,7 +4,9 @@
  * Nothing here decides anything; reads merge it with the head's hot rows.
  */
 import { allHandlersFinished, condition, continueAsNew, setHandler, workflowInfo } from '@temporalio/workflow';
+import { z } from 'zod';
 import type { ColdOp } from '../domain/workspace';
+import { validatedQuery } from './entity';
 import {
   shardApplySignal,
   shardDumpQuery,
@@ -47,7 +49,7 @@ export function applyDetailOps(state: ShardState, ops: ColdOp[]): void {
 export async function workspaceShardWorkflow(input: ShardState): Promise<void> {
   const state = input;
   setHandler(shardApplySignal, (ops) => applyDetailOps(state, ops));
-  setHandler(shardGetQuery, ({ keys }) => ({
+  validatedQuery(shardGetQuery, z.object({ keys: z.array(z.string()).max(5_000) }), 'getDetails input', ({ keys }) => ({
     lastOp: state.lastOp,
     recs: Object.fromEntries(keys.filter((k) => state.recs[k]).map((k) => [k, state.recs[k] as ShardRecord])),
   }));

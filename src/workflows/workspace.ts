@@ -161,18 +161,21 @@ export async function workspaceWorkflow(input: M.WorkspaceInput): Promise<void> 
         throw err;
       }
     };
-  setHandler(M.wsTasksQuery, (raw) => {
-    const { ids } = parseOrFail(S.WsIdsSchema, raw, 'getTasks input');
-    return ids
-      .map((id) => state.tasks[id])
-      .filter((t): t is ws.WsTask => t !== undefined && t.deleted_at === null)
-      .map((task) => ({
-        task,
-        blocked_by: ws.openBlockers(state, task),
-        dependencies: state.deps.filter((d) => d.from === task.id || d.to === task.id),
-        pending: state.outbox.filter((op) => op.k === task.k),
-      }));
-  });
+  setHandler(
+    M.wsTasksQuery,
+    answer((raw) => {
+      const { ids } = parseOrFail(S.WsIdsSchema, raw, 'getTasks input');
+      return ids
+        .map((id) => state.tasks[id])
+        .filter((t): t is ws.WsTask => t !== undefined && t.deleted_at === null)
+        .map((task) => ({
+          task,
+          blocked_by: ws.openBlockers(state, task),
+          dependencies: state.deps.filter((d) => d.from === task.id || d.to === task.id),
+          pending: state.outbox.filter((op) => op.k === task.k),
+        }));
+    }),
+  );
   setHandler(
     M.wsListQuery,
     answer((raw) => ws.listTasks(state, parseOrFail(S.WsListSchema, raw ?? {}, 'listTasks input'))),
@@ -189,10 +192,15 @@ export async function workspaceWorkflow(input: M.WorkspaceInput): Promise<void> 
       });
     }),
   );
-  setHandler(M.wsMarksQuery, (raw) => ws.listMarks(state, parseOrFail(S.WsMarksQuerySchema, raw ?? {}, 'listMarks')));
+  setHandler(
+    M.wsMarksQuery,
+    answer((raw) => ws.listMarks(state, parseOrFail(S.WsMarksQuerySchema, raw ?? {}, 'listMarks input'))),
+  );
   setHandler(
     M.wsPendingMarksQuery,
-    (raw) => ws.pendingMarkUpdates(state, parseOrFail(S.WsAgentSchema, raw, 'pendingMarkUpdates input').agent).length,
+    answer(
+      (raw) => ws.pendingMarkUpdates(state, parseOrFail(S.WsAgentSchema, raw, 'pendingMarkUpdates input').agent).length,
+    ),
   );
   setHandler(
     M.wsGatesQuery,
@@ -202,25 +210,29 @@ export async function workspaceWorkflow(input: M.WorkspaceInput): Promise<void> 
     }),
   );
   setHandler(M.wsWorkersQuery, () => Object.values(state.workers));
-  setHandler(M.wsSnapshotQuery, (page) => {
-    const afterSeq = page?.afterSeq ?? 0;
-    const afterOp = page?.afterOp ?? 0;
-    const limit = Math.min(Math.max(page?.limit ?? SNAPSHOT_PAGE, 1), SNAPSHOT_PAGE);
-    const tasks = Object.values(state.tasks)
-      .filter((t) => t.seq > afterSeq)
-      .sort((a, b) => a.seq - b.seq);
-    const outbox = state.outbox.filter((op) => op.o > afterOp);
-    const first = afterSeq === 0 && afterOp === 0;
-    return {
-      tasks: tasks.slice(0, limit),
-      outbox: outbox.slice(0, limit),
-      more: tasks.length > limit || outbox.length > limit,
-      deps: first ? state.deps : [],
-      marks: first ? state.marks : [],
-      workers: first ? Object.values(state.workers) : [],
-      shards: state.shards,
-    };
-  });
+  setHandler(
+    M.wsSnapshotQuery,
+    answer((raw) => {
+      const page = parseOrFail(S.WsSnapshotPageSchema, raw ?? {}, 'snapshot input');
+      const afterSeq = page.afterSeq ?? 0;
+      const afterOp = page.afterOp ?? 0;
+      const limit = Math.min(page.limit ?? SNAPSHOT_PAGE, SNAPSHOT_PAGE);
+      const tasks = Object.values(state.tasks)
+        .filter((t) => t.seq > afterSeq)
+        .sort((a, b) => a.seq - b.seq);
+      const outbox = state.outbox.filter((op) => op.o > afterOp);
+      const first = afterSeq === 0 && afterOp === 0;
+      return {
+        tasks: tasks.slice(0, limit),
+        outbox: outbox.slice(0, limit),
+        more: tasks.length > limit || outbox.length > limit,
+        deps: first ? state.deps : [],
+        marks: first ? state.marks : [],
+        workers: first ? Object.values(state.workers) : [],
+        shards: state.shards,
+      };
+    }),
+  );
 
   upsertSearchAttributes([
     { key: AR_ENTITY, value: 'workspace' },
