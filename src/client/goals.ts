@@ -159,7 +159,7 @@ export function goalStartOptions(state: GoalState) {
       { key: AR_TOP_PRIORITY, value: index.topReadyPriority },
       { key: AR_PRIORITY, value: state.goal.priority },
     ],
-    staticSummary: `Goal: ${state.goal.name}`.slice(0, 400),
+    staticSummary: `${state.goal.metadata.kind === 'project' ? 'Project' : 'Goal'}: ${state.goal.name}`.slice(0, 400),
     staticDetails: state.goal.description ? state.goal.description.slice(0, 2000) : undefined,
   };
 }

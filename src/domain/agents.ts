@@ -500,5 +500,7 @@ export function renderAgentDetails(state: AgentState): string {
           '',
         ]
       : []),
+    '',
+    '',
   ].join('\n');
 }

@@ -11,6 +11,7 @@
  * Time is always passed in (`now`, epoch ms): the workflow supplies its deterministic clock.
  */
 import { DomainError, fail } from './errors';
+import { escapeCell, utc } from './text';
 import type {
   ClaimInput,
   ClaimResult,
@@ -795,31 +796,42 @@ const STATUS_ICON: Record<TaskStatus, string> = {
 };
 
 /** The short markdown view shown as the workflow's current details in the Web UI. */
+/**
+ * The goal's current details in the Web UI: counts, then a table of open tasks with what a person watching needs (who
+ * holds each and until when, what blocks it, its error, attempts left). Ends with a blank line: the UI's panel clips
+ * the last line otherwise. Times are absolute (UTC), so they stay true after the details were written.
+ */
 export function renderGoalDetails(state: GoalState, maxRows = 25): string {
   const s = summarizeGoal(state);
   const c = s.task_counts;
   const lines = [
-    `### ${escapeCell(s.name)}`,
-    `**${s.status}** · ${c.completed}/${c.total} completed (${Math.round(s.progress * 100)}%) · ready ${c.ready} · in progress ${c.claimed + c.in_progress} · blocked ${c.blocked} · failed ${c.failed}`,
+    `### Goal: ${escapeCell(s.name)}`,
+    `**${s.status}** · ${c.completed}/${c.total} completed (${Math.round(s.progress * 100)}%) · ready ${c.ready} · claimed ${c.claimed} · in progress ${c.in_progress} · waiting ${c.pending} · blocked ${c.blocked} · failed ${c.failed} · cancelled ${c.cancelled}`,
     '',
   ];
   if (state.tasks.length > 0) {
-    lines.push('| task | status | owner | priority | title |', '| --- | --- | --- | --- | --- |');
+    lines.push(
+      '| task | status | owner | lease until (UTC) | attempts left | waits on / blocked by | error | priority | title |',
+      '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    );
     const active = state.tasks.filter((t) => t.status !== 'completed' && t.status !== 'cancelled');
     const shown = (active.length > 0 ? active : state.tasks).slice(0, maxRows);
     for (const t of shown) {
+      const left = Math.max(0, t.max_attempts - t.attempts);
+      // A waiting task names the dependencies it waits on; a blocked one the failed or cancelled ones.
+      const waitsOn =
+        t.status === 'pending'
+          ? t.dependencies.filter((d) => findTask(state, d)?.status !== 'completed')
+          : t.blocked_by;
       lines.push(
-        `| ${t.id} | ${STATUS_ICON[t.status]} ${t.status} | ${t.agent_id ?? ''} | ${t.priority} | ${escapeCell(t.title.slice(0, 60))} |`,
+        `| ${t.id} | ${STATUS_ICON[t.status]} ${t.status} | ${t.agent_id ?? ''} | ${utc(t.lease_expires_at)} | ${left} | ${waitsOn.join(', ')} | ${escapeCell((t.error ?? '').slice(0, 80))} | ${t.priority} | ${escapeCell(t.title.slice(0, 60))} |`,
       );
     }
     const hidden = (active.length > 0 ? active.length : state.tasks.length) - shown.length;
     if (hidden > 0) lines.push('', `…and ${hidden} more open task(s).`);
   }
+  lines.push('', '');
   return lines.join('\n');
-}
-
-function escapeCell(text: string): string {
-  return text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 }
 
 export { DomainError };

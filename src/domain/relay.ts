@@ -538,9 +538,9 @@ export function renderRelayDetails(state: RelayState): string {
   const v = statusView(state);
   const lines = [
     `### ${state.name.replace(/\|/g, '\\|')}`,
-    `**${state.status}** · ${v.progress_percent}% · step ${state.current + 1}/${state.steps.length} · tokens ${state.tokens_used}/${state.token_budget} · retries ${v.total_retries}`,
+    `**${state.status}** · ${v.progress_percent}% · current step_index ${state.current} of steps 0–${state.steps.length - 1} · tokens ${state.tokens_used}/${state.token_budget} · retries ${v.total_retries}`,
     '',
-    '| step | agent type | status | quality | l-score | holder |',
+    '| step_index | agent type | status | quality | l-score | holder |',
     '| --- | --- | --- | --- | --- | --- |',
   ];
   for (const s of state.steps.slice(0, 48)) {
@@ -549,5 +549,6 @@ export function renderRelayDetails(state: RelayState): string {
     );
   }
   if (state.failure_reason) lines.push('', `Failed: ${state.failure_reason}`);
+  lines.push('', 'step_index is what retry_relay_step takes.', '', '');
   return lines.join('\n');
 }

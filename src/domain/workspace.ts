@@ -5,6 +5,7 @@
  * workspace's detail shards (see docs/DECISIONS.md "Task-graph workspaces").
  */
 import { fail } from './errors';
+import { escapeCell, utc } from './text';
 import {
   DEP_TYPES,
   firstTimedState,
@@ -1241,6 +1242,14 @@ export function nextDeadline(s: WsState): number | undefined {
   return next;
 }
 
+/** What the timer armed for `at` is for (the Web UI's timer label). */
+export function deadlineSummary(s: WsState, at: number): string {
+  const t = claimedTasks(s).find((x) => x.lease_until === at);
+  if (t) return `lease of ${t.id} for ${t.worker_id ?? '?'} in workspace ${s.name}`;
+  const m = s.marks.find((x) => x.expires_at === at);
+  return m ? `mark of ${m.file} by ${m.agent} in workspace ${s.name}` : `deadline in workspace ${s.name}`;
+}
+
 /** Expired claims go back (their marks with them); expired untasked marks go. */
 export function expire(s: WsState, now: number): { tasks: string[]; marks: number } {
   const tasks: string[] = [];
@@ -1395,6 +1404,15 @@ export function renderDetails(s: WsState): string {
     `Workers connected: ${connected.length}; file marks: ${s.marks.length}`,
     '',
   ];
+  const held = claimedTasks(s).slice(0, 25);
+  if (held.length > 0) {
+    lines.push('| task | holder | lease until (UTC) | title |', '| --- | --- | --- | --- |');
+    for (const t of held) {
+      const until = t.lease_until === null ? '' : utc(new Date(t.lease_until).toISOString());
+      lines.push(`| ${escapeCell(t.id)} | ${t.worker_id ?? ''} | ${until} | ${escapeCell(t.title.slice(0, 60))} |`);
+    }
+  }
+  lines.push('', '');
   return lines.join('\n');
 }
 

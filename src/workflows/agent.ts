@@ -154,6 +154,7 @@ export async function agentWorkflow(input: AgentWorkflowInput): Promise<void> {
             (mailChanged !== seen && agents.fetchMessages(state, i).length > 0) ||
             workflowInfo().continueAsNewSuggested,
           i.waitMs as number,
+          { summary: `fetch_inbox long-poll of ${state.agent_id}` },
         );
         mailWaiters -= 1;
         found = agents.fetchMessages(state, i);
@@ -179,7 +180,14 @@ export async function agentWorkflow(input: AgentWorkflowInput): Promise<void> {
     const due = agents.livenessDeadline(state);
     const wake = (): boolean => rearm || release || workflowInfo().continueAsNewSuggested;
     if (due === undefined) await condition(wake);
-    else await condition(wake, Math.max(1, due - Date.now()));
+    else {
+      await condition(wake, Math.max(1, due - Date.now()), {
+        summary:
+          state.status === 'offline'
+            ? `grace of offline agent ${state.agent_id} (then its work goes back)`
+            : `liveness of agent ${state.agent_id} (offline without a call)`,
+      });
+    }
     // The liveness timer: offline after the ttl, its work back to the pool after the grace — with no call made.
     const outcome = agents.checkLiveness(state, Date.now());
     if (outcome) publish();

@@ -115,7 +115,7 @@ export async function circuitBreakerWorkflow(input: BreakerWorkflowInput): Promi
     const end = breaker.cooldownEndsAt(state);
     const wake = (): boolean => rearm || workflowInfo().continueAsNewSuggested;
     if (end === undefined) await condition(wake);
-    else await condition(wake, Math.max(1, end - Date.now()));
+    else await condition(wake, Math.max(1, end - Date.now()), { summary: `breaker cooldown of ${state.agent_id}` });
     // The durable cooldown timer: OPEN → HALF_OPEN on time, whether or not anyone calls.
     if (breaker.endCooldown(state, Date.now())) publish();
     if (workflowInfo().continueAsNewSuggested) {

@@ -16,6 +16,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import * as goals from '../domain/goal';
+import { renderProjectDetails } from '../domain/projects';
 import {
   AssignInputSchema,
   ClaimInputSchema,
@@ -147,13 +148,17 @@ export async function goalWorkflow(input: GoalWorkflowInput): Promise<void> {
         ]);
       } else if (!refreshArmed) {
         refreshArmed = true;
-        void sleep(Math.max(1, publishedAt + INDEX_REFRESH_MS - now)).then(() => {
+        void sleep(Math.max(1, publishedAt + INDEX_REFRESH_MS - now), {
+          summary: `refresh the search attributes of goal ${state.goal.id}`,
+        }).then(() => {
           refreshArmed = false;
           dirty = true;
         });
       }
     }
-    setCurrentDetails(goals.renderGoalDetails(state));
+    setCurrentDetails(
+      state.goal.metadata.kind === 'project' ? renderProjectDetails(state) : goals.renderGoalDetails(state),
+    );
   };
 
   // Agents long-polling this goal (waitForTask), oldest first. Not workflow state: a continue-as-new sends them back
@@ -294,6 +299,7 @@ export async function goalWorkflow(input: GoalWorkflowInput): Promise<void> {
           () =>
             waiter.result !== undefined || workflowInfo().continueAsNewSuggested || state.goal.status === 'cancelled',
           waitMs,
+          { summary: `get_next_task long-poll by ${claim.agentId}` },
         );
         waiters.splice(waiters.indexOf(waiter), 1);
         result = waiter.result;
@@ -348,7 +354,14 @@ export async function goalWorkflow(input: GoalWorkflowInput): Promise<void> {
     armedFor = goals.earliestLeaseExpiry(state);
     const wakeUp = (): boolean => rearm || workflowInfo().continueAsNewSuggested;
     if (armedFor === undefined) await condition(wakeUp);
-    else await condition(wakeUp, Math.max(1, armedFor - Date.now()));
+    else {
+      const held = state.tasks.find(
+        (t) => t.lease_expires_at !== null && Date.parse(t.lease_expires_at) === armedFor && t.agent_id !== null,
+      );
+      await condition(wakeUp, Math.max(1, armedFor - Date.now()), {
+        summary: held ? `lease of ${held.id} for ${held.agent_id}` : `lease expiry in goal ${state.goal.id}`,
+      });
+    }
 
     // A durable timer, not a read-time check: expired leases go back to ready even if nobody calls anything.
     if (goals.expireLeases(state, Date.now()).length > 0) afterChange();

@@ -95,7 +95,12 @@ export async function relayPipelineWorkflow(input: RelayWorkflowInput): Promise<
     armedFor = relay.claimExpiry(state);
     const wake = (): boolean => rearm || done() || workflowInfo().continueAsNewSuggested;
     if (armedFor === undefined) await condition(wake);
-    else await condition(wake, Math.max(1, armedFor - Date.now()));
+    else {
+      const step = state.steps[state.current];
+      await condition(wake, Math.max(1, armedFor - Date.now()), {
+        summary: `lease of step ${state.current} of relay ${state.name} for ${step?.agent_id ?? 'its holder'}`,
+      });
+    }
     // A durable timer frees a step whose claim lapsed, even if nobody calls anything.
     if (relay.expireClaim(state, Date.now())) afterChange();
     if (!done() && workflowInfo().continueAsNewSuggested) {

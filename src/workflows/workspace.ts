@@ -248,6 +248,7 @@ export async function workspaceWorkflow(input: M.WorkspaceInput): Promise<void> 
       await condition(
         () => state.outbox.length >= FLUSH_BATCH || workflowInfo().continueAsNewSuggested,
         FLUSH_DELAY_MS,
+        { summary: `gather detail changes for the shards of workspace ${state.name}` },
       );
       const batch = state.outbox.slice(0, FLUSH_BATCH * 4);
       const byShard = new Map<number, ws.ColdOp[]>();
@@ -301,7 +302,7 @@ export async function workspaceWorkflow(input: M.WorkspaceInput): Promise<void> 
     armedFor = ws.nextDeadline(state);
     const wake = (): boolean => rearm || dirty || workflowInfo().continueAsNewSuggested;
     if (armedFor === undefined) await condition(wake);
-    else await condition(wake, Math.max(1, armedFor - Date.now()));
+    else await condition(wake, Math.max(1, armedFor - Date.now()), { summary: ws.deadlineSummary(state, armedFor) });
     // A durable timer: a claim nobody renews goes back, with its marks, even if nobody calls anything.
     const gone = ws.expire(state, Date.now());
     if (gone.tasks.length > 0 || gone.marks > 0) afterChange();

@@ -55,7 +55,16 @@ test('status reports counts, the window, the cooldown left and transitions', () 
   for (let i = 0; i < 5; i++) fail(s, T0);
   const v = b.statusOf(s, T0 + 60_000 - 1);
   expect(v).toMatchObject({ state: 'OPEN', failures_in_window: 5, cooldown_remaining_seconds: 241, total_failures: 5 });
-  expect(b.renderBreakerDetails(s, T0)).toContain('🔴 coder: OPEN');
+  const md = b.renderBreakerDetails(s, T0);
+  expect(md).toContain('🔴 coder: OPEN');
+  // The cooldown's end as an absolute time, true whenever the details are read.
+  const end = new Date(b.cooldownEndsAt(s) as number)
+    .toISOString()
+    .replace('T', ' ')
+    .replace(/\.\d+Z$/, '');
+  expect(md).toContain(`(until ${end} UTC)`);
+  expect(md).not.toMatch(/s left/);
+  expect(md.endsWith('\n\n')).toBe(true);
   b.reset(s, T0 + 1);
   expect(b.statusOf(s, T0 + 1)).toMatchObject({
     state: 'CLOSED',

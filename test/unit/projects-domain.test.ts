@@ -7,6 +7,7 @@ import {
   parseStringList,
   staleSteps,
   stepsToPlan,
+  renderProjectDetails,
   toStep,
 } from '../../src/domain/projects';
 
@@ -115,4 +116,17 @@ test('metrics count per status, scope and agent, with average durations', () => 
     x: { completed: 1, failed: 0, active: 0, avg_seconds_claim_to_complete: 70 },
     y: { completed: 0, failed: 1, active: 0, avg_seconds_claim_to_complete: null },
   });
+});
+
+test('a project’s Web UI details speak hq: its statuses, branches and commits', () => {
+  const s = project();
+  g.claimTask(s, { agentId: 'x' }, T0);
+  const md = renderProjectDetails(s);
+  expect(md).toContain('### Project: p');
+  expect(md).toContain('| step | status | agent | branch | commit | lease until (UTC) | blocked by | title |');
+  expect(md).toMatch(/\| 1 \| claimed \| x \| a \|  \| 2026-01-01 00:15:00 \|/);
+  expect(md).toContain('| 2 | not_started | ');
+  expect(md).toContain('| 3 | not_started (ready) | ');
+  expect(md).not.toMatch(/Goal:|\bready \|/);
+  expect(md.endsWith('\n\n')).toBe(true);
 });

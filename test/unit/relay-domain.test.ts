@@ -68,5 +68,9 @@ test('status view and details', () => {
   const v = r.statusView(s);
   expect(v).toMatchObject({ progress_percent: 50, current_step: 1, average_quality: 0.8, tokens_remaining: 99_900 });
   expect(v.steps[0]?.duration_ms).toBe(1000);
-  expect(r.renderRelayDetails(s)).toContain('| 0 | researcher | ✅ passed | 0.8 | 0.4 |  |');
+  const md = r.renderRelayDetails(s);
+  expect(md).toContain('| 0 | researcher | ✅ passed | 0.8 | 0.4 |  |');
+  // One numbering everywhere: the step_index retry_relay_step takes.
+  expect(md).toContain('current step_index 1 of steps 0–');
+  expect(md).toContain('| step_index |');
 });
