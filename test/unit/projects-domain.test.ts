@@ -124,7 +124,7 @@ test('a project’s Web UI details speak hq: its statuses, branches and commits'
   const md = renderProjectDetails(s);
   expect(md).toContain('### Project: p');
   expect(md).toContain('| step | status | agent | branch | commit | lease until (UTC) | blocked by | title |');
-  expect(md).toMatch(/\| 1 \| claimed \| x \| a \|  \| 2026-01-01 00:15:00 \|/);
+  expect(md).toMatch(/\| 1 \| claimed \| x \| a \| {2}\| 2026-01-01 00:15:00 \|/);
   expect(md).toContain('| 2 | not_started | ');
   expect(md).toContain('| 3 | not_started (ready) | ');
   expect(md).not.toMatch(/Goal:|\bready \|/);
