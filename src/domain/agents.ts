@@ -7,6 +7,7 @@
  */
 import { z } from 'zod';
 import { fail } from './errors';
+import { forPanel } from './text';
 import { AgentIdSchema, LIMITS } from './schemas';
 
 export const AGENT_STATUSES = ['idle', 'busy', 'offline'] as const;
@@ -485,7 +486,7 @@ export function row(state: AgentState): AgentRow {
 export function renderAgentDetails(state: AgentState): string {
   const r = row(state);
   const icon = r.status === 'idle' ? '🟢' : r.status === 'busy' ? '🔨' : '⚫';
-  return [
+  return forPanel([
     `### ${icon} ${state.name} (${state.agent_id}): ${r.status}`,
     `capabilities ${r.capabilities.join(', ') || '—'} · codebase ${r.codebase_id ?? '—'} · last call ${r.last_heartbeat} · offline after ${r.expires_at}`,
     `current task ${r.current_task ? `${r.current_task.id} ${r.current_task.title}` : '—'} · thought ${r.current_thought ?? '—'} · unread messages ${r.pending_messages} · completed ${r.completed_tasks}`,
@@ -500,7 +501,5 @@ export function renderAgentDetails(state: AgentState): string {
           '',
         ]
       : []),
-    '',
-    '',
-  ].join('\n');
+  ]);
 }

@@ -8,7 +8,7 @@
  */
 import { z } from 'zod';
 import { fail } from './errors';
-import { utc } from './text';
+import { forPanel, utc } from './text';
 import { AgentIdSchema, LIMITS } from './schemas';
 
 export const FAILURE_TYPES = [
@@ -255,9 +255,9 @@ export function statusOf(s: BreakerState, now: number): BreakerStatus {
 export function renderBreakerDetails(s: BreakerState, now: number): string {
   const v = statusOf(s, now);
   const icon = s.state === 'CLOSED' ? '🟢' : s.state === 'OPEN' ? '🔴' : '🟡';
-  return [
+  return forPanel([
     `### ${icon} ${s.agent_id}: ${s.state}`,
-    `failures in window ${v.failures_in_window}/${s.config.failure_threshold} (${s.config.window_seconds} s) · cooldown ${s.config.cooldown_seconds} s${cooldownEndsAt(s) !== undefined ? ` (until ${utc(new Date(cooldownEndsAt(s) as number).toISOString())} UTC)` : ''} · fallback ${s.config.fallback_agent}`,
+    `failures in window ${v.failures_in_window} of ${s.config.failure_threshold} (${s.config.window_seconds} s) · cooldown ${s.config.cooldown_seconds} s${cooldownEndsAt(s) !== undefined ? ` (until ${utc(new Date(cooldownEndsAt(s) as number).toISOString())} UTC)` : ''} · fallback ${s.config.fallback_agent}`,
     '',
     ...(v.transitions.length > 0
       ? [
@@ -266,7 +266,5 @@ export function renderBreakerDetails(s: BreakerState, now: number): string {
           ...v.transitions.map((t) => `| ${t.at} | ${t.from} | ${t.to} | ${t.reason.replace(/\|/g, '\\|')} |`),
         ]
       : ['No transitions yet.']),
-    '',
-    '',
-  ].join('\n');
+  ]);
 }

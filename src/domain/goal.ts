@@ -11,7 +11,7 @@
  * Time is always passed in (`now`, epoch ms): the workflow supplies its deterministic clock.
  */
 import { DomainError, fail } from './errors';
-import { escapeCell, utc } from './text';
+import { escapeCell, forPanel, utcShort } from './text';
 import type {
   ClaimInput,
   ClaimResult,
@@ -801,7 +801,7 @@ const STATUS_ICON: Record<TaskStatus, string> = {
  * holds each and until when, what blocks it, its error, attempts left). Ends with a blank line: the UI's panel clips
  * the last line otherwise. Times are absolute (UTC), so they stay true after the details were written.
  */
-export function renderGoalDetails(state: GoalState, maxRows = 25): string {
+export function renderGoalDetails(state: GoalState, maxRows = 25, now = Date.now()): string {
   const s = summarizeGoal(state);
   const c = s.task_counts;
   const lines = [
@@ -811,7 +811,7 @@ export function renderGoalDetails(state: GoalState, maxRows = 25): string {
   ];
   if (state.tasks.length > 0) {
     lines.push(
-      '| task | status | owner | lease until (UTC) | attempts left | waits on / blocked by | error | priority | title |',
+      '| task | status | owner | lease ends (UTC) | tries left | waits on | error | prio | title |',
       '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
     );
     const active = state.tasks.filter((t) => t.status !== 'completed' && t.status !== 'cancelled');
@@ -824,14 +824,13 @@ export function renderGoalDetails(state: GoalState, maxRows = 25): string {
           ? t.dependencies.filter((d) => findTask(state, d)?.status !== 'completed')
           : t.blocked_by;
       lines.push(
-        `| ${t.id} | ${STATUS_ICON[t.status]} ${t.status} | ${t.agent_id ?? ''} | ${utc(t.lease_expires_at)} | ${left} | ${waitsOn.join(', ')} | ${escapeCell((t.error ?? '').slice(0, 80))} | ${t.priority} | ${escapeCell(t.title.slice(0, 60))} |`,
+        `| ${t.id} | ${STATUS_ICON[t.status]} ${t.status} | ${t.agent_id ?? ''} | ${utcShort(t.lease_expires_at, now)} | ${left} | ${waitsOn.join(', ')} | ${escapeCell((t.error ?? '').slice(0, 80))} | ${t.priority} | ${escapeCell(t.title.slice(0, 60))} |`,
       );
     }
     const hidden = (active.length > 0 ? active.length : state.tasks.length) - shown.length;
     if (hidden > 0) lines.push('', `…and ${hidden} more open task(s).`);
   }
-  lines.push('', '');
-  return lines.join('\n');
+  return forPanel(lines);
 }
 
 export { DomainError };

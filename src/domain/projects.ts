@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { fail } from './errors';
 import { findCycle } from './goal';
-import { escapeCell, utc } from './text';
+import { escapeCell, forPanel, utcShort } from './text';
 import type { GoalState } from './goal';
 import { LIMITS, type Task, type TaskSpec, type TaskStatus } from './schemas';
 
@@ -299,7 +299,7 @@ export function computeMetrics(tasks: readonly Task[]): Metrics {
 }
 
 /** A project's current details in the Web UI, in hq's words: its steps with hq's statuses, branches and commits. */
-export function renderProjectDetails(state: GoalState, maxRows = 25): string {
+export function renderProjectDetails(state: GoalState, maxRows = 25, now = Date.now()): string {
   const steps = state.tasks.map(toStep);
   const count = (st: string): number => steps.filter((x) => x.status === st).length;
   const lines = [
@@ -309,19 +309,18 @@ export function renderProjectDetails(state: GoalState, maxRows = 25): string {
   ];
   if (steps.length > 0) {
     lines.push(
-      '| step | status | agent | branch | commit | lease until (UTC) | blocked by | title |',
+      '| step | status | agent | branch | commit | lease ends (UTC) | blocked by | title |',
       '| --- | --- | --- | --- | --- | --- | --- | --- |',
     );
     const open = steps.filter((x) => x.status !== 'completed' && x.status !== 'cancelled');
     const shown = (open.length > 0 ? open : steps).slice(0, maxRows);
     for (const x of shown) {
       lines.push(
-        `| ${x.step_num} | ${x.status}${x.ready ? ' (ready)' : ''} | ${x.agent_id ?? ''} | ${escapeCell(x.branch)} | ${(x.commit_hash ?? '').slice(0, 12)} | ${utc(x.lease_expires_at)} | ${x.blocked_by.map((b) => b.split('/').pop()).join(', ')} | ${escapeCell(x.title.slice(0, 60))} |`,
+        `| ${x.step_num} | ${x.status}${x.ready ? ' (ready)' : ''} | ${x.agent_id ?? ''} | ${escapeCell(x.branch)} | ${(x.commit_hash ?? '').slice(0, 12)} | ${utcShort(x.lease_expires_at, now)} | ${x.blocked_by.map((b) => b.split('/').pop()).join(', ')} | ${escapeCell(x.title.slice(0, 60))} |`,
       );
     }
     const hidden = (open.length > 0 ? open.length : steps.length) - shown.length;
     if (hidden > 0) lines.push('', `…and ${hidden} more open step(s).`);
   }
-  lines.push('', '');
-  return lines.join('\n');
+  return forPanel(lines);
 }

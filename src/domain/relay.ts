@@ -9,6 +9,7 @@
  */
 import { z } from 'zod';
 import { fail } from './errors';
+import { forPanel } from './text';
 import { AgentIdSchema, LIMITS } from './schemas';
 
 export const L_SCORE_THRESHOLD = 0.3;
@@ -538,7 +539,7 @@ export function renderRelayDetails(state: RelayState): string {
   const v = statusView(state);
   const lines = [
     `### ${state.name.replace(/\|/g, '\\|')}`,
-    `**${state.status}** · ${v.progress_percent}% · current step_index ${state.current} of steps 0–${state.steps.length - 1} · tokens ${state.tokens_used}/${state.token_budget} · retries ${v.total_retries}`,
+    `**${state.status}** · ${v.progress_percent}% · current step_index ${state.current} of steps 0–${state.steps.length - 1} · tokens ${state.tokens_used} of ${state.token_budget} · retries ${v.total_retries}`,
     '',
     '| step_index | agent type | status | quality | l-score | holder |',
     '| --- | --- | --- | --- | --- | --- |',
@@ -549,6 +550,6 @@ export function renderRelayDetails(state: RelayState): string {
     );
   }
   if (state.failure_reason) lines.push('', `Failed: ${state.failure_reason}`);
-  lines.push('', 'step_index is what retry_relay_step takes.', '', '');
-  return lines.join('\n');
+  lines.push('', 'step_index is what retry_relay_step takes.');
+  return forPanel(lines);
 }

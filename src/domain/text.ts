@@ -14,3 +14,19 @@ export function utc(iso: string | null | undefined): string {
         .replace(/Z$/, '')
     : '';
 }
+
+/**
+ * The markdown for a workflow's current details. The Web UI sizes the panel by its body's height, which leaves out
+ * the last element's margins, so the end of a table was clipped: a trailing paragraph that renders blank (a
+ * no-break space; an empty line would be collapsed) takes that cut instead.
+ */
+export function forPanel(lines: string[]): string {
+  return [...lines, '', '\u00a0', '', '\u00a0', ''].join('\n');
+}
+
+/** A time for a narrow table column: `11:09:04` on the day of `now` (UTC), else `2026-12-01 11:09`. */
+export function utcShort(iso: string | null | undefined, now: number): string {
+  if (!iso) return '';
+  const full = utc(iso);
+  return full.slice(0, 10) === utc(new Date(now).toISOString()).slice(0, 10) ? full.slice(11) : full.slice(0, 16);
+}

@@ -5,7 +5,7 @@
  * workspace's detail shards (see docs/DECISIONS.md "Task-graph workspaces").
  */
 import { fail } from './errors';
-import { escapeCell, utc } from './text';
+import { escapeCell, forPanel, utc } from './text';
 import {
   DEP_TYPES,
   firstTimedState,
@@ -1394,13 +1394,14 @@ export function renderDetails(s: WsState): string {
   for (const t of allTasks(s)) if (t.deleted_at === null) counts[t.status] = (counts[t.status] ?? 0) + 1;
   const connected = Object.values(s.workers).filter((w) => w.status === 'connected');
   const lines = [
-    `## Workspace ${s.name}`,
+    `### Workspace: ${s.name}`,
     '',
     `Tasks: ${
       Object.entries(counts)
         .map(([k, v]) => `${k} ${v}`)
         .join(', ') || 'none'
     }`,
+    '',
     `Workers connected: ${connected.length}; file marks: ${s.marks.length}`,
     '',
   ];
@@ -1412,8 +1413,7 @@ export function renderDetails(s: WsState): string {
       lines.push(`| ${escapeCell(t.id)} | ${t.worker_id ?? ''} | ${until} | ${escapeCell(t.title.slice(0, 60))} |`);
     }
   }
-  lines.push('', '');
-  return lines.join('\n');
+  return forPanel(lines);
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -64,7 +64,7 @@ test('status reports counts, the window, the cooldown left and transitions', () 
     .replace(/\.\d+Z$/, '');
   expect(md).toContain(`(until ${end} UTC)`);
   expect(md).not.toMatch(/s left/);
-  expect(md.endsWith('\n\n')).toBe(true);
+  expect(md.endsWith('\n\u00a0\n')).toBe(true);
   b.reset(s, T0 + 1);
   expect(b.statusOf(s, T0 + 1)).toMatchObject({
     state: 'CLOSED',

@@ -121,12 +121,12 @@ test('metrics count per status, scope and agent, with average durations', () => 
 test('a project’s Web UI details speak hq: its statuses, branches and commits', () => {
   const s = project();
   g.claimTask(s, { agentId: 'x' }, T0);
-  const md = renderProjectDetails(s);
+  const md = renderProjectDetails(s, 25, T0);
   expect(md).toContain('### Project: p');
-  expect(md).toContain('| step | status | agent | branch | commit | lease until (UTC) | blocked by | title |');
-  expect(md).toMatch(/\| 1 \| claimed \| x \| a \| {2}\| 2026-01-01 00:15:00 \|/);
+  expect(md).toContain('| step | status | agent | branch | commit | lease ends (UTC) | blocked by | title |');
+  expect(md).toMatch(/\| 1 \| claimed \| x \| a \| {2}\| 00:15:00 \|/);
   expect(md).toContain('| 2 | not_started | ');
   expect(md).toContain('| 3 | not_started (ready) | ');
   expect(md).not.toMatch(/Goal:|\bready \|/);
-  expect(md.endsWith('\n\n')).toBe(true);
+  expect(md.endsWith('\n\u00a0\n')).toBe(true);
 });
