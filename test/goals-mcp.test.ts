@@ -475,3 +475,31 @@ describe('listing', () => {
     expect(prompts.prompts.map((p) => p.name)).toContain('plan_goal');
   });
 });
+
+describe('lists page with a cursor', () => {
+  test('list_tasks pages through a goal with next_cursor, says when more follow, caps the limit', async () => {
+    const { goal_id: goalId } = await ok(mcp, 'create_goal', { name: `paged ${uid()}` });
+    await ok(mcp, 'decompose_goal', {
+      goal_id: goalId,
+      tasks: Array.from({ length: 7 }, (_, n) => ({ title: `t${n}` })),
+    });
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    let pages = 0;
+    do {
+      const page = await ok(mcp, 'list_tasks', { goal_id: goalId, limit: 3, ...(cursor ? { cursor } : {}) });
+      pages++;
+      seen.push(...page.tasks.map((t: any) => t.title));
+      if (page.next_cursor) expect(page.note).toContain(page.next_cursor);
+      else expect(page.note).toBeUndefined();
+      cursor = page.next_cursor ?? undefined;
+    } while (cursor);
+    expect(pages).toBe(3);
+    expect(seen).toEqual(['t0', 't1', 't2', 't3', 't4', 't5', 't6']);
+    const ready = await ok(mcp, 'list_tasks', { goal_id: goalId, status: 'ready', limit: 5000 });
+    expect(ready).toMatchObject({ count: 7, next_cursor: null, note: 'limit is capped at 1000.' });
+    expect((await call(mcp, 'list_tasks', { goal_id: goalId, cursor: 'not-a-cursor' })).error?.code).toBe(
+      'INVALID_ARGUMENT',
+    );
+  });
+});

@@ -167,6 +167,26 @@ export function goalStartOptions(state: GoalState) {
 /** How long a goal this process created or added tasks to is tried by cross-goal claims before Visibility lists it. */
 const RECENT_GOAL_MS = 5_000;
 
+/** List cursors are opaque to callers: where the next page starts (a goal and an offset in it). */
+function encodeCursor(at: { g: string; o: number }): string {
+  return Buffer.from(JSON.stringify(at)).toString('base64url');
+}
+function decodeCursor(cursor: string | undefined): { g?: string; o: number } {
+  if (cursor === undefined) return { o: 0 };
+  try {
+    const at = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { g?: unknown; o?: unknown };
+    if (typeof at.g === 'string' && typeof at.o === 'number' && Number.isInteger(at.o) && at.o >= 0) {
+      return { g: at.g, o: at.o };
+    }
+  } catch {
+    // reported below
+  }
+  throw new AppError(
+    'INVALID_ARGUMENT',
+    'This cursor is not one a list returned; call without cursor for the first page.',
+  );
+}
+
 export function createGoalsClient(deps: ClientDeps) {
   // Visibility lags a moment behind a new goal; the agent that just planned it should still be able to claim from it.
   const recentGoals = new Map<string, number>();
@@ -587,6 +607,42 @@ export function createGoalsClient(deps: ClientDeps) {
         }
       });
       return live.filter((g): g is GoalSummary => g !== undefined && (status === undefined || g.status === status));
+    },
+
+    /**
+     * One page of tasks (of a goal, or of every running goal in the order they started) and the cursor of the next
+     * page, or null when this is the last.
+     */
+    async listTasksPage(
+      goalId: string | undefined,
+      status: TaskStatus | undefined,
+      limit: number,
+      cursor?: string,
+    ): Promise<{ tasks: Task[]; nextCursor: string | null }> {
+      const at = decodeCursor(cursor);
+      const ids =
+        goalId !== undefined
+          ? [checkGoalId(goalId)]
+          : (await listIndexed(`${AR_ENTITY.name} = 'goal' AND ExecutionStatus = 'Running'`, 200))
+              .sort((a, b) => a.startTime - b.startTime)
+              .map((g) => g.id);
+      const start = at.g === undefined ? 0 : Math.max(0, ids.indexOf(at.g));
+      const out: Array<{ task: Task; goal: string; offset: number }> = [];
+      for (let n = start; n < ids.length && out.length <= limit; n++) {
+        const id = ids[n] as string;
+        const offset = n === start ? at.o : 0;
+        try {
+          const page = await query(id, listTasksQuery, { status, limit: limit + 1 - out.length, offset });
+          page.forEach((task, k) => out.push({ task, goal: id, offset: offset + k }));
+        } catch (err) {
+          if (!(err instanceof AppError) || err.code !== 'NOT_FOUND' || goalId !== undefined) throw err;
+        }
+      }
+      const next = out[limit];
+      return {
+        tasks: out.slice(0, limit).map((x) => x.task),
+        nextCursor: next ? encodeCursor({ g: next.goal, o: next.offset }) : null,
+      };
     },
 
     async listTasks(goalId: string | undefined, status: TaskStatus | undefined, limit = 50): Promise<Task[]> {

@@ -722,10 +722,12 @@ export function summarizeGoal(state: GoalState): GoalSummary {
   return { ...state.goal, task_counts, progress: Math.round(progress * 1000) / 1000 };
 }
 
-export function listTasks(state: GoalState, status: TaskStatus | undefined, limit: number): Task[] {
+export function listTasks(state: GoalState, status: TaskStatus | undefined, limit: number, offset = 0): Task[] {
   const out: Task[] = [];
+  let skipped = 0;
   for (const t of state.tasks) {
     if (status !== undefined && t.status !== status) continue;
+    if (skipped++ < offset) continue;
     out.push(t);
     if (out.length >= limit) break;
   }

@@ -247,7 +247,12 @@ export type TaskRefInput = z.infer<typeof TaskRefInputSchema>;
 
 export const ListTasksInputSchema = z.object({
   status: TaskStatusSchema.optional(),
-  limit: z.int().min(1).max(LIMITS.listLimitMax).optional(),
+  limit: z
+    .int()
+    .min(1)
+    .max(LIMITS.listLimitMax + 1)
+    .optional(),
+  offset: z.int().min(0).optional(),
 });
 export type ListTasksInput = z.infer<typeof ListTasksInputSchema>;
 

@@ -333,7 +333,7 @@ export async function goalWorkflow(input: GoalWorkflowInput): Promise<void> {
   );
   setHandler(listTasksQuery, (q) => {
     const i = parseOrFail(ListTasksInputSchema, q ?? {}, 'listTasks input');
-    return goals.listTasks(state, i.status, i.limit ?? 50);
+    return goals.listTasks(state, i.status, i.limit ?? 50, i.offset ?? 0);
   });
   validatedQuery(getEventsQuery, EventsQuerySchema, 'getEvents input', (q) => state.events.slice(-(q.limit ?? 100)));
 

@@ -438,18 +438,35 @@ export function goalTools(deps: ToolDeps): ToolDef[] {
     defineTool({
       name: 'list_tasks',
       title: 'List tasks',
-      description: 'List the tasks of a goal (or of all running goals), in creation order; filter by status.',
+      description:
+        'List the tasks of a goal (or of all running goals), in creation order; filter by status. A page holds up to limit (50, at most 1,000); next_cursor fetches the next.',
       toolsets,
       input: z.object({
         goal_id: GoalIdArg.optional(),
         status: TaskStatusSchema.optional(),
-        limit: z.int().min(1).max(LIMITS.listLimitMax).default(50),
+        limit: z.int().min(1).default(50),
+        cursor: z.string().min(1).max(500).optional().describe('next_cursor of the previous page.'),
       }),
-      output: z.object({ count: z.number(), tasks: z.array(TaskSchema) }),
+      output: z.object({
+        count: z.number(),
+        tasks: z.array(TaskSchema),
+        next_cursor: z.string().nullable(),
+        note: z.string().optional(),
+      }),
       annotations: { readOnlyHint: true, openWorldHint: false },
       async run(a) {
-        const tasks = await goals.listTasks(a.goal_id, a.status, a.limit);
-        return { count: tasks.length, tasks };
+        const limit = Math.min(a.limit, LIMITS.listLimitMax);
+        const page = await goals.listTasksPage(a.goal_id, a.status, limit, a.cursor);
+        const notes = [
+          ...(a.limit > limit ? [`limit is capped at ${LIMITS.listLimitMax}.`] : []),
+          ...(page.nextCursor ? [`More tasks follow: call again with cursor="${page.nextCursor}".`] : []),
+        ];
+        return {
+          count: page.tasks.length,
+          tasks: page.tasks,
+          next_cursor: page.nextCursor,
+          ...(notes.length > 0 ? { note: notes.join(' ') } : {}),
+        };
       },
     }),
     defineTool({

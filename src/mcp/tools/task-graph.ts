@@ -395,7 +395,7 @@ export function taskGraphTools(
         tags_all: z.array(z.string()).max(32).optional(),
         sort_by: z.enum(['priority', 'created_at', 'updated_at']).optional(),
         sort_order: z.enum(['asc', 'desc']).optional(),
-        limit: z.number().int().min(1).max(1000).optional(),
+        limit: z.number().int().min(1).optional(),
         offset: z.number().int().min(0).optional(),
       }),
       output: Out,
@@ -403,19 +403,24 @@ export function taskGraphTools(
       async run(a, ctx) {
         const { workspace: _w, status, worker_id, agent, ...q } = a;
         const who = agent ?? worker_id ?? (a.ready ? ctx.agentId : undefined);
+        const limit = Math.min(a.limit ?? 100, 1000);
         const r = await wsc.query(wsOf(a), M.wsListQuery, {
           ...q,
+          limit,
           agent: who,
           status: status === undefined ? undefined : many(status),
         });
-        const limit = a.limit ?? 100;
+        const next = (a.offset ?? 0) + r.tasks.length;
+        const notes = [
+          ...((a.limit ?? 0) > limit ? ['limit is capped at 1000.'] : []),
+          ...(r.total > next ? [`${r.total - next} more: call again with offset=${next}.`] : []),
+        ];
         return {
           tasks: r.tasks.map(row),
           count: r.tasks.length,
           total: r.total,
-          ...(r.total > (a.offset ?? 0) + r.tasks.length
-            ? { next_offset: (a.offset ?? 0) + r.tasks.length, note: `More than ${limit}: call again with offset.` }
-            : {}),
+          ...(r.total > next ? { next_offset: next } : {}),
+          ...(notes.length > 0 ? { note: notes.join(' ') } : {}),
         };
       },
     }),
