@@ -102,7 +102,11 @@ test('messages: delivered once per recipient even when the send is retried; long
 
   const acked = await ok(mcp, 'acknowledge_message', { agent_id: b, message_id: got.messages[0].id });
   expect(acked.message.acked_at).not.toBeNull();
-  const board = await ok(mcp, 'get_task_board', { codebase_id: `cb-${a}` });
+  // The board is a Visibility read: it shows the acknowledgement a moment later.
+  const board = await eventually(async () => {
+    const r = await ok(mcp, 'get_task_board', { codebase_id: `cb-${a}` });
+    return r.agents.find((x: any) => x.agent_id === b)?.pending_messages === 1 ? r : undefined;
+  });
   expect(board.agents.map((r: any) => r.agent_id).sort()).toEqual([a, b, c].sort());
   expect(board.agents.find((r: any) => r.agent_id === b).pending_messages).toBe(1); // the standup
 });

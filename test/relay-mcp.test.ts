@@ -243,7 +243,7 @@ test('list_relay_pipelines filters by status; the CLI retryStep retries exactly 
     '--address',
     h.config.temporalAddress,
   ]);
-  expect(metadata.stdout).toContain('| step | agent type | status | quality |');
+  expect(metadata.stdout).toContain('| step_index | agent type | status | quality |');
 });
 
 describe('bad input returns isError with a code and changes nothing', () => {

@@ -55,7 +55,9 @@ test('workflow list finds goals by search attribute; query getGoal reads one', a
   // The current details the UI shows, read through the built-in metadata query.
   const metadata = await cli('workflow', 'metadata', '-w', `goal-${goalId}`, '-o', 'json');
   expect(metadata).toContain('0/3 completed');
-  expect(metadata).toContain('| task | status | owner | priority | title |');
+  expect(metadata).toContain(
+    '| task | status | owner | lease ends (UTC) | tries left | waits on | error | prio | title |',
+  );
 });
 
 test('workflow update retryTask retries a failed task exactly as the tool does', async () => {
