@@ -4,6 +4,7 @@
  * written by hand. No Temporal or Node imports here: the workflow bundle and the MCP server both use it.
  */
 import { z } from 'zod';
+import { safeId } from './ids';
 
 export const LIMITS = {
   idLength: 64,
@@ -40,7 +41,7 @@ export const TaskIdSchema = z
   .max(LIMITS.idLength + 12)
   .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*\/[1-9][0-9]*$/, 'a task id looks like "<goal_id>/<n>", e.g. "auth-k3f9/2"');
 
-export const AgentIdSchema = z.string().min(1).max(128);
+export const AgentIdSchema = safeId(128);
 
 /** Who holds a claim made by a caller with no identity at all (no agent_id, AGENT_ID or bearer subject). */
 export const ANONYMOUS_AGENT = 'anonymous';

@@ -34,6 +34,10 @@ export interface HttpOptions {
    * machine's agents talk to it, each naming its agent and toolsets once per connection.
    */
   socketPath?: string;
+  /** Host names this server answers to besides loopback (default: AGENT_RUNTIME_ALLOWED_HOSTS). */
+  allowedHosts?: string[];
+  /** Browser origins allowed besides loopback ones (default: AGENT_RUNTIME_ALLOWED_ORIGINS). */
+  allowedOrigins?: string[];
 }
 
 export interface HttpServer {
@@ -45,6 +49,56 @@ export interface HttpServer {
 }
 
 const MAX_BODY = 4 * 1024 * 1024;
+/** JSON-RPC messages per POST: the current MCP revision has no batches; a few are accepted, never hundreds. */
+export const MAX_BATCH = 16;
+
+const csv = (v: string | undefined): string[] =>
+  (v ?? '')
+    .split(',')
+    .map((s) => s.trim().toLowerCase())
+    .filter(Boolean);
+
+/** The host name of a Host header (`127.0.0.1:3100`, `[::1]:3100`, `localhost`), lower-cased. */
+function hostName(header: string): string {
+  const h = header.trim().toLowerCase();
+  if (h.startsWith('[')) return h.slice(1, h.indexOf(']') > 0 ? h.indexOf(']') : undefined);
+  const colon = h.lastIndexOf(':');
+  return colon > 0 && h.indexOf(':') === colon ? h.slice(0, colon) : h;
+}
+
+/**
+ * DNS rebinding and cross-site requests (the MCP transport's advice for local servers): the Host must name this
+ * machine's loopback (or a name in AGENT_RUNTIME_ALLOWED_HOSTS), and a browser's Origin must be a loopback one (or in
+ * AGENT_RUNTIME_ALLOWED_ORIGINS). With tokens, a server reachable by other names checks Host only when an allow-list
+ * is given. Returns why a request is refused, or undefined.
+ */
+function refusedOrigin(
+  req: http.IncomingMessage,
+  opts: { hosts: string[]; origins: string[]; bound: string; tokens: boolean },
+): string | undefined {
+  const host = hostName(req.headers.host ?? '');
+  const hostOk =
+    isLoopback(host) ||
+    opts.hosts.includes(host) ||
+    (host !== '' && host === opts.bound.toLowerCase()) ||
+    (opts.tokens && opts.hosts.length === 0);
+  if (!hostOk) {
+    return `Host "${host}" is not this server's; add it to AGENT_RUNTIME_ALLOWED_HOSTS if it names this machine.`;
+  }
+  const origin = req.headers.origin;
+  if (origin !== undefined && origin !== '') {
+    let name = '';
+    try {
+      name = new URL(origin).hostname.replace(/^\[|\]$/g, '').toLowerCase();
+    } catch {
+      name = '';
+    }
+    if (!isLoopback(name) && !opts.origins.includes(origin.toLowerCase())) {
+      return `Origin "${origin}" may not call this server; add it to AGENT_RUNTIME_ALLOWED_ORIGINS to allow it.`;
+    }
+  }
+  return undefined;
+}
 
 export function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || host.startsWith('127.');
@@ -81,6 +135,12 @@ function authenticate(req: http.IncomingMessage, creds: Credential[]): { ok: boo
   return { ok: false };
 }
 
+class BodyTooLarge extends Error {
+  constructor() {
+    super(`the body is larger than ${MAX_BODY / 1024 / 1024} MiB`);
+  }
+}
+
 function readJson(req: http.IncomingMessage): Promise<unknown> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -88,8 +148,8 @@ function readJson(req: http.IncomingMessage): Promise<unknown> {
     req.on('data', (c: Buffer) => {
       size += c.length;
       if (size > MAX_BODY) {
-        reject(new Error('body too large'));
-        req.destroy();
+        reject(new BodyTooLarge());
+        req.pause();
       } else chunks.push(c);
     });
     req.on('end', () => {
@@ -127,6 +187,13 @@ export async function serveHttp(options: HttpOptions): Promise<HttpServer> {
         return sendJson(res, temporal === false ? 503 : 200, { ok: temporal !== false, temporal });
       }
       if (url.pathname !== '/mcp') return sendJson(res, 404, { error: 'Not found: the MCP endpoint is /mcp' });
+      const refused = refusedOrigin(req, {
+        hosts: options.allowedHosts ?? csv(process.env.AGENT_RUNTIME_ALLOWED_HOSTS),
+        origins: options.allowedOrigins ?? csv(process.env.AGENT_RUNTIME_ALLOWED_ORIGINS),
+        bound: options.host,
+        tokens: creds.length > 0,
+      });
+      if (refused) return sendJson(res, 403, { jsonrpc: '2.0', error: { code: -32000, message: refused }, id: null });
       const auth = authenticate(req, creds);
       if (!auth.ok) {
         res.setHeader('www-authenticate', 'Bearer');
@@ -143,10 +210,29 @@ export async function serveHttp(options: HttpOptions): Promise<HttpServer> {
           id: null,
         });
       }
+      const contentType = String(req.headers['content-type'] ?? '').toLowerCase();
+      if (!contentType.startsWith('application/json')) {
+        return sendJson(res, 415, {
+          jsonrpc: '2.0',
+          error: {
+            code: -32000,
+            message: 'Unsupported Media Type: POST JSON-RPC with Content-Type: application/json.',
+          },
+          id: null,
+        });
+      }
       let body: unknown;
       try {
         body = await readJson(req);
       } catch (err) {
+        if (err instanceof BodyTooLarge) {
+          res.setHeader('connection', 'close');
+          return sendJson(res, 413, {
+            jsonrpc: '2.0',
+            error: { code: -32000, message: `Payload Too Large: ${err.message}; send less per call.` },
+            id: null,
+          });
+        }
         return sendJson(res, 400, {
           jsonrpc: '2.0',
           error: { code: -32700, message: `Parse error: ${err instanceof Error ? err.message : String(err)}` },
@@ -164,6 +250,16 @@ export async function serveHttp(options: HttpOptions): Promise<HttpServer> {
               .filter(Boolean)
           : undefined;
       const batch = Array.isArray(body);
+      if (batch && (body as unknown[]).length > MAX_BATCH) {
+        return sendJson(res, 400, {
+          jsonrpc: '2.0',
+          error: {
+            code: -32600,
+            message: `Invalid Request: at most ${MAX_BATCH} JSON-RPC messages per POST (got ${(body as unknown[]).length}).`,
+          },
+          id: null,
+        });
+      }
       const messages: JSONRPCMessage[] = [];
       for (const raw of batch ? (body as unknown[]) : [body]) {
         const parsed = JSONRPCMessageSchema.safeParse(raw);

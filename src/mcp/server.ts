@@ -130,6 +130,14 @@ export function createServer(deps: ServerDeps, registry: ToolRegistry = buildReg
     const names = selected(toolsetsOf(extra.authInfo));
     const tool = names.get(request.params.name);
     if (!tool) return errorResult(invalidArgumentsForName(request.params.name, [...names.keys()]));
+    if (nestingDepth(request.params.arguments, MAX_ARGUMENT_DEPTH) > MAX_ARGUMENT_DEPTH) {
+      return errorResult(
+        new AppError(
+          'INVALID_ARGUMENT',
+          `The arguments of ${tool.name} nest deeper than ${MAX_ARGUMENT_DEPTH} levels.`,
+        ),
+      );
+    }
     const parsed = tool.input.safeParse(request.params.arguments ?? {});
     if (!parsed.success) return errorResult(invalidArguments(tool.name, parsed.error));
     try {
@@ -144,6 +152,24 @@ export function createServer(deps: ServerDeps, registry: ToolRegistry = buildReg
 
   registerPrompts(mcp);
   return mcp;
+}
+
+/** Arguments nest at most this deep (metadata included): deeper JSON is refused before anything recurses over it. */
+const MAX_ARGUMENT_DEPTH = 32;
+
+/** How deep `value` nests, counting no further than `limit` + 1 (iterative: a 100,000-deep value costs little). */
+export function nestingDepth(value: unknown, limit: number): number {
+  let deepest = 0;
+  const stack: Array<[unknown, number]> = [[value, 0]];
+  while (stack.length > 0) {
+    const [v, d] = stack.pop() as [unknown, number];
+    if (d > deepest) deepest = d;
+    if (deepest > limit) return deepest;
+    if (v !== null && typeof v === 'object') {
+      for (const child of Object.values(v as Record<string, unknown>)) stack.push([child, d + 1]);
+    }
+  }
+  return deepest;
 }
 
 /** The HTTP transport passes the caller's identity per request in authInfo.extra (see http.ts). */

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { AppError } from '../../client/errors';
 import { NUMERIC_REF } from '../../domain/aliases';
+import { safeId } from '../../domain/ids';
 import { AgentIdSchema, GoalIdSchema, LIMITS, TaskIdSchema } from '../../domain/schemas';
 
 /** `schema` on strings, also accepting an integer as its decimal string. */
@@ -28,7 +29,7 @@ export const GoalIdArg = idArg(GoalIdSchema);
 export const TaskRefArg = idArg(TaskRefSchema);
 export const AgentIdArg = idArg(AgentIdSchema);
 /** An entity reference such as `output_entity_id` (where an agent stored its output). */
-export const EntityRefArg = idArg(z.string().min(1).max(LIMITS.fileLength));
+export const EntityRefArg = idArg(safeId(LIMITS.fileLength));
 
 /** AgentCoordinator and task-graph-mcp name the calling agent `agent` or `worker_id`: one argument, three names. */
 export const AgentAliasArgs = {

@@ -1,0 +1,120 @@
+/**
+ * MCP over HTTP as an attacker or an unlucky operator would use it: foreign Host or Origin, the wrong content type,
+ * huge batches and bodies, absurdly deep arguments, and ids that would lie in the Web UI. Each is refused with a clear
+ * answer and changes nothing.
+ */
+import http from 'node:http';
+import { freePort } from '../src/dev-server';
+import { serveHttp, type HttpServer } from '../src/mcp/http';
+import { call, startHarness, uid, type Harness } from './support/harness';
+
+let h: Harness;
+let srv: HttpServer;
+let port: number;
+beforeAll(async () => {
+  h = await startHarness();
+  port = await freePort();
+  srv = await serveHttp({ host: '127.0.0.1', port, goals: h.goals, toolsets: ['all'] });
+});
+afterAll(async () => {
+  await srv.close();
+  await h.close();
+});
+
+function post(body: string, headers: Record<string, string> = {}): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      {
+        host: '127.0.0.1',
+        port,
+        path: '/mcp',
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json', ...headers },
+      },
+      (res) => {
+        let text = '';
+        res.on('data', (c: Buffer) => (text += c.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+const rpc = (id: number, name: string, args: Record<string, unknown>) => ({
+  jsonrpc: '2.0',
+  id,
+  method: 'tools/call',
+  params: { name, arguments: args },
+});
+
+async function breakerExists(agent: string): Promise<boolean> {
+  const client = await h.lazy.get();
+  return client.workflow
+    .getHandle(`breaker-${agent}`)
+    .describe()
+    .then(() => true)
+    .catch(() => false);
+}
+
+test('a foreign Host or Origin, or a body that is not JSON, is refused before any tool runs', async () => {
+  const victim = uid('victim');
+  const trip = JSON.stringify(rpc(1, 'circuit_breaker_trip', { agent_id: victim }));
+  const byHost = await post(trip, { host: `attacker.example:${port}` });
+  expect(byHost.status).toBe(403);
+  const message = (r: { text: string }): string => (JSON.parse(r.text) as { error: { message: string } }).error.message;
+  expect(message(byHost)).toMatch(/Host "attacker.example" is not this server's.*AGENT_RUNTIME_ALLOWED_HOSTS/);
+  const byOrigin = await post(trip, { origin: 'http://attacker.example', 'content-type': 'text/plain' });
+  expect(byOrigin.status).toBe(403);
+  expect(message(byOrigin)).toMatch(/Origin "http:\/\/attacker.example" may not call this server/);
+  const plain = await post(trip, { 'content-type': 'text/plain' });
+  expect(plain.status).toBe(415);
+  expect(await breakerExists(victim)).toBe(false);
+  // This machine's own names and a loopback page may call it.
+  const fine = await post(JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/list' }), {
+    host: `localhost:${port}`,
+    origin: 'http://localhost:5173',
+  });
+  expect(fine.status).toBe(200);
+  expect(JSON.parse(fine.text).result.tools.length).toBeGreaterThan(0);
+});
+
+test('a batch of 500 calls, a body over 4 MiB and 100,000-deep arguments are refused whole, with reasons', async () => {
+  const victim = uid('batch');
+  const batch = JSON.stringify(
+    Array.from({ length: 500 }, (_, n) => rpc(n + 1, 'circuit_breaker_trip', { agent_id: victim })),
+  );
+  const refused = await post(batch);
+  expect(refused.status).toBe(400);
+  expect(refused.text).toMatch(/at most 16 JSON-RPC messages per POST \(got 500\)/);
+  expect(await breakerExists(victim)).toBe(false);
+
+  const huge = await post(
+    JSON.stringify(rpc(1, 'create_goal', { name: 'x', description: 'y'.repeat(5 * 1024 * 1024) })),
+  );
+  expect(huge.status).toBe(413);
+  expect(huge.text).toMatch(/Payload Too Large/);
+
+  const mcp = await h.mcp();
+  let deep: unknown = 1;
+  for (let n = 0; n < 100_000; n++) deep = { a: deep };
+  const r = await call(mcp, 'create_goal', { name: `deep ${uid()}`, metadata: deep as Record<string, unknown> });
+  expect(r.error?.code).toBe('INVALID_ARGUMENT');
+  expect(r.error?.message).toMatch(/nest deeper than 32 levels/);
+});
+
+test('ids with control, invisible or bidirectional characters, or a ".." segment, are refused everywhere', async () => {
+  const mcp = await h.mcp();
+  for (const bad of ['../evil', 'evil\u0000agent', 'admin\u202Eresu', 'zero\u200Bwidth', ' padded ']) {
+    for (const [tool, args] of [
+      ['circuit_breaker_trip', { agent_id: bad }],
+      ['fetch_inbox', { agent_id: bad }],
+      ['get_next_task', { agent_id: bad }],
+    ] as const) {
+      const r = await call(mcp, tool, args);
+      expect({ tool, bad, code: r.error?.code }).toEqual({ tool, bad, code: 'INVALID_ARGUMENT' });
+    }
+    expect(await breakerExists(bad)).toBe(false);
+  }
+});
