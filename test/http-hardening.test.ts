@@ -118,3 +118,59 @@ test('ids with control, invisible or bidirectional characters, or a ".." segment
     expect(await breakerExists(bad)).toBe(false);
   }
 });
+
+describe('with tokens, the token decides who the caller is', () => {
+  let tokenSrv: HttpServer;
+  let url: string;
+  beforeAll(async () => {
+    tokenSrv = await serveHttp({
+      host: '127.0.0.1',
+      port: await freePort(),
+      goals: h.goals,
+      toolsets: ['all'],
+      token: 'alice:alice-secret,bob:bob-secret,operator:ops:ops-secret',
+    });
+    url = tokenSrv.url;
+  });
+  afterAll(async () => {
+    await tokenSrv.close();
+  });
+
+  const as = async (secret: string, id: number, name: string, args: Record<string, unknown>) => {
+    const r = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json', authorization: `Bearer ${secret}` },
+      body: JSON.stringify(rpc(id, name, args)),
+    });
+    const body = (await r.json()) as { result: { isError?: boolean; content: Array<{ text: string }> } };
+    const parsed = JSON.parse(body.result.content[0]!.text) as Record<string, any>;
+    return body.result.isError ? { error: parsed.error as { code: string; message: string } } : { data: parsed };
+  };
+
+  test("bob's token with agent_id alice cannot complete alice's task or trip her breaker; an operator can", async () => {
+    const goal = await h.goals.createGoal({ name: `tokens ${uid()}`, tasks: [{ title: 'hers' }] });
+    const claimed = await as('alice-secret', 1, 'get_next_task', { goal_id: goal.id });
+    expect(claimed.data?.agent_id).toBe('alice');
+    const stolen = await as('bob-secret', 2, 'update_task_status', {
+      task_id: claimed.data?.id,
+      status: 'completed',
+      agent_id: 'alice',
+    });
+    expect(stolen.error?.code).toBe('FORBIDDEN');
+    expect(stolen.error?.message).toMatch(/Your token is bob's.*operator token/);
+    expect((await h.goals.getTask(claimed.data?.id as string)).status).toBe('claimed');
+    expect((await as('bob-secret', 3, 'circuit_breaker_trip', { agent_id: 'alice' })).error?.code).toBe('FORBIDDEN');
+    // Reads may name anyone; acting as yourself is fine; an operator may act for alice.
+    expect((await as('bob-secret', 4, 'get_task_board', { agent_id: 'alice' })).data).toBeDefined();
+    expect((await as('bob-secret', 5, 'heartbeat', { task_id: claimed.data?.id, agent_id: 'bob' })).error?.code).toBe(
+      'LEASE_LOST',
+    );
+    const done = await as('ops-secret', 6, 'update_task_status', {
+      task_id: claimed.data?.id,
+      status: 'completed',
+      agent_id: 'alice',
+      result: 'finished by the operator for alice',
+    });
+    expect(done.data?.status).toBe('completed');
+  });
+});

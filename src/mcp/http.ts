@@ -25,7 +25,10 @@ export interface HttpOptions {
   port: number;
   goals: GoalsClient;
   toolsets: string[];
-  /** `secret`, or `subject:secret` pairs separated by commas (the subject becomes the caller's agent id). */
+  /**
+   * `secret`, or `subject:secret` pairs separated by commas (the subject becomes the caller's agent id); an entry
+   * `operator:subject:secret` is an operator's token, which may act for other agents.
+   */
   token?: string;
   /** Answers /healthz: whether Temporal is reachable. */
   health?: () => Promise<boolean>;
@@ -107,6 +110,8 @@ export function isLoopback(host: string): boolean {
 interface Credential {
   subject?: string;
   secret: Buffer;
+  /** An operator token may act for any agent (name another agent_id); an agent's token acts for its subject only. */
+  operator: boolean;
 }
 
 export function parseTokens(spec: string | undefined): Credential[] {
@@ -116,21 +121,28 @@ export function parseTokens(spec: string | undefined): Credential[] {
     .map((s) => s.trim())
     .filter(Boolean)
     .map((entry) => {
-      const colon = entry.indexOf(':');
+      const operator = entry.startsWith('operator:');
+      const rest = operator ? entry.slice('operator:'.length) : entry;
+      const colon = rest.indexOf(':');
       return colon > 0
-        ? { subject: entry.slice(0, colon), secret: Buffer.from(entry.slice(colon + 1)) }
-        : { secret: Buffer.from(entry) };
+        ? { subject: rest.slice(0, colon), secret: Buffer.from(rest.slice(colon + 1)), operator }
+        : { secret: Buffer.from(rest), operator };
     });
 }
 
-function authenticate(req: http.IncomingMessage, creds: Credential[]): { ok: boolean; subject?: string } {
+function authenticate(
+  req: http.IncomingMessage,
+  creds: Credential[],
+): { ok: boolean; subject?: string; operator?: boolean } {
   if (creds.length === 0) return { ok: true };
   const header = req.headers.authorization ?? '';
   const match = /^Bearer\s+(.+)$/i.exec(header);
   if (!match) return { ok: false };
   const given = Buffer.from((match[1] as string).trim());
   for (const c of creds) {
-    if (c.secret.length === given.length && timingSafeEqual(c.secret, given)) return { ok: true, subject: c.subject };
+    if (c.secret.length === given.length && timingSafeEqual(c.secret, given)) {
+      return { ok: true, subject: c.subject, operator: c.operator };
+    }
   }
   return { ok: false };
 }
@@ -300,7 +312,12 @@ export async function serveHttp(options: HttpOptions): Promise<HttpServer> {
                 token: '',
                 clientId: agentId ?? 'local',
                 scopes: [],
-                extra: { ...(agentId ? { agentId } : {}), ...(toolsets ? { toolsets } : {}) },
+                extra: {
+                  ...(agentId ? { agentId } : {}),
+                  ...(toolsets ? { toolsets } : {}),
+                  // The identity a token proves (not one a header merely claims), and whether it is an operator's.
+                  ...(auth.subject ? { tokenSubject: auth.subject, operator: auth.operator === true } : {}),
+                },
               },
             }
           : {}),

@@ -140,8 +140,11 @@ export function createServer(deps: ServerDeps, registry: ToolRegistry = buildReg
     }
     const parsed = tool.input.safeParse(request.params.arguments ?? {});
     if (!parsed.success) return errorResult(invalidArguments(tool.name, parsed.error));
+    const ctx = { ...deps.context, ...callerOf(extra.authInfo) };
+    const forbidden = impersonation(tool, parsed.data as Record<string, unknown>, ctx);
+    if (forbidden) return errorResult(forbidden);
     try {
-      const out = await tool.run(parsed.data, { ...deps.context, ...callerOf(extra.authInfo) });
+      const out = await tool.run(parsed.data, ctx);
       return okResult(out);
     } catch (err) {
       const result = errorResult(err);
@@ -175,7 +178,33 @@ export function nestingDepth(value: unknown, limit: number): number {
 /** The HTTP transport passes the caller's identity per request in authInfo.extra (see http.ts). */
 function callerOf(auth: AuthInfo | undefined): ToolContext {
   const agentId = auth?.extra?.agentId;
-  return typeof agentId === 'string' ? { agentId } : {};
+  const tokenSubject = auth?.extra?.tokenSubject;
+  return {
+    ...(typeof agentId === 'string' ? { agentId } : {}),
+    ...(typeof tokenSubject === 'string' ? { tokenSubject, operator: auth?.extra?.operator === true } : {}),
+  };
+}
+
+/** The arguments by which a tool names the agent it acts as. */
+const ACTING_AS = ['agent_id', 'agent', 'worker_id', 'sender'] as const;
+
+/**
+ * With tokens, the token decides who the caller is: a tool that changes something, called with an agent_id (or
+ * agent, worker_id, sender) other than the token's subject, is refused unless the token is an operator's. Reads may
+ * name any agent.
+ */
+function impersonation(tool: ToolDef, args: Record<string, unknown>, ctx: ToolContext): AppError | undefined {
+  if (ctx.tokenSubject === undefined || ctx.operator || tool.annotations.readOnlyHint === true) return undefined;
+  for (const key of ACTING_AS) {
+    const named = args[key];
+    if (typeof named === 'string' && named !== ctx.tokenSubject) {
+      return new AppError(
+        'FORBIDDEN',
+        `Your token is ${ctx.tokenSubject}'s; ${tool.name} with ${key} "${named}" acts for another agent, which needs an operator token (AGENT_RUNTIME_TOKEN entry operator:<name>:<secret>).`,
+      );
+    }
+  }
+  return undefined;
 }
 
 function invalidArgumentsForName(name: string, known: string[]): AppError {

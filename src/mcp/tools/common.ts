@@ -10,6 +10,10 @@ import { ANONYMOUS_AGENT } from '../../domain/schemas';
 export interface ToolContext {
   /** The calling agent when the tool has no agent_id argument: AGENT_ID (stdio) or the HTTP caller's identity. */
   agentId?: string;
+  /** The subject of the bearer token the call came with (HTTP with AGENT_RUNTIME_TOKEN). */
+  tokenSubject?: string;
+  /** The token is an operator's: it may act for other agents. */
+  operator?: boolean;
 }
 
 export interface ToolDeps {
@@ -50,6 +54,7 @@ export function okResult(structured: Record<string, unknown>): CallToolResult {
 /** What to do next, per code, appended when the message does not already say it. */
 const NEXT_STEP: Partial<Record<ErrorCode, string>> = {
   INVALID_ARGUMENT: 'Fix the arguments named above and call again.',
+  FORBIDDEN: 'Call as yourself (leave agent_id out or give your own), or use an operator token.',
   INTERNAL: 'This is a bug or an unexpected server state; retrying with the same request_id is safe.',
 };
 
