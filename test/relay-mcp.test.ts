@@ -299,3 +299,74 @@ describe('bad input returns isError with a code and changes nothing', () => {
     expect(r.error?.code).toBe(code);
   });
 });
+
+test('an advance names its step: 10 concurrent advances of step 0 apply once; a stale lease token is refused', async () => {
+  const created = await ok(mcp, 'create_relay_pipeline', {
+    name: `race ${uid()}`,
+    goal: 'race',
+    agent_types: ['researcher', 'analyzer', 'writer'],
+  });
+  const id = created.pipeline_id as string;
+  const first = await ok(mcp, 'get_relay_baton', { pipeline_id: id, agent_id: 'step0-agent' });
+  const step0Token = first.baton.lease_token as number;
+  const results = await Promise.all(
+    Array.from({ length: 10 }, () =>
+      call(mcp, 'advance_relay', {
+        pipeline_id: id,
+        step_index: 0,
+        agent_id: 'step0-agent',
+        quality_score: 0.9,
+        l_score: 0.9,
+        tokens_used: 10,
+      }),
+    ),
+  );
+  expect(results.filter((r) => !r.isError)).toHaveLength(1);
+  for (const r of results.filter((x) => x.isError)) {
+    expect(r.error?.code).toBe('CONFLICT');
+    expect(r.error?.message).toMatch(/Step 0 of pipeline .* is already advanced; the current step is 1/);
+  }
+  const status = await ok(mcp, 'get_relay_status', { pipeline_id: id });
+  expect(status.current_step).toBe(1);
+  // The baton of step 1 names its step too; the claim on step 0 is no pass for step 1.
+  const baton = await ok(mcp, 'get_relay_baton', { pipeline_id: id, agent_id: 'step1-agent' });
+  expect(baton.baton.lease_token).toBeGreaterThan(step0Token);
+  const stale = await call(mcp, 'advance_relay', {
+    pipeline_id: id,
+    lease_token: step0Token,
+    quality_score: 0.9,
+    l_score: 0.9,
+    tokens_used: 1,
+  });
+  expect(stale.error?.code).toBe('LEASE_LOST');
+  const byBaton = await ok(mcp, 'advance_relay', {
+    pipeline_id: id,
+    baton_id: baton.baton.baton_id,
+    agent_id: 'step1-agent',
+    quality_score: 0.9,
+    l_score: 0.9,
+    tokens_used: 1,
+  });
+  expect(byBaton.step_index).toBe(1);
+  expect(
+    (
+      await call(mcp, 'advance_relay', {
+        pipeline_id: id,
+        baton_id: baton.baton.baton_id,
+        quality_score: 1,
+        l_score: 1,
+        tokens_used: 1,
+      })
+    ).error?.code,
+  ).toBe('CONFLICT');
+  // Step 2 is unclaimed: the claim token of step 1 is no pass for it either.
+  const reused = await call(mcp, 'advance_relay', {
+    pipeline_id: id,
+    lease_token: baton.baton.lease_token,
+    quality_score: 0.9,
+    l_score: 0.9,
+    tokens_used: 1,
+  });
+  expect(reused.error?.code).toBe('LEASE_LOST');
+  expect((await ok(mcp, 'get_relay_status', { pipeline_id: id })).current_step).toBe(2);
+});

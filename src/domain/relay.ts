@@ -65,8 +65,17 @@ export const AdvanceInputSchema = z.object({
   outputSummary: z.string().max(LIMITS.resultLength).optional(),
   agentId: AgentIdSchema.optional(),
   leaseToken: z.int().min(1).optional(),
+  /** The step this advance finishes (step_index, or the index in a baton_id); a finished step is not advanced twice. */
+  stepIndex: z.int().min(0).optional(),
 });
 export type AdvanceInput = z.infer<typeof AdvanceInputSchema>;
+
+/** The step index inside a baton id (`<pipeline>:<index>:<retries>`), or undefined when it is not one. */
+export function stepOfBaton(batonId: string): number | undefined {
+  const parts = batonId.split(':');
+  const index = parts.length >= 3 ? Number(parts[parts.length - 2]) : NaN;
+  return Number.isInteger(index) && index >= 0 ? index : undefined;
+}
 
 export const RetryStepInputSchema = z.object({ stepIndex: z.int().min(0) });
 export const ClaimStepInputSchema = z.object({
@@ -306,6 +315,15 @@ export function claimStep(state: RelayState, input: ClaimStepInput, now: number)
 
 export function checkAdvance(state: RelayState, input: AdvanceInput, now: number): RelayStep {
   requireOpen(state);
+  if (input.stepIndex !== undefined && input.stepIndex !== state.current) {
+    fail(
+      'CONFLICT',
+      input.stepIndex < state.current
+        ? `Step ${input.stepIndex} of pipeline ${state.id} is already advanced; the current step is ${state.current}. Retrying? Send the same request_id to get the first answer.`
+        : `Step ${input.stepIndex} of pipeline ${state.id} is not reached yet; the current step is ${state.current}.`,
+      { current_step: state.current },
+    );
+  }
   if (state.status === 'awaiting_retry') {
     fail(
       'CONFLICT',
@@ -321,8 +339,11 @@ export function checkAdvance(state: RelayState, input: AdvanceInput, now: number
       `Step ${step.index} (${step.agent_type}) of pipeline ${state.id} is held by ${step.agent_id}, not ${input.agentId ?? 'you'}; only its holder may advance it.`,
     );
   }
-  if (isHeld(step, now) && input.leaseToken !== undefined && input.leaseToken !== step.lease_token) {
-    fail('LEASE_LOST', `Lease token ${input.leaseToken} is stale for step ${step.index} of pipeline ${state.id}.`);
+  if (input.leaseToken !== undefined && (!isHeld(step, now) || input.leaseToken !== step.lease_token)) {
+    fail(
+      'LEASE_LOST',
+      `Lease token ${input.leaseToken} is not the claim on step ${step.index} of pipeline ${state.id}${isHeld(step, now) ? '' : ' (nobody holds that step)'}.`,
+    );
   }
   return step;
 }

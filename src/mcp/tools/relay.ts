@@ -1,6 +1,7 @@
 /** Toolset `relay`: agent-runtime-mcp's six relay tools with its names and arguments. */
 import { z } from 'zod';
 import { createRelayClient } from '../../client/relay';
+import { AppError } from '../../client/errors';
 import { LIMITS } from '../../domain/schemas';
 import {
   BatonSchema,
@@ -8,6 +9,7 @@ import {
   RELAY_STATUSES,
   RelayStatusViewSchema,
   RelayStepSchema,
+  stepOfBaton,
 } from '../../domain/relay';
 import {
   matchesFilter,
@@ -50,6 +52,25 @@ const AdvanceResultSchema = z.object({
   next_step: z.number().nullable().describe('sequence_position of the next baton.'),
   total_steps: z.number(),
 });
+
+/** The step an advance names: step_index, or the index inside baton_id (both given must agree). */
+function stepIndexOf(stepIndex: number | undefined, batonId: string | undefined): number | undefined {
+  if (batonId === undefined) return stepIndex;
+  const fromBaton = stepOfBaton(batonId);
+  if (fromBaton === undefined) {
+    throw new AppError(
+      'INVALID_ARGUMENT',
+      `baton_id "${batonId}" is not a baton id; pass the baton_id get_relay_baton gave.`,
+    );
+  }
+  if (stepIndex !== undefined && stepIndex !== fromBaton) {
+    throw new AppError(
+      'INVALID_ARGUMENT',
+      `step_index ${stepIndex} and baton_id (step ${fromBaton}) disagree; give one.`,
+    );
+  }
+  return fromBaton;
+}
 
 export function relayTools(deps: ToolDeps): ToolDef[] {
   const relays = createRelayClient(deps.goals, { breakerAutoRecord: deps.breakerAutoRecord });
@@ -177,10 +198,12 @@ export function relayTools(deps: ToolDeps): ToolDef[] {
         output_summary: z.string().max(LIMITS.resultLength).optional(),
         agent_id: AgentIdArg.optional(),
         lease_token: z.int().min(1).optional(),
+        step_index: z.int().min(0).optional().describe('The step you finish (0-based); refused if already advanced.'),
+        baton_id: z.string().min(1).max(300).optional().describe('Or the baton_id you were given.'),
         request_id: RequestIdArg,
       }),
       output: AdvanceResultSchema,
-      annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+      annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
       async run(a, ctx) {
         const r = await relays.advance(
           a.pipeline_id,
@@ -192,6 +215,7 @@ export function relayTools(deps: ToolDeps): ToolDef[] {
             outputSummary: a.output_summary,
             agentId: callerIdentity(a.agent_id, ctx),
             leaseToken: a.lease_token,
+            stepIndex: stepIndexOf(a.step_index, a.baton_id),
           },
           a.request_id,
         );
