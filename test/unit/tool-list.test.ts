@@ -66,3 +66,32 @@ test('with AGENT_RUNTIME_OUTPUT_SCHEMAS=on each tool lists its result fields and
   const next = reg.listing.get(reg.tools.find((t) => t.name === 'get_next_task')!)!.outputSchema!;
   expect((next.properties as any).lease_token).toEqual({ type: ['number', 'null'] });
 });
+
+test('tools that create, claim, append or count again when repeated are not marked idempotent', () => {
+  const reg = buildRegistry({ goals, toolsets: ['all'] });
+  const hint = (name: string) => reg.tools.find((t) => t.name === name)?.annotations.idempotentHint;
+  for (const name of [
+    'create_goal',
+    'decompose_goal',
+    'create_task',
+    'get_next_task',
+    'create_relay_pipeline',
+    'advance_relay',
+    'retry_relay_step',
+    'circuit_breaker_trip',
+    'circuit_breaker_record_failure',
+    'claim_step',
+    'send_message',
+    'complete_task',
+    'register_agent',
+    'claim',
+    'create',
+    'attach',
+    'log_metrics',
+  ]) {
+    expect({ name, idempotent: hint(name) }).toEqual({ name, idempotent: false });
+  }
+  for (const name of ['heartbeat', 'circuit_breaker_reset', 'acknowledge_message', 'connect']) {
+    expect({ name, idempotent: hint(name) }).toEqual({ name, idempotent: true });
+  }
+});

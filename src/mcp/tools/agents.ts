@@ -139,7 +139,7 @@ export function agentTools(deps: ToolDeps): ToolDef[] {
         request_id: RequestIdArg,
       }),
       output: AgentRowSchema.extend({ session_token: z.string() }),
-      annotations: mutating,
+      annotations: { ...mutating, idempotentHint: false },
       async run(a) {
         const agentId = agentIdFor(a.name);
         AgentIdSchema.parse(agentId);
@@ -201,7 +201,7 @@ export function agentTools(deps: ToolDeps): ToolDef[] {
         delivered_to: z.array(z.string()),
         not_delivered: z.array(z.object({ agent_id: z.string(), reason: z.string() })),
       }),
-      annotations: mutating,
+      annotations: { ...mutating, idempotentHint: false },
       async run(a, ctx) {
         const from = a.sender ?? who(a, ctx);
         void agents.touch(from);
@@ -309,7 +309,7 @@ export function agentTools(deps: ToolDeps): ToolDef[] {
         status: z.string(),
         result: z.string().nullable(),
       }),
-      annotations: { ...mutating, destructiveHint: true },
+      annotations: { ...mutating, destructiveHint: true, idempotentHint: false },
       async run(a, ctx) {
         const agentId = who(a, ctx);
         const taskId = a.task_id

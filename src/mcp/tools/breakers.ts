@@ -73,7 +73,7 @@ export function breakerTools(deps: ToolDeps): ToolDef[] {
         request_id: RequestIdArg,
       }),
       output: StatusOut,
-      annotations: { ...mutating, destructiveHint: true },
+      annotations: { ...mutating, destructiveHint: true, idempotentHint: false },
       async run(a) {
         return seedBreakerView(await breakers.trip(a.agent_id, a.reason, a.request_id));
       },
@@ -115,7 +115,7 @@ export function breakerTools(deps: ToolDeps): ToolDef[] {
         request_id: RequestIdArg,
       }),
       output: StatusOut,
-      annotations: mutating,
+      annotations: { ...mutating, idempotentHint: false },
       async run(a) {
         return seedBreakerView(
           await breakers.recordFailure(
@@ -133,7 +133,7 @@ export function breakerTools(deps: ToolDeps): ToolDef[] {
       toolsets,
       input: z.object({ agent_id: AgentId, request_id: RequestIdArg }),
       output: StatusOut,
-      annotations: mutating,
+      annotations: { ...mutating, idempotentHint: false },
       async run(a) {
         return seedBreakerView(await breakers.recordSuccess(a.agent_id, a.request_id));
       },

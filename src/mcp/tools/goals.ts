@@ -126,7 +126,7 @@ export function goalTools(deps: ToolDeps): ToolDef[] {
         request_id: RequestIdArg,
       }),
       output: GoalSummarySchema.extend({ goal_id: z.string(), goal: GoalSummarySchema }),
-      annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+      annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
       async run(a) {
         if (a.metadata && JSON.stringify(a.metadata).length > LIMITS.metadataBytes) {
           throw new AppError(
@@ -168,7 +168,7 @@ export function goalTools(deps: ToolDeps): ToolDef[] {
         count: z.number(),
         tasks: z.array(TaskSchema),
       }),
-      annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+      annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
       async run(a) {
         const tasks = await goals.decomposeGoal(a.goal_id, a.strategy, a.tasks, a.request_id);
         return {
@@ -220,7 +220,7 @@ export function goalTools(deps: ToolDeps): ToolDef[] {
         task_status: TaskStatusSchema.optional().describe('The task’s own state when status speaks of its push.'),
         assigned_to: z.string().nullable().optional().describe('The agent the task was pushed to.'),
       }),
-      annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+      annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
       async run(a, ctx) {
         const goalId = a.goal_id ?? a.codebase_id ?? INBOX_GOAL_ID;
         const required = a.required_capabilities ?? [];
@@ -288,7 +288,7 @@ export function goalTools(deps: ToolDeps): ToolDef[] {
         request_id: RequestIdArg,
       }),
       output: ClaimResultSchema,
-      annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+      annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
       async run(a, ctx) {
         const agentId = resolveAgent(namedAgent(a), ctx);
         await breakers.admit(agentId); // BREAKER_OPEN (with time left and fallback) while the agent is out of rotation

@@ -138,7 +138,7 @@ export function projectTools(deps: ToolDeps): ToolDef[] {
       toolsets,
       input: z.object({ project: ProjectName, agent_id: AgentArg, request_id: RequestIdArg }),
       output: StepClaimSchema,
-      annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+      annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
       async run(a, ctx) {
         const claim = await projects.claimStep(a.project, resolveAgent(a.agent_id, ctx), a.request_id);
         return claim.step ? { ...claim.step, ...claim } : claim;
@@ -289,7 +289,7 @@ export function projectTools(deps: ToolDeps): ToolDef[] {
       toolsets,
       input: z.object({ step_id: StepId, request_id: RequestIdArg }),
       output: StepActionSchema.omit({ acted_as: true }),
-      annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+      annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
       async run(a) {
         return { ok: true as const, step: await projects.recoverFailedStep(await step(a.step_id), a.request_id) };
       },

@@ -107,7 +107,7 @@ export function relayTools(deps: ToolDeps): ToolDef[] {
         status: RelayViewSchema,
         baton: BatonSchema,
       }),
-      annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+      annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
       async run(a) {
         const created = await relays.create({
           name: a.name,
@@ -247,7 +247,7 @@ export function relayTools(deps: ToolDeps): ToolDef[] {
         baton: BatonSchema.nullable(),
         retry_count: z.number(),
       }),
-      annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+      annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
       async run(a) {
         const r = await relays.retry(a.pipeline_id, a.step_index, a.request_id);
         return { success: true as const, ...r, retry_count: r.step.retries };
