@@ -267,7 +267,15 @@ async function main(): Promise<void> {
   say(`done: ${outDir}`);
 }
 
-main().catch((err: unknown) => {
-  say(`failed: ${err instanceof Error ? err.message : String(err)}`);
-  process.exit(1);
-});
+// Node 20 has WebSocket only behind a flag (22+ has it on): run again with it when needed.
+if (typeof WebSocket === 'undefined' && !process.execArgv.includes('--experimental-websocket')) {
+  const child = spawn(process.execPath, ['--experimental-websocket', __filename, ...process.argv.slice(2)], {
+    stdio: 'inherit',
+  });
+  child.on('exit', (code) => process.exit(code ?? 1));
+} else {
+  main().catch((err: unknown) => {
+    say(`failed: ${err instanceof Error ? err.message : String(err)}`);
+    process.exit(1);
+  });
+}
