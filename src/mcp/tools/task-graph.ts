@@ -36,6 +36,24 @@ const OneOrMany = z.union([z.string().min(1).max(1024), z.array(z.string().min(1
 const many = (v: string | string[]): string[] => (Array.isArray(v) ? v : [v]);
 const Status = z.union([z.string().min(1).max(64), z.array(z.string().min(1).max(64)).max(20)]);
 const DepType = z.enum(Object.keys(DEP_TYPES) as [string, ...string[]]);
+const Seconds = z
+  .number()
+  .int()
+  .min(1)
+  .max(7 * 24 * 3600);
+const LeaseSecondsArg = Seconds.optional().describe('How long your claim lives without a call from you (default 300).');
+const TagList = z.array(z.string().trim().min(1).max(64)).max(32);
+/** The task fields create and update share (upstream's names; priority also as a word). */
+const TaskFields = {
+  priority: z.union([z.number().int().min(0).max(10), z.enum(['low', 'medium', 'high', 'critical'])]).optional(),
+  points: z.number().int().min(0).max(1000).optional(),
+  time_estimate_ms: z.number().int().min(0).optional(),
+  tags: TagList.optional(),
+  needed_tags: TagList.optional(),
+  wanted_tags: TagList.optional(),
+};
+/** Seconds as the milliseconds the workspace takes. */
+const ms = (seconds: number | undefined): number | undefined => (seconds === undefined ? undefined : seconds * 1000);
 
 interface WhoArgs {
   worker_id?: string;
@@ -164,11 +182,7 @@ export function taskGraphTools(
         ...changing,
         worker_id: S.WorkerIdSchema.optional(),
         agent: S.WorkerIdSchema.optional(),
-        tags: z
-          .array(z.string().trim().min(1).max(64))
-          .max(32)
-          .optional()
-          .describe('What you can do; tasks need_tags/want_tags match these.'),
+        tags: TagList.optional().describe('What you can do; tasks need_tags/want_tags match these.'),
         workflow: z
           .string()
           .min(1)
@@ -305,12 +319,7 @@ export function taskGraphTools(
         title: z.string().trim().min(1).max(500).optional(),
         description: z.string().max(20_000).optional(),
         parent: TaskArg.optional(),
-        priority: z.union([z.number().int().min(0).max(10), z.enum(['low', 'medium', 'high', 'critical'])]).optional(),
-        points: z.number().int().min(0).max(1000).optional(),
-        time_estimate_ms: z.number().int().min(0).optional(),
-        tags: z.array(z.string().trim().min(1).max(64)).max(32).optional(),
-        needed_tags: z.array(z.string().trim().min(1).max(64)).max(32).optional(),
-        wanted_tags: z.array(z.string().trim().min(1).max(64)).max(32).optional(),
+        ...TaskFields,
         phase: z.string().min(1).max(64).optional(),
       }),
       output: Out,
@@ -439,12 +448,7 @@ export function taskGraphTools(
         phase: z.string().min(1).max(64).optional(),
         title: z.string().trim().min(1).max(500).optional(),
         description: z.string().max(20_000).optional(),
-        priority: z.union([z.number().int().min(0).max(10), z.enum(['low', 'medium', 'high', 'critical'])]).optional(),
-        points: z.number().int().min(0).max(1000).optional(),
-        tags: z.array(z.string().trim().min(1).max(64)).max(32).optional(),
-        needed_tags: z.array(z.string().trim().min(1).max(64)).max(32).optional(),
-        wanted_tags: z.array(z.string().trim().min(1).max(64)).max(32).optional(),
-        time_estimate_ms: z.number().int().min(0).optional(),
+        ...TaskFields,
         reason: z.string().max(2000).optional(),
         force: z.boolean().optional(),
         assignee: S.WorkerIdSchema.optional(),
@@ -459,13 +463,7 @@ export function taskGraphTools(
           )
           .max(20)
           .optional(),
-        lease_seconds: z
-          .number()
-          .int()
-          .min(1)
-          .max(7 * 24 * 3600)
-          .optional()
-          .describe('How long your claim lives without a call from you (default 300).'),
+        lease_seconds: LeaseSecondsArg,
       }),
       output: Out,
       annotations: mutating,
@@ -488,7 +486,7 @@ export function taskGraphTools(
           status: a.status ?? state,
           priority: priorityOf(a.priority),
           worker_id: who(a, ctx),
-          lease_ms: lease_seconds === undefined ? undefined : lease_seconds * 1000,
+          lease_ms: ms(lease_seconds),
         });
         const wf = workflowNamed(undefined);
         return {
@@ -588,13 +586,7 @@ export function taskGraphTools(
         task: TaskArg.optional(),
         force: z.boolean().optional(),
         files: z.array(z.string().min(1).max(1024)).max(200).optional(),
-        lease_seconds: z
-          .number()
-          .int()
-          .min(1)
-          .max(7 * 24 * 3600)
-          .optional()
-          .describe('How long the claim lives without a call from you (default 300).'),
+        lease_seconds: LeaseSecondsArg,
       }),
       output: Out,
       annotations: mutating,
@@ -605,7 +597,7 @@ export function taskGraphTools(
           task: a.task,
           force: a.force,
           files: a.files,
-          lease_ms: a.lease_seconds === undefined ? undefined : a.lease_seconds * 1000,
+          lease_ms: ms(a.lease_seconds),
         });
         if (!r.task) return { success: false, task: null, message: r.message ?? 'No ready task.' };
         const wf = workflowNamed(undefined);
@@ -829,12 +821,7 @@ export function taskGraphTools(
         files: z.array(z.string().min(1).max(1024)).max(200).optional(),
         task: TaskArg.optional(),
         reason: z.string().max(2000).optional(),
-        ttl_seconds: z
-          .number()
-          .int()
-          .min(1)
-          .max(7 * 24 * 3600)
-          .optional(),
+        ttl_seconds: Seconds.optional(),
       }),
       output: Out,
       annotations: mutating,
@@ -846,7 +833,7 @@ export function taskGraphTools(
           files,
           task: a.task,
           reason: a.reason,
-          ttl_ms: a.ttl_seconds === undefined ? undefined : a.ttl_seconds * 1000,
+          ttl_ms: ms(a.ttl_seconds),
         });
       },
     }),
