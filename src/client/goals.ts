@@ -65,7 +65,7 @@ import {
   AR_TOP_PRIORITY,
 } from '../workflows/search-attributes';
 import { createCoalescer } from './coalescer';
-import { AppError, isResourceExhausted, toAppError } from './errors';
+import { AppError, UNAVAILABLE_HINT, isResourceExhausted, toAppError } from './errors';
 
 export interface ClientDeps {
   /** Resolves to a connected client; rejects while Temporal is unreachable. */
@@ -205,7 +205,14 @@ export function createGoalsClient(deps: ClientDeps) {
     try {
       client = await deps.client();
     } catch (err) {
-      throw toAppError(err, errorContext(goalId));
+      // No client means no connection to Temporal, whatever words the failure came in (they vary under load).
+      const e = toAppError(err, errorContext(goalId));
+      throw e.code === 'INTERNAL'
+        ? new AppError(
+            'TEMPORAL_UNAVAILABLE',
+            `No Temporal server answers at ${deps.address ?? 'the configured address'} (${e.message}). ${UNAVAILABLE_HINT}`,
+          )
+        : e;
     }
     try {
       return await fn(client);
