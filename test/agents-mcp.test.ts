@@ -90,6 +90,8 @@ test('messages: delivered once per recipient even when the send is retried; long
     to: [b, c],
     subject: 'plan',
     body: 'take the API',
+    importance: 'high',
+    ack_required: true,
     request_id: 'send-1',
   });
   expect(again).toEqual(sent); // the same request_id answers the same, and delivers nothing twice

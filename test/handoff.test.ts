@@ -5,6 +5,7 @@
  */
 import type { temporal } from '@temporalio/proto';
 import { goalWorkflowId } from '../src/workflows/messages';
+import { callerKey } from '../src/domain/request-ids';
 import { ok, uid, useWorkerProcess, eventually } from './support/harness';
 
 const w = useWorkerProcess();
@@ -23,7 +24,8 @@ function taskThatCompleted(events: Event[], updateId: string): number {
   let lastTaskCompleted = -1;
   for (const e of events) {
     if (e.workflowTaskCompletedEventAttributes) lastTaskCompleted = Number(e.eventId);
-    if (e.workflowExecutionUpdateCompletedEventAttributes?.meta?.updateId === updateId) return lastTaskCompleted;
+    const id = e.workflowExecutionUpdateCompletedEventAttributes?.meta?.updateId;
+    if (id && callerKey(id) === updateId) return lastTaskCompleted; // the Update id is `<request_id>~<digest>`
   }
   throw new Error(`update ${updateId} did not complete`);
 }

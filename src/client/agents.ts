@@ -31,6 +31,7 @@ import {
 import type { agentWorkflow } from '../workflows/agent';
 import { AR_ENTITY, AR_NAME, AR_STATUS } from '../workflows/search-attributes';
 import { AppError } from './errors';
+import { callerKey, digestSuffix, refuseReusedKey } from '../domain/request-ids';
 import type { GoalsClient } from './goals';
 
 const TOUCH_EVERY_MS = 2_000;
@@ -144,7 +145,7 @@ export function createAgentsClient(goals: GoalsClient) {
       not_delivered: Array<{ agent_id: string; reason: string }>;
     }> {
       const messageId = `msg-${createHash('sha256')
-        .update(`${req.from}\n${req.requestId ?? randomUUID()}`)
+        .update(`${req.from}\n${req.requestId === undefined ? randomUUID() : callerKey(req.requestId)}`)
         .digest('hex')
         .slice(0, 16)}`;
       let recipients = req.to;
@@ -175,12 +176,15 @@ export function createAgentsClient(goals: GoalsClient) {
                   ackRequired: req.ackRequired,
                 },
               ],
-              updateId: `${messageId}:${to}`,
+              updateId: `${messageId}:${to}${digestSuffix(req.requestId)}`,
             }),
           );
           // A message already in the mailbox (an earlier try) counts as delivered: it is there, once.
           if (r.message) out.delivered_to.push(to);
         } catch (err) {
+          if (err instanceof AppError && err.code === 'CONFLICT' && req.requestId !== undefined) {
+            refuseReusedKey(req.requestId); // the message id is derived from the key: name the caller's key
+          }
           if (!(err instanceof AppError) || err.code === 'TEMPORAL_UNAVAILABLE') throw err;
           out.not_delivered.push({ agent_id: to, reason: err.message });
         }

@@ -14,6 +14,7 @@ import {
 import { ApplicationFailure } from '@temporalio/common';
 import type { QueryDefinition, UpdateDefinition } from '@temporalio/common';
 import { DomainError, fail, isErrorCode } from '../domain/errors';
+import { callerKey, refuseReusedKey } from '../domain/request-ids';
 import { addTasks, goalIndex, goalIdOfTask, newGoalState, summarizeGoal, type GoalState } from '../domain/goal';
 import {
   GoalIdSchema,
@@ -142,7 +143,7 @@ export function makeGoalId(name: string, requestId?: string): string {
       .slice(0, 32)
       .replace(/-+$/, '') || 'goal';
   const suffix = requestId
-    ? createHash('sha256').update(requestId).digest('hex').slice(0, 8)
+    ? createHash('sha256').update(callerKey(requestId)).digest('hex').slice(0, 8)
     : randomUUID().replace(/-/g, '').slice(0, 8);
   return `${slug}-${suffix}`;
 }
@@ -379,7 +380,11 @@ export function createGoalsClient(deps: ClientDeps) {
             // The same request_id retried: answer with the goal it created.
             if (input.requestId !== undefined) {
               const existing = (await api.getGoal(goalId)).goal;
-              if (existing.metadata.created_by_request === input.requestId) return existing;
+              const first = existing.metadata.created_by_request;
+              if (first === input.requestId) return existing;
+              if (typeof first === 'string' && callerKey(first) === callerKey(input.requestId)) {
+                refuseReusedKey(input.requestId);
+              }
             }
             throw new AppError(
               'CONFLICT',

@@ -25,6 +25,7 @@ import type { relayPipelineWorkflow } from '../workflows/relay-pipeline';
 import { AR_ENTITY, AR_NAME, AR_STATUS } from '../workflows/search-attributes';
 import { randomUUID } from 'node:crypto';
 import { AppError } from './errors';
+import { refuseReusedKey } from '../domain/request-ids';
 import { createBreakersClient } from './breakers';
 import { makeGoalId, type GoalsClient } from './goals';
 
@@ -100,9 +101,22 @@ export function createRelayClient(goals: GoalsClient, options: { breakerAutoReco
   const handleOf = (client: Parameters<Parameters<GoalsClient['withClient']>[0]>[0], id: string) =>
     client.workflow.getHandle(relayWorkflowId(id));
 
+  /** A pipeline made by this request_id for other arguments: the retry is refused, nothing is created. */
+  async function refuseIfKeyedOtherwise(pipelineId: string, requestId: string): Promise<void> {
+    const first = await goals
+      .withClient((client) => handleOf(client, pipelineId).describe(), entity(pipelineId))
+      .then((d) => d.memo?.created_by_request)
+      .catch((err: unknown) => {
+        if (err instanceof AppError && err.code === 'NOT_FOUND') return undefined;
+        throw err;
+      });
+    if (typeof first === 'string' && first !== requestId) refuseReusedKey(requestId);
+  }
+
   const api = {
     async create(req: CreateRelayRequest): Promise<{ pipeline_id: string; status: RelayStatusView; baton: Baton }> {
       const pipelineId = makeGoalId(req.name, req.requestId);
+      if (req.requestId !== undefined) await refuseIfKeyedOtherwise(pipelineId, req.requestId);
       let goalTaskId: string | undefined;
       let goalAgentId: string | undefined;
       if (req.goalId !== undefined) {
@@ -139,6 +153,7 @@ export function createRelayClient(goals: GoalsClient, options: { breakerAutoReco
             taskQueue,
             args: [{ state } satisfies RelayWorkflowInput],
             ...relayStartOptions(state),
+            ...(req.requestId !== undefined ? { memo: { created_by_request: req.requestId } } : {}),
           });
         } catch (err) {
           if (!(err instanceof WorkflowExecutionAlreadyStartedError && req.requestId !== undefined)) throw err;

@@ -11,6 +11,7 @@ import { createAliasesClient } from '../client/aliases';
 import { AppError } from '../client/errors';
 import type { GoalsClient } from '../client/goals';
 import { log } from '../logger';
+import { withDigest } from '../domain/request-ids';
 import { errorResult, invalidArguments, okResult, type ToolContext, type ToolDef } from './tools/common';
 import { agentTools } from './tools/agents';
 import { breakerTools } from './tools/breakers';
@@ -144,7 +145,7 @@ export function createServer(deps: ServerDeps, registry: ToolRegistry = buildReg
     const forbidden = impersonation(tool, parsed.data as Record<string, unknown>, ctx);
     if (forbidden) return errorResult(forbidden);
     try {
-      const out = await tool.run(parsed.data, ctx);
+      const out = await tool.run(keyedByCall(tool.name, parsed.data as Record<string, unknown>, ctx), ctx);
       return okResult(out);
     } catch (err) {
       const result = errorResult(err);
@@ -155,6 +156,17 @@ export function createServer(deps: ServerDeps, registry: ToolRegistry = buildReg
 
   registerPrompts(mcp);
   return mcp;
+}
+
+/**
+ * A request_id remembers the call it was first used for: it travels on as `<request_id>~<digest of tool, caller and
+ * arguments>`, so a retry is answered with the first result and a reuse for another call is refused (CONFLICT).
+ */
+function keyedByCall(tool: string, args: Record<string, unknown>, ctx: ToolContext): Record<string, unknown> {
+  const { request_id: requestId, ...rest } = args;
+  if (typeof requestId !== 'string') return args;
+  const caller = ctx.tokenSubject ?? ctx.agentId ?? null;
+  return { ...args, request_id: withDigest(requestId, { tool, caller, args: rest }) };
 }
 
 /** Arguments nest at most this deep (metadata included): deeper JSON is refused before anything recurses over it. */

@@ -5,6 +5,7 @@
 import { ApplicationFailure, currentUpdateInfo, setHandler, type QueryDefinition } from '@temporalio/workflow';
 import type { z } from 'zod';
 import { DomainError } from '../domain/errors';
+import { refuseReusedKey, sameCall, splitRequestId } from '../domain/request-ids';
 import { LIMITS } from '../domain/schemas';
 import { parseOrFail } from '../domain/validate';
 
@@ -23,6 +24,43 @@ export function toFailure(err: unknown): ApplicationFailure {
   }
   const message = err instanceof Error ? err.message : String(err);
   return ApplicationFailure.create({ type: 'INTERNAL', message, nonRetryable: true });
+}
+
+/** What is kept for an update id that carried the digest of its arguments (see domain/request-ids.ts). */
+interface Kept {
+  '~d': string;
+  r?: unknown;
+}
+
+function isKept(v: unknown): v is Kept {
+  return v !== null && typeof v === 'object' && typeof (v as Partial<Kept>)['~d'] === 'string';
+}
+
+/**
+ * The remembered result of the call with this update id: undefined when the call is new; a CONFLICT failure when its
+ * request_id was used before for a call with other arguments.
+ */
+export function recall(applied: Map<string, unknown>, id: string | undefined): { result: unknown } | undefined {
+  if (id === undefined) return undefined;
+  const { key, digest } = splitRequestId(id);
+  if (!applied.has(key)) return undefined;
+  const kept = applied.get(key);
+  if (!isKept(kept)) return { result: kept };
+  if (!sameCall(kept['~d'], digest)) {
+    try {
+      refuseReusedKey(id);
+    } catch (err) {
+      throw toFailure(err);
+    }
+  }
+  return { result: kept.r };
+}
+
+/** Remembers a call's (compacted) result under its key, with the digest of its arguments when it has one. */
+export function keep(applied: Map<string, unknown>, id: string, compacted: unknown): void {
+  const { key, digest } = splitRequestId(id);
+  applied.set(key, digest === undefined ? compacted : ({ '~d': digest, r: compacted } satisfies Kept));
+  if (applied.size > APPLIED_KEPT) applied.delete(applied.keys().next().value as string);
 }
 
 export interface UpdateRegistrarOptions {
@@ -109,14 +147,12 @@ export function updateRegistrar(options: UpdateRegistrarOptions): RegisterUpdate
   const { applied, afterChange, compact = (r) => r, rehydrate = (k) => k } = options;
   const registered = new Map<string, Registered>();
 
-  const remember = (id: string, result: unknown): void => {
-    applied.set(id, compact(result));
-    if (applied.size > APPLIED_KEPT) applied.delete(applied.keys().next().value as string);
-  };
+  const remember = (id: string, result: unknown): void => keep(applied, id, compact(result));
 
   /** Applies one call (no afterChange): the remembered result for a known id, else the change. Throws on refusal. */
   const applyOne = (entry: Registered, id: string | undefined, raw: unknown): unknown => {
-    if (id !== undefined && applied.has(id)) return rehydrate(applied.get(id));
+    const earlier = recall(applied, id);
+    if (earlier) return rehydrate(earlier.result);
     let result: unknown;
     try {
       result = entry.apply(parseOrFail(entry.schema, raw ?? {}, entry.what), Date.now());
@@ -128,7 +164,7 @@ export function updateRegistrar(options: UpdateRegistrarOptions): RegisterUpdate
   };
 
   const checkOne = (entry: Registered, id: string | undefined, raw: unknown): void => {
-    if (id !== undefined && applied.has(id)) return;
+    if (recall(applied, id)) return;
     try {
       entry.check(parseOrFail(entry.schema, raw ?? {}, entry.what), Date.now());
     } catch (err) {
@@ -154,7 +190,7 @@ export function updateRegistrar(options: UpdateRegistrarOptions): RegisterUpdate
       def as never,
       ((raw: unknown): R => {
         const id = currentUpdateInfo()?.id;
-        const fresh = id === undefined || !applied.has(id);
+        const fresh = recall(applied, id) === undefined;
         const result = applyOne(entry, id, raw) as R;
         if (fresh) afterChange();
         return result;

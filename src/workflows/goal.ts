@@ -33,7 +33,7 @@ import { WaitClaimInputSchema, type ClaimInput, type ClaimResult, type Task } fr
 import { EventsQuerySchema, TaskIdQuerySchema, TaskIdsQuerySchema } from '../domain/schemas';
 import { DomainError } from '../domain/errors';
 import { parseOrFail } from '../domain/validate';
-import { toFailure, updateRegistrar, validatedQuery } from './entity';
+import { recall, toFailure, updateRegistrar, validatedQuery } from './entity';
 import {
   applyBatchUpdate,
   assignTaskUpdate,
@@ -285,7 +285,8 @@ export async function goalWorkflow(input: GoalWorkflowInput): Promise<void> {
     waitForTaskUpdate,
     async (raw) => {
       const id = currentUpdateInfo()?.id;
-      if (id !== undefined && applied.has(id)) return rehydrate(state, applied.get(id)) as ClaimResult;
+      const earlier = recall(applied, id);
+      if (earlier) return rehydrate(state, earlier.result) as ClaimResult;
       const { waitMs, ...claim } = parseOrFail(WaitClaimInputSchema, raw, 'waitForTask input');
       let result: ClaimResult | undefined;
       const ready = goals.pickNextTask(state, claim);
@@ -311,6 +312,7 @@ export async function goalWorkflow(input: GoalWorkflowInput): Promise<void> {
     },
     {
       validator: (raw) => {
+        if (recall(applied, currentUpdateInfo()?.id)) return; // a retry: answered with the first result
         parseOrFail(WaitClaimInputSchema, raw, 'waitForTask input');
         if (state.goal.status === 'cancelled') {
           throw toFailure(
