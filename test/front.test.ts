@@ -10,6 +10,7 @@ import path from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { freePort } from '../src/dev-server';
+import { goalWorkflowId } from '../src/workflows/messages';
 import { call, eventually, killHard, ok, ROOT, startHarness, uid, type Harness } from './support/harness';
 
 const CLI = path.join(ROOT, 'dist', 'cli.js');
@@ -108,6 +109,55 @@ test('a front for another deployment does not use the daemon', async () => {
   const other = await front({ AGENT_RUNTIME_TASK_QUEUE: `${h.config.taskQueue}-elsewhere`, AGENT_ID: 'lone' });
   const { tools } = await other.client.listTools();
   expect(tools.length).toBeGreaterThan(0); // a full stdio server of its own answered
+});
+
+/** Long-polls of a goal that reached its workflow, and how many of them have ended. */
+async function waits(goalId: string): Promise<{ accepted: number; ended: number }> {
+  const client = await h.lazy.get();
+  const events = (await client.workflow.getHandle(goalWorkflowId(goalId)).fetchHistory()).events ?? [];
+  const ids = new Set<string>();
+  let ended = 0;
+  for (const e of events) {
+    const accepted = e.workflowExecutionUpdateAcceptedEventAttributes;
+    if (accepted?.acceptedRequest?.input?.name === 'waitForTask') ids.add(accepted.protocolInstanceId ?? '');
+    const done = e.workflowExecutionUpdateCompletedEventAttributes?.meta?.updateId;
+    if (done && [...ids].some((id) => id === done)) ended += 1;
+  }
+  return { accepted: ids.size, ended };
+}
+
+test('a long-poll ends when its agent goes away or cancels it, and the next task is not claimed for it', async () => {
+  const goalId = uid('gone');
+  await h.goals.createGoal({ goalId, name: 'gone' });
+  // The agent's process goes away mid-wait…
+  const leaver = await front({ AGENT_ID: 'leaver' });
+  void call(leaver.client, 'get_next_task', { goal_id: goalId, wait_seconds: 60 }).catch(() => undefined);
+  await eventually(async () => (await waits(goalId)).accepted === 1);
+  await leaver.client.close();
+  // …and another cancels its call (MCP notifications/cancelled).
+  const canceller = await front({ AGENT_ID: 'canceller' });
+  const abort = new AbortController();
+  const cancelled = canceller.client
+    .callTool({ name: 'get_next_task', arguments: { goal_id: goalId, wait_seconds: 60 } }, undefined, {
+      signal: abort.signal,
+    })
+    .then(
+      () => 'answered',
+      () => 'rejected',
+    );
+  await eventually(async () => (await waits(goalId)).accepted === 2);
+  abort.abort('changed my mind');
+  expect(await cancelled).toBe('rejected');
+  // Both waits end inside the goal long before their 60 s…
+  await eventually(async () => (await waits(goalId)).ended === 2);
+  // …so the next task stays in the queue for whoever asks next.
+  const [task] = await h.goals.createTasks(goalId, [{ title: 'after they left' }]);
+  expect((await h.goals.getTask((task as { id: string }).id)).status).toBe('ready');
+  const taker = await front({ AGENT_ID: 'taker' });
+  expect(await ok(taker.client, 'get_next_task', { goal_id: goalId })).toMatchObject({
+    claimed: true,
+    agent_id: 'taker',
+  });
 });
 
 test('when the daemon goes away mid-session the front serves the rest itself', async () => {

@@ -245,8 +245,13 @@ describe('leases and fencing', () => {
     const goalId = await newGoal();
     await ok(mcp, 'create_task', { goal_id: goalId, title: 'resumable' });
     const claim = await ok(mcp, 'get_next_task', { goal_id: goalId, agent_id: 'resumer' });
-    expect(claim.lease_expires_at).toBeNull();
-    await ok(mcp, 'update_task_status', { task_id: claim.task.id, status: 'in_progress', agent_id: 'resumer' });
+    expect(claim.lease_expires_at).not.toBeNull(); // the pickup lease, until the holder follows the claim up
+    const started = await ok(mcp, 'update_task_status', {
+      task_id: claim.task.id,
+      status: 'in_progress',
+      agent_id: 'resumer',
+    });
+    expect(started.task.lease_expires_at).toBeNull(); // followed up: no expiry on this goal
     // A new session: a new MCP client with the same agent identity.
     const later = await h.mcp('resumer');
     await new Promise((r) => setTimeout(r, 1500));

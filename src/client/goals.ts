@@ -53,6 +53,7 @@ import {
   retryTaskUpdate,
   startTaskUpdate,
   waitForTaskUpdate,
+  cancelWaitSignal,
   type GoalWorkflowInput,
 } from '../workflows/messages';
 import type { goalWorkflow } from '../workflows/goal';
@@ -74,6 +75,21 @@ export interface ClientDeps {
   taskQueue: string;
   /** For error messages. */
   address: string;
+  /** Pickup lease of claims without a lease (see DEFAULT_PICKUP_SECONDS); default AGENT_RUNTIME_PICKUP_SECONDS. */
+  pickupSeconds?: number;
+}
+
+/** AGENT_RUNTIME_PICKUP_SECONDS: a whole number of seconds, 0 = a claim without a lease is held until followed up. */
+export function pickupSecondsFrom(env: NodeJS.ProcessEnv): number | undefined {
+  const raw = env.AGENT_RUNTIME_PICKUP_SECONDS?.trim();
+  if (!raw) return undefined;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0 || n > LIMITS.leaseSecondsMax) {
+    throw new Error(
+      `AGENT_RUNTIME_PICKUP_SECONDS must be a whole number of seconds from 0 to ${LIMITS.leaseSecondsMax}; got "${raw}".`,
+    );
+  }
+  return n;
 }
 
 export interface CreateGoalInput {
@@ -98,7 +114,11 @@ export interface ClaimRequest {
   leaseSeconds?: number;
   waitSeconds?: number;
   requestId?: string;
+  /** Aborted when the caller goes away: a wait then ends without claiming (see cancelWaitSignal). */
+  signal?: AbortSignal;
 }
+
+const CALLER_GONE = 'The caller stopped waiting.';
 
 export type ClaimOutcome =
   | (ClaimResult & { claimed: true; goal_id: string; reason: null })
@@ -189,6 +209,9 @@ function decodeCursor(cursor: string | undefined): { g?: string; o: number } {
 }
 
 export function createGoalsClient(deps: ClientDeps) {
+  const pickupSeconds = deps.pickupSeconds ?? pickupSecondsFrom(process.env);
+  /** Cancellations of waits on their way to Temporal: a closing server lets them arrive (see drain()). */
+  const cancelling = new Set<Promise<unknown>>();
   // Visibility lags a moment behind a new goal; the agent that just planned it should still be able to claim from it.
   const recentGoals = new Map<string, number>();
   const touchRecent = (goalId: string): void => {
@@ -423,7 +446,7 @@ export function createGoalsClient(deps: ClientDeps) {
 
     /** Claims one given ready task for an agent (a task pushed to it, say). */
     async claimTask(taskId: string, agentId: string, leaseSeconds?: number, requestId?: string): Promise<ClaimResult> {
-      return update(goalOfTask(taskId), claimTaskUpdate, { agentId, taskId, leaseSeconds }, requestId);
+      return update(goalOfTask(taskId), claimTaskUpdate, { agentId, taskId, leaseSeconds, pickupSeconds }, requestId);
     },
 
     /** Pushes a task to one agent in its goal (null: to anyone again). */
@@ -454,11 +477,28 @@ export function createGoalsClient(deps: ClientDeps) {
     async claimNextTask(req: ClaimRequest): Promise<ClaimOutcome> {
       const deadline = Date.now() + (req.waitSeconds ?? 0) * 1000;
       const updateId = req.requestId ?? randomUUID();
-      const input = { agentId: req.agentId, scope: req.scope, tags: req.tags, leaseSeconds: req.leaseSeconds };
+      const input = {
+        agentId: req.agentId,
+        scope: req.scope,
+        tags: req.tags,
+        leaseSeconds: req.leaseSeconds,
+        pickupSeconds,
+      };
       let pause = 100;
+      const stop = req.signal;
       for (;;) {
         let reason: string;
         let goalId: string | null = null;
+        if (stop?.aborted) {
+          return {
+            claimed: false,
+            task: null,
+            lease_token: null,
+            lease_expires_at: null,
+            goal_id: null,
+            reason: CALLER_GONE,
+          };
+        }
         if (req.goalId !== undefined) {
           goalId = checkGoalId(req.goalId);
           try {
@@ -481,6 +521,15 @@ export function createGoalsClient(deps: ClientDeps) {
           // task that readies it (no polling; the refused claim above wrote nothing, so its id is free to reuse).
           const left = deadline - Date.now();
           if (left > 0) {
+            const waitingOn = goalId;
+            const cancel = (): void => {
+              const sent = call(waitingOn, (client) =>
+                client.workflow.getHandle(goalWorkflowId(waitingOn)).signal(cancelWaitSignal, { updateId }),
+              ).catch(() => undefined);
+              cancelling.add(sent);
+              void sent.finally(() => cancelling.delete(sent));
+            };
+            stop?.addEventListener('abort', cancel, { once: true });
             const waited = await call(goalId, (client) =>
               executeUpdate(
                 client,
@@ -489,9 +538,12 @@ export function createGoalsClient(deps: ClientDeps) {
                 { ...input, waitMs: Math.ceil(left) },
                 updateId,
               ),
-            );
+            ).finally(() => stop?.removeEventListener('abort', cancel));
             if (waited.task) return { ...waited, claimed: true, goal_id: goalId, reason: null };
             reason = waited.reason ?? reason;
+            if (stop?.aborted) {
+              return { claimed: false, task: null, lease_token: null, lease_expires_at: null, goal_id: goalId, reason };
+            }
             // Back early: the run continued as new (or the goal was cancelled); ask the new run. Else the wait is over.
             if (deadline - Date.now() > 50) continue;
             return { claimed: false, task: null, lease_token: null, lease_expires_at: null, goal_id: goalId, reason };
@@ -544,7 +596,7 @@ export function createGoalsClient(deps: ClientDeps) {
         if (left <= 0) {
           return { claimed: false, task: null, lease_token: null, lease_expires_at: null, goal_id: goalId, reason };
         }
-        await sleep(Math.min(pause, left));
+        await sleep(Math.min(pause, left), undefined, { signal: stop }).catch(() => undefined);
         pause = Math.min(1000, pause * 2);
       }
     },
@@ -678,6 +730,10 @@ export function createGoalsClient(deps: ClientDeps) {
     queryGoal: query,
     /** Runs fn with the connected client, mapping errors to AppError. */
     withClient: <T>(fn: (client: Client) => Promise<T>, entity?: string) => call(entity, fn),
+    /** Waits (at most `ms`) for cancellations of long-polls still on their way, before the connection closes. */
+    async drain(ms = 2000): Promise<void> {
+      if (cancelling.size > 0) await Promise.race([Promise.allSettled([...cancelling]), sleep(ms)]);
+    },
     /** Claims one given ready task for an agent with its own lease (0 = none) and starts it. */
     async claimAndStart(taskId: string, agentId: string, leaseSeconds: number, requestId?: string): Promise<Task> {
       const goalId = goalOfTask(taskId);

@@ -389,14 +389,23 @@ export function noWorkReason(state: GoalState, filter: { scope?: string; tags?: 
   return `No task of goal ${state.goal.id} is ready: ${parts.join(', ')}.`;
 }
 
+/**
+ * How long a claim made without a lease lasts until its holder follows it up (starts, heartbeats, completes…): a
+ * claim whose answer never reached its agent (a call timed out on the client, a long-poll whose caller went away)
+ * goes back to the queue instead of being held forever. After the first follow-up the goal's own policy applies.
+ */
+export const DEFAULT_PICKUP_SECONDS = 300;
+
 export function claimTask(state: GoalState, input: ClaimInput, now: number): ClaimResult {
   const task = checkClaim(state, input);
   const leaseSeconds = input.leaseSeconds ?? state.goal.lease_seconds;
+  const pickupSeconds = leaseSeconds > 0 ? 0 : (input.pickupSeconds ?? DEFAULT_PICKUP_SECONDS);
   state.leaseEpoch += 1;
   task.status = 'claimed';
   task.agent_id = input.agentId;
   task.lease_token = state.leaseEpoch;
-  task.lease_expires_at = leaseSeconds > 0 ? iso(now + leaseSeconds * 1000) : null;
+  task.lease_expires_at =
+    leaseSeconds > 0 ? iso(now + leaseSeconds * 1000) : pickupSeconds > 0 ? iso(now + pickupSeconds * 1000) : null;
   task.metadata = { ...task.metadata, lease_seconds: leaseSeconds };
   task.claimed_at = iso(now);
   task.last_heartbeat = iso(now);
@@ -445,12 +454,15 @@ export function checkHolder(state: GoalState, input: HolderInput, action: string
   return task;
 }
 
-/** Any action of the holder on its task extends its lease by the lease length it claimed with. */
+/**
+ * Any action of the holder on its task extends its lease by the lease length it claimed with; without a lease, the
+ * first one ends the pickup lease (the claim then lasts until it is completed, failed or released).
+ */
 function extendLease(task: Task, now: number): void {
   task.last_heartbeat = iso(now);
   task.updated_at = iso(now);
   const seconds = Number(task.metadata.lease_seconds ?? 0);
-  if (task.lease_expires_at !== null && seconds > 0) task.lease_expires_at = iso(now + seconds * 1000);
+  if (task.lease_expires_at !== null) task.lease_expires_at = seconds > 0 ? iso(now + seconds * 1000) : null;
 }
 
 /**
@@ -692,7 +704,15 @@ export function expireLeases(state: GoalState, now: number): string[] {
       Date.parse(task.lease_expires_at) <= now
     ) {
       expired.push(task.id);
-      backToQueue(state, task, now, 'lease_expired', null);
+      const pickup = Number(task.metadata.lease_seconds ?? 0) === 0;
+      backToQueue(
+        state,
+        task,
+        now,
+        'lease_expired',
+        null,
+        pickup ? 'the claim was never followed up (no start, heartbeat or update) within its pickup lease' : undefined,
+      );
     }
   }
   return expired;

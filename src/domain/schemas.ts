@@ -179,6 +179,8 @@ export const ClaimInputSchema = z.object({
   scope: Scope.optional(),
   tags: z.array(Tag).max(LIMITS.tagsPerTask).optional(),
   leaseSeconds: z.int().min(0).max(LIMITS.leaseSecondsMax).optional(),
+  /** Without a lease (0), how long the claim lasts until its holder follows it up (0 = until it does). */
+  pickupSeconds: z.int().min(0).max(LIMITS.leaseSecondsMax).optional(),
   taskId: TaskIdSchema.optional(),
 });
 export type ClaimInput = z.infer<typeof ClaimInputSchema>;

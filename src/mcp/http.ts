@@ -326,7 +326,12 @@ export async function serveHttp(options: HttpOptions): Promise<HttpServer> {
       const requests = messages.filter(isRequest);
       // Notifications and responses only: accepted, nothing to answer.
       if (requests.length === 0) return void res.writeHead(202).end();
-      const responses = await Promise.all(requests.map((m) => exchange.request(m, extra)));
+      // A caller that hangs up before its answer cancels its calls (a long-poll stops waiting; nothing is claimed).
+      const gone = new AbortController();
+      res.on('close', () => {
+        if (!res.writableFinished) gone.abort();
+      });
+      const responses = await Promise.all(requests.map((m) => exchange.request(m, extra, gone.signal)));
       sendJson(res, 200, batch ? responses : responses[0]);
     })().catch((err: unknown) => {
       log.error(`HTTP request failed: ${err instanceof Error ? err.message : String(err)}`);

@@ -42,6 +42,8 @@ function extraOf(hello: Hello): MessageExtraInfo {
 function serveConnection(socket: net.Socket, exchange: RequestResponseTransport): void {
   let extra: MessageExtraInfo | undefined;
   let buffer = '';
+  // This front's requests in flight, by its own ids: cancelled when it sends notifications/cancelled or goes away.
+  const inFlight = new Map<string | number, AbortController>();
   const send = (line: string) => {
     if (!socket.destroyed) socket.write(line);
   };
@@ -65,8 +67,18 @@ function serveConnection(socket: net.Socket, exchange: RequestResponseTransport)
     }
     const m = parsed.data;
     if ('method' in m && 'id' in m) {
-      void exchange.request(m, extra).then((answer) => send(answerLine(answer)));
-    } else if ('method' in m) exchange.notify(m, extra);
+      const controller = new AbortController();
+      inFlight.set(m.id, controller);
+      void exchange.request(m, extra, controller.signal).then((answer) => {
+        if (inFlight.get(m.id) === controller) inFlight.delete(m.id);
+        send(answerLine(answer));
+      });
+    } else if ('method' in m) {
+      if (m.method === 'notifications/cancelled') {
+        const id = (m.params as { requestId?: string | number } | undefined)?.requestId;
+        if (id !== undefined) inFlight.get(id)?.abort();
+      } else exchange.notify(m, extra);
+    }
   };
   socket.setEncoding('utf8');
   socket.on('data', (chunk: string) => {
@@ -84,6 +96,10 @@ function serveConnection(socket: net.Socket, exchange: RequestResponseTransport)
     }
   });
   socket.on('error', () => undefined);
+  socket.on('close', () => {
+    for (const controller of inFlight.values()) controller.abort();
+    inFlight.clear();
+  });
 }
 
 /** Listens on a local socket (replacing a stale socket file), this user only; undefined when it cannot. */

@@ -141,7 +141,7 @@ export function createServer(deps: ServerDeps, registry: ToolRegistry = buildReg
     }
     const parsed = tool.input.safeParse(request.params.arguments ?? {});
     if (!parsed.success) return errorResult(invalidArguments(tool.name, parsed.error));
-    const ctx = { ...deps.context, ...callerOf(extra.authInfo) };
+    const ctx = { ...deps.context, ...callerOf(extra.authInfo), signal: extra.signal };
     const forbidden = impersonation(tool, parsed.data as Record<string, unknown>, ctx);
     if (forbidden) return errorResult(forbidden);
     try {

@@ -9,18 +9,26 @@ import { log } from '../logger';
 import { createServer } from './server';
 
 /** One agent's own MCP server talking to Temporal directly: AGENT_ID is its identity. */
-export function agentServer(config: RuntimeConfig): { lazy: LazyClient; server: McpServer } {
+export function agentServer(config: RuntimeConfig): {
+  lazy: LazyClient;
+  server: McpServer;
+  goals: ReturnType<typeof createGoalsClient>;
+} {
   const lazy = new LazyClient(config);
   const goals = createGoalsClient({
     client: () => lazy.get(),
     taskQueue: config.taskQueue,
     address: config.temporalAddress,
   });
-  return { lazy, server: createServer({ goals, toolsets: config.toolsets, context: { agentId: config.agentId } }) };
+  return {
+    lazy,
+    goals,
+    server: createServer({ goals, toolsets: config.toolsets, context: { agentId: config.agentId } }),
+  };
 }
 
 export async function serveStdio(config: RuntimeConfig): Promise<void> {
-  const { lazy, server } = agentServer(config);
+  const { lazy, server, goals } = agentServer(config);
   lazy.get().then(
     () => log.debug(`connected to Temporal at ${config.temporalAddress}`),
     () =>
@@ -34,11 +42,13 @@ export async function serveStdio(config: RuntimeConfig): Promise<void> {
   });
   await server.connect(transport);
   const stop = async () => {
-    await server.close().catch(() => undefined);
+    await server.close().catch(() => undefined); // aborts calls in flight: long-polls send their cancellation
+    await goals.drain();
     await lazy.close();
   };
   process.stdin.once('end', () => void stop());
   process.once('SIGTERM', () => void stop().then(() => process.exit(0)));
   await closed;
+  await goals.drain();
   await lazy.close();
 }

@@ -55,6 +55,7 @@ import {
   retryTaskUpdate,
   startTaskUpdate,
   waitForTaskUpdate,
+  cancelWaitSignal,
   type GoalWorkflowInput,
 } from './messages';
 import {
@@ -163,11 +164,13 @@ export async function goalWorkflow(input: GoalWorkflowInput): Promise<void> {
 
   // Agents long-polling this goal (waitForTask), oldest first. Not workflow state: a continue-as-new sends them back
   // to their client, which calls again on the new run.
-  const waiters: Array<{ input: ClaimInput; result?: ClaimResult }> = [];
+  const waiters: Array<{ id?: string; input: ClaimInput; result?: ClaimResult; cancelled?: boolean }> = [];
+  /** Waits cancelled before their Update arrived (a Signal can overtake it): they end as soon as they start. */
+  const cancelledWaits: string[] = [];
   /** Hands ready tasks to waiting agents, in the same workflow task as the change that made them ready. */
   const serveWaiters = (now: number): void => {
     for (const w of waiters) {
-      if (w.result) continue;
+      if (w.result || w.cancelled) continue;
       const task = goals.pickNextTask(state, w.input);
       if (task) w.result = goals.claimTask(state, { ...w.input, taskId: task.id }, now);
     }
@@ -294,16 +297,26 @@ export async function goalWorkflow(input: GoalWorkflowInput): Promise<void> {
         result = goals.claimTask(state, { ...claim, taskId: ready.id }, Date.now());
         afterChange();
       } else {
-        const waiter: { input: ClaimInput; result?: ClaimResult } = { input: claim };
+        const waiter: (typeof waiters)[number] = {
+          id,
+          input: claim,
+          cancelled: id !== undefined && cancelledWaits.includes(id),
+        };
         waiters.push(waiter);
         await condition(
           () =>
-            waiter.result !== undefined || workflowInfo().continueAsNewSuggested || state.goal.status === 'cancelled',
+            waiter.result !== undefined ||
+            waiter.cancelled === true ||
+            workflowInfo().continueAsNewSuggested ||
+            state.goal.status === 'cancelled',
           waitMs,
           { summary: `get_next_task long-poll by ${claim.agentId}` },
         );
         waiters.splice(waiters.indexOf(waiter), 1);
         result = waiter.result;
+        if (!result && waiter.cancelled) {
+          return { task: null, lease_token: null, lease_expires_at: null, reason: 'The caller stopped waiting.' };
+        }
       }
       if (!result)
         return { task: null, lease_token: null, lease_expires_at: null, reason: goals.noWorkReason(state, claim) };
@@ -322,6 +335,17 @@ export async function goalWorkflow(input: GoalWorkflowInput): Promise<void> {
       },
     },
   );
+
+  setHandler(cancelWaitSignal, (raw) => {
+    const updateId = (raw as { updateId?: unknown } | undefined)?.updateId;
+    if (typeof updateId !== 'string') return;
+    const waiter = waiters.find((w) => w.id === updateId && w.result === undefined);
+    if (waiter) waiter.cancelled = true;
+    else {
+      cancelledWaits.push(updateId);
+      if (cancelledWaits.length > 64) cancelledWaits.shift();
+    }
+  });
 
   validatedQuery(getTasksQuery, TaskIdsQuerySchema, 'getTasks input', ({ taskIds }) =>
     taskIds.map((id) => goals.findTask(state, id)).filter((t): t is NonNullable<typeof t> => t !== undefined),

@@ -66,6 +66,11 @@ export const claimTaskUpdate = defineUpdate<ClaimResult, [ClaimInput]>('claimTas
  * nothing came within waitMs (or the run is about to continue as new: call again).
  */
 export const waitForTaskUpdate = defineUpdate<ClaimResult & { reason?: string }, [WaitClaimInput]>('waitForTask');
+/**
+ * The caller of a waitForTask Update went away (disconnected, or sent MCP notifications/cancelled): that wait ends
+ * without claiming anything. A wait already handed a task keeps it; its pickup lease returns it if nobody follows up.
+ */
+export const cancelWaitSignal = defineSignal<[{ updateId: string }]>('cancelWait');
 export const startTaskUpdate = defineUpdate<ClaimResult, [HolderInput]>('startTask');
 export const heartbeatUpdate = defineUpdate<HeartbeatResult, [HeartbeatInput]>('heartbeat');
 export const completeTaskUpdate = defineUpdate<Task, [CompleteInput]>('completeTask');

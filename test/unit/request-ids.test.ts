@@ -1,4 +1,11 @@
-import { argsDigest, callerKey, canonicalJson, digestSuffix, splitRequestId, withDigest } from '../../src/domain/request-ids';
+import {
+  argsDigest,
+  callerKey,
+  canonicalJson,
+  digestSuffix,
+  splitRequestId,
+  withDigest,
+} from '../../src/domain/request-ids';
 
 test('equal arguments give one digest whatever their key order; other arguments another', () => {
   expect(canonicalJson({ b: 1, a: [{ y: 2, x: null }], u: undefined })).toBe('{"a":[{"x":null,"y":2}],"b":1}');

@@ -14,6 +14,8 @@ export interface ToolContext {
   tokenSubject?: string;
   /** The token is an operator's: it may act for other agents. */
   operator?: boolean;
+  /** Aborted when the caller disconnects or cancels this call (MCP notifications/cancelled): long-polls stop. */
+  signal?: AbortSignal;
 }
 
 export interface ToolDeps {

@@ -320,6 +320,7 @@ export function goalTools(deps: ToolDeps): ToolDef[] {
           waitSeconds: a.wait_seconds,
           leaseSeconds: a.lease_seconds,
           requestId: a.request_id,
+          signal: ctx.signal,
         });
         // A registered agent is alive, and busy with what it took (a Signal: the claim does not wait for it).
         if (outcome.task) await agents.noteTask(agentId, { took: { id: outcome.task.id, title: outcome.task.title } });
