@@ -132,10 +132,7 @@ async function serveMcpHttp(config: RuntimeConfig, lazy: LazyClient) {
     toolsets: config.toolsets,
     token: config.token,
     socketPath: daemon ? socketPathFor(config.home) : undefined,
-    health: async () => {
-      await (await lazy.get()).workflowService.getSystemInfo({});
-      return true;
-    },
+    health: () => goals.health(),
   });
   if (http.socketPath) {
     writeDaemonInfo(config.home, {

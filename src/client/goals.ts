@@ -67,6 +67,7 @@ import {
   AR_TOP_PRIORITY,
 } from '../workflows/search-attributes';
 import { createCoalescer } from './coalescer';
+import { bounded, createLiveness } from './liveness';
 import { AppError, UNAVAILABLE_HINT, isResourceExhausted, toAppError } from './errors';
 
 export interface ClientDeps {
@@ -210,6 +211,8 @@ function decodeCursor(cursor: string | undefined): { g?: string; o: number } {
 
 export function createGoalsClient(deps: ClientDeps) {
   const pickupSeconds = deps.pickupSeconds ?? pickupSecondsFrom(process.env);
+  /** Whether Temporal and a worker are there, checked when a call waits long (see liveness.ts). */
+  const liveness = createLiveness({ client: deps.client, taskQueue: deps.taskQueue });
   /** Cancellations of waits on their way to Temporal: a closing server lets them arrive (see drain()). */
   const cancelling = new Set<Promise<unknown>>();
   // Visibility lags a moment behind a new goal; the agent that just planned it should still be able to claim from it.
@@ -239,7 +242,11 @@ export function createGoalsClient(deps: ClientDeps) {
         : e;
     }
     try {
-      return await fn(client);
+      return await bounded(fn(client), liveness, {
+        entity: errorContext(goalId).entity,
+        address: deps.address,
+        taskQueue: deps.taskQueue,
+      });
     } catch (err) {
       throw toAppError(err, errorContext(goalId));
     }
@@ -730,6 +737,11 @@ export function createGoalsClient(deps: ClientDeps) {
     queryGoal: query,
     /** Runs fn with the connected client, mapping errors to AppError. */
     withClient: <T>(fn: (client: Client) => Promise<T>, entity?: string) => call(entity, fn),
+    /** Temporal's and the workers' state, answered within about a second (for /healthz). */
+    async health(): Promise<{ temporal: boolean; workers: number | undefined }> {
+      const temporal = await liveness.temporal();
+      return { temporal, workers: temporal ? await liveness.workers() : undefined };
+    },
     /** Waits (at most `ms`) for cancellations of long-polls still on their way, before the connection closes. */
     async drain(ms = 2000): Promise<void> {
       if (cancelling.size > 0) await Promise.race([Promise.allSettled([...cancelling]), sleep(ms)]);

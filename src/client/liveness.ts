@@ -10,15 +10,21 @@ import { temporal } from '@temporalio/proto';
 import { AppError, UNAVAILABLE_HINT } from './errors';
 
 /** When a call still has no answer after this long, it checks on Temporal and the workers (then every CHECK_EVERY). */
-export const FIRST_CHECK_MS = 1_500;
+export const FIRST_CHECK_MS = 1_000;
 const CHECK_EVERY_MS = 3_000;
 /** A health check of Temporal that takes longer than this counts as "down". */
 const HEALTH_DEADLINE_MS = 1_000;
 /** A worker long-polls a task queue for up to a minute at a time; one not seen for longer than this is gone. */
 const POLLER_STALE_MS = 75_000;
 const CACHE_MS = 1_000;
+/** After a "down" verdict, new calls check at once for this long: one tool call may make several calls. */
+const DOWN_RECENT_MS = 2_500;
+/** "No worker" is asked again sooner than the rest: a worker that starts should be found at once. */
+const NO_WORKER_CACHE_MS = 200;
 
 export interface Liveness {
+  /** Temporal was found down a moment ago: a new call checks at once instead of after a second. */
+  recentlyDown(): boolean;
   /** Whether Temporal answers a health check within a second (cached for a second). */
   temporal(): Promise<boolean>;
   /** Workers seen polling the workflow task queue lately (cached for a second); undefined when unknown. */
@@ -27,17 +33,22 @@ export interface Liveness {
 
 export interface LivenessDeps {
   client: () => Promise<Client>;
-  namespace: string;
   taskQueue: string;
 }
 
-function cached<T>(fn: () => Promise<T>): () => Promise<T> {
-  let at = 0;
+/** `fn`'s answer, kept `ttl` ms from when it came (`badTtl` for a bad one); one question in flight at a time. */
+function cached<T>(fn: () => Promise<T>, bad: (v: T) => boolean, onBad: () => void, badTtl: number): () => Promise<T> {
+  let until = 0;
   let value: Promise<T> | undefined;
   return () => {
-    if (!value || Date.now() - at > CACHE_MS) {
-      at = Date.now();
-      value = fn();
+    if (!value || Date.now() > until) {
+      until = Number.POSITIVE_INFINITY; // in flight
+      value = fn().then((v) => {
+        const isBad = bad(v);
+        if (isBad) onBad();
+        until = Date.now() + (isBad ? badTtl : CACHE_MS);
+        return v;
+      });
     }
     return value;
   };
@@ -61,53 +72,60 @@ function withTimeout<T>(p: Promise<T>, ms: number, fallback: T): Promise<T> {
 }
 
 export function createLiveness(deps: LivenessDeps): Liveness {
-  const temporalUp = cached(() =>
-    withTimeout(
-      deps.client().then(async (c) => {
-        await c.connection.withDeadline(Date.now() + HEALTH_DEADLINE_MS, () => c.workflowService.getSystemInfo({}));
-        return true;
-      }),
-      HEALTH_DEADLINE_MS + 100,
-      false,
-    ),
+  let downAt = 0;
+  const markDown = (): void => {
+    downAt = Date.now();
+  };
+  const temporalUp = cached(
+    () =>
+      withTimeout(
+        deps.client().then(async (c) => {
+          await c.connection.withDeadline(Date.now() + HEALTH_DEADLINE_MS, () => c.workflowService.getSystemInfo({}));
+          return true;
+        }),
+        HEALTH_DEADLINE_MS + 100,
+        false,
+      ),
+    (up) => !up,
+    markDown,
+    CACHE_MS,
   );
-  const workers = cached(() =>
-    withTimeout(
-      deps.client().then(async (c) => {
-        const r = await c.connection.withDeadline(Date.now() + HEALTH_DEADLINE_MS, () =>
-          c.workflowService.describeTaskQueue({
-            namespace: deps.namespace,
-            taskQueue: { name: deps.taskQueue, kind: temporal.api.enums.v1.TaskQueueKind.TASK_QUEUE_KIND_NORMAL },
-            taskQueueType: temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
-          }),
-        );
-        const now = Date.now();
-        return (r.pollers ?? []).filter((p) => {
-          const seconds = Number(p.lastAccessTime?.seconds ?? 0);
-          return seconds === 0 || now - seconds * 1000 < POLLER_STALE_MS;
-        }).length;
-      }),
-      HEALTH_DEADLINE_MS + 100,
-      undefined as number | undefined,
-    ),
+  const workers = cached(
+    () =>
+      withTimeout(
+        deps.client().then(async (c) => {
+          const r = await c.connection.withDeadline(Date.now() + HEALTH_DEADLINE_MS, () =>
+            c.workflowService.describeTaskQueue({
+              namespace: c.options.namespace,
+              taskQueue: { name: deps.taskQueue, kind: temporal.api.enums.v1.TaskQueueKind.TASK_QUEUE_KIND_NORMAL },
+              taskQueueType: temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+            }),
+          );
+          const now = Date.now();
+          return (r.pollers ?? []).filter((p) => {
+            const seconds = Number(p.lastAccessTime?.seconds ?? 0);
+            return seconds === 0 || now - seconds * 1000 < POLLER_STALE_MS;
+          }).length;
+        }),
+        HEALTH_DEADLINE_MS + 100,
+        undefined as number | undefined,
+      ),
+    (n) => n === 0,
+    () => undefined, // a worker may be starting: calls still give it a second before asking
+    NO_WORKER_CACHE_MS,
   );
-  return { temporal: temporalUp, workers };
+  return { temporal: temporalUp, workers, recentlyDown: () => Date.now() - downAt < DOWN_RECENT_MS };
 }
 
 export interface BoundedOptions {
-  /** The call changes something: when it cannot be answered, its outcome is unknown. */
-  write: boolean;
   /** For the message: "Goal g-1", "Pipeline p". */
   entity?: string;
   address?: string;
   taskQueue: string;
 }
 
-function unknownOutcome(write: boolean): string {
-  return write
-    ? ' Whether this change was applied is unknown: call again with the same request_id, which applies it at most once.'
-    : '';
-}
+const UNKNOWN_OUTCOME =
+  ' If this call changes something, whether it was applied is unknown: call again with the same request_id, which applies it at most once.';
 
 /** `op`, unless Temporal or every worker is missing while it waits: then an error saying which, and what to do. */
 export function bounded<T>(op: Promise<T>, liveness: Liveness, options: BoundedOptions): Promise<T> {
@@ -122,7 +140,7 @@ export function bounded<T>(op: Promise<T>, liveness: Liveness, options: BoundedO
     };
     op.then(
       (v) => finish(() => resolve(v)),
-      (e: unknown) => finish(() => reject(e)),
+      (e: unknown) => finish(() => reject(e instanceof Error ? e : new Error(String(e)))),
     );
     const check = async (): Promise<void> => {
       if (settled) return;
@@ -131,7 +149,7 @@ export function bounded<T>(op: Promise<T>, liveness: Liveness, options: BoundedO
           reject(
             new AppError(
               'TEMPORAL_UNAVAILABLE',
-              `No Temporal server answers at ${options.address ?? 'the configured address'}${options.entity ? ` (calling ${options.entity})` : ''}. ${UNAVAILABLE_HINT}${unknownOutcome(options.write)}`,
+              `No Temporal server answers at ${options.address ?? 'the configured address'}${options.entity ? ` (calling ${options.entity})` : ''}. ${UNAVAILABLE_HINT}${UNKNOWN_OUTCOME}`,
             ),
           ),
         );
@@ -141,7 +159,7 @@ export function bounded<T>(op: Promise<T>, liveness: Liveness, options: BoundedO
           reject(
             new AppError(
               'NO_WORKER',
-              `Temporal is up, but no agent-runtime worker polls task queue "${options.taskQueue}", so nothing can answer${options.entity ? ` for ${options.entity}` : ''}. Start one: \`agent-runtime worker\` (or \`agent-runtime up\`, which runs one).${unknownOutcome(options.write)}`,
+              `Temporal is up, but no agent-runtime worker polls task queue "${options.taskQueue}", so nothing can answer${options.entity ? ` for ${options.entity}` : ''}. Start one: \`agent-runtime worker\` (or \`agent-runtime up\`, which runs one).${UNKNOWN_OUTCOME}`,
             ),
           ),
         );
@@ -151,7 +169,7 @@ export function bounded<T>(op: Promise<T>, liveness: Liveness, options: BoundedO
         timer.unref?.();
       }
     };
-    timer = setTimeout(() => void check(), FIRST_CHECK_MS);
+    timer = setTimeout(() => void check(), liveness.recentlyDown() ? 0 : FIRST_CHECK_MS);
     timer.unref?.();
   });
 }

@@ -13,6 +13,7 @@ export const ERROR_CODES = [
   'GOAL_CLOSED',
   'BREAKER_OPEN',
   'TEMPORAL_UNAVAILABLE',
+  'NO_WORKER',
   'FORBIDDEN',
   'INTERNAL',
 ] as const;

@@ -30,8 +30,8 @@ export interface HttpOptions {
    * `operator:subject:secret` is an operator's token, which may act for other agents.
    */
   token?: string;
-  /** Answers /healthz: whether Temporal is reachable. */
-  health?: () => Promise<boolean>;
+  /** Answers /healthz: whether Temporal is reachable, and how many workers poll the task queue. */
+  health?: () => Promise<{ temporal: boolean; workers: number | undefined }>;
   /**
    * Also listen on this local socket (mode 0600: this user only; see local-socket.ts). The thin stdio fronts of this
    * machine's agents talk to it, each naming its agent and toolsets once per connection.
@@ -195,8 +195,16 @@ export async function serveHttp(options: HttpOptions): Promise<HttpServer> {
     void (async () => {
       const url = new URL(req.url ?? '/', 'http://localhost');
       if (url.pathname === '/healthz') {
-        const temporal = options.health ? await options.health().catch(() => false) : undefined;
-        return sendJson(res, temporal === false ? 503 : 200, { ok: temporal !== false, temporal });
+        // Within a second, whatever is down: Temporal that does not answer counts as down.
+        const down = { temporal: false, workers: undefined };
+        const state = options.health
+          ? await Promise.race([
+              options.health().catch(() => down),
+              new Promise<typeof down>((r) => setTimeout(() => r(down), 900).unref()),
+            ])
+          : undefined;
+        const ok = state === undefined || (state.temporal && state.workers !== 0);
+        return sendJson(res, ok ? 200 : 503, { ok, ...(state ?? {}) });
       }
       if (url.pathname !== '/mcp') return sendJson(res, 404, { error: 'Not found: the MCP endpoint is /mcp' });
       const refused = refusedOrigin(req, {

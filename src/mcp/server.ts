@@ -142,10 +142,10 @@ export function createServer(deps: ServerDeps, registry: ToolRegistry = buildReg
     const parsed = tool.input.safeParse(request.params.arguments ?? {});
     if (!parsed.success) return errorResult(invalidArguments(tool.name, parsed.error));
     const ctx = { ...deps.context, ...callerOf(extra.authInfo), signal: extra.signal };
-    const forbidden = impersonation(tool, parsed.data as Record<string, unknown>, ctx);
+    const forbidden = impersonation(tool, parsed.data, ctx);
     if (forbidden) return errorResult(forbidden);
     try {
-      const out = await tool.run(keyedByCall(tool.name, parsed.data as Record<string, unknown>, ctx), ctx);
+      const out = await tool.run(keyedByCall(tool.name, parsed.data, ctx), ctx);
       return okResult(out);
     } catch (err) {
       const result = errorResult(err);

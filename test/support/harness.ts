@@ -14,7 +14,7 @@ import { startWorker, type WorkerHandle } from '../../src/worker';
 export const ROOT = path.resolve(__dirname, '..', '..');
 
 let runtimeInstalled = false;
-function quietRuntime(): void {
+export function quietRuntime(): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
   try {

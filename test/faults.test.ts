@@ -1,0 +1,149 @@
+/**
+ * Bounded answers under faults, and nothing lost or doubled across them:
+ * - no worker polls the task queue: NO_WORKER (naming the command that starts one) within 5 s, for a change and a
+ *   read; once a worker runs, the change retried with the same request_id is applied once;
+ * - the Temporal server is killed mid-flow: TEMPORAL_UNAVAILABLE within 3 s, /healthz within 1 s; when it is back
+ *   (same database), the calls retried with their request_ids complete every task exactly once.
+ */
+import fs from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { LazyClient } from '../src/client/connection';
+import { createGoalsClient } from '../src/client/goals';
+import { loadConfig } from '../src/config';
+import { freePort, startDevServer, type DevServer } from '../src/dev-server';
+import { serveHttp } from '../src/mcp/http';
+import { createServer } from '../src/mcp/server';
+import { startWorker, type WorkerHandle } from '../src/worker';
+import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
+import { Client as McpClient } from '@modelcontextprotocol/sdk/client/index.js';
+import { call, ok, quietRuntime, startHarness, uid } from './support/harness';
+
+beforeAll(() => quietRuntime());
+
+async function timed<T>(fn: () => Promise<T>): Promise<{ value: T; ms: number }> {
+  const t = Date.now();
+  const value = await fn();
+  return { value, ms: Date.now() - t };
+}
+
+function healthz(port: number): Promise<{ status: number; body: Record<string, unknown> }> {
+  return new Promise((resolve, reject) => {
+    http
+      .get({ host: '127.0.0.1', port, path: '/healthz' }, (res) => {
+        let text = '';
+        res.on('data', (c: Buffer) => (text += c.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) }));
+      })
+      .on('error', reject);
+  });
+}
+
+test('no worker: NO_WORKER within 5 s for a change and a read; the change retried with its request_id applies once', async () => {
+  const h = await startHarness({ worker: false });
+  let worker: WorkerHandle | undefined;
+  try {
+    const mcp = await h.mcp('lonely');
+    const goalId = uid('noworker');
+    await ok(mcp, 'create_goal', { name: 'no worker', goal_id: goalId }); // starting a workflow needs no worker
+    const change = await timed(() =>
+      call(mcp, 'create_task', { goal_id: goalId, title: 'waits for a worker', request_id: 'nw-1' }),
+    );
+    expect(change.value.error?.code).toBe('NO_WORKER');
+    expect(change.value.error?.message).toContain('agent-runtime worker');
+    expect(change.value.error?.message).toContain('same request_id');
+    expect(change.ms).toBeLessThan(5_000);
+    const read = await timed(() => call(mcp, 'get_goal', { goal_id: goalId }));
+    expect(read.value.error?.code).toBe('NO_WORKER');
+    expect(read.ms).toBeLessThan(5_000);
+
+    worker = await startWorker(h.config);
+    const retried = await ok(mcp, 'create_task', { goal_id: goalId, title: 'waits for a worker', request_id: 'nw-1' });
+    const tasks = await ok(mcp, 'list_tasks', { goal_id: goalId });
+    expect(tasks.tasks.map((t: { id: string }) => t.id)).toEqual([retried.id]);
+  } finally {
+    await worker?.shutdown();
+    await h.close();
+  }
+});
+
+test('Temporal killed mid-flow: TEMPORAL_UNAVAILABLE within 3 s, /healthz within 1 s; after it is back every task completes once', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'faults-'));
+  const port = await freePort();
+  const dbFile = path.join(dir, 'temporal.db');
+  let server: DevServer | undefined = await startDevServer({ dbFile, port });
+  const config = { ...loadConfig({ TEMPORAL_ADDRESS: server.address }), taskQueue: uid('q-faults') };
+  const worker = await startWorker(config);
+  const lazy = new LazyClient(config);
+  const goals = createGoalsClient({
+    client: () => lazy.get(),
+    taskQueue: config.taskQueue,
+    address: config.temporalAddress,
+  });
+  const httpPort = await freePort();
+  const srv = await serveHttp({
+    host: '127.0.0.1',
+    port: httpPort,
+    goals,
+    toolsets: ['all'],
+    health: () => goals.health(),
+  });
+  const mcpServer = createServer({ goals, toolsets: ['all'], context: { agentId: 'survivor' } });
+  const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
+  await mcpServer.connect(serverSide);
+  const mcp = new McpClient({ name: 'faults', version: '1' });
+  await mcp.connect(clientSide);
+  try {
+    const healthy = await timed(() => healthz(httpPort));
+    expect(healthy.value).toMatchObject({ status: 200, body: { ok: true, temporal: true, workers: 1 } });
+    const goalId = uid('killed');
+    await ok(mcp, 'create_goal', { name: 'killed mid-flow', goal_id: goalId });
+    for (let i = 0; i < 6; i++) await ok(mcp, 'create_task', { goal_id: goalId, title: `t${i}`, request_id: `c${i}` });
+    const first = await ok(mcp, 'get_next_task', { goal_id: goalId, request_id: 'claim-0' });
+    await ok(mcp, 'update_task_status', { task_id: first.id, status: 'completed', request_id: 'done-0' });
+
+    await server.stop(); // the server goes away; the worker and the clients stay
+    server = undefined;
+    const down = await timed(() => call(mcp, 'get_next_task', { goal_id: goalId, request_id: 'claim-1' }));
+    expect(down.value.error?.code).toBe('TEMPORAL_UNAVAILABLE');
+    expect(down.ms).toBeLessThan(3_000);
+    const downHealth = await timed(() => healthz(httpPort));
+    expect(downHealth.value.status).toBe(503);
+    expect(downHealth.value.body).toMatchObject({ ok: false, temporal: false });
+    expect(downHealth.ms).toBeLessThan(1_000);
+
+    server = await startDevServer({ dbFile, port });
+    // Each call retried with its request_id until it answers; then the rest of the work.
+    const retry = async (name: string, args: Record<string, unknown>) => {
+      for (let i = 0; ; i++) {
+        const r = await call(mcp, name, args);
+        if (!r.error) return r.data;
+        if (!['TEMPORAL_UNAVAILABLE', 'NO_WORKER'].includes(r.error.code) || i > 60) throw new Error(r.error.message);
+        await new Promise((res) => setTimeout(res, 500));
+      }
+    };
+    const held = await retry('get_next_task', { goal_id: goalId, request_id: 'claim-1' });
+    await retry('update_task_status', { task_id: held.id, status: 'completed', request_id: 'done-1' });
+    for (let k = 2; ; k++) {
+      const c = await retry('get_next_task', { goal_id: goalId, request_id: `claim-${k}` });
+      if (!c.claimed) break;
+      await retry('update_task_status', { task_id: c.id, status: 'completed', request_id: `done-${k}` });
+    }
+    const goal = (await ok(mcp, 'get_goal', { goal_id: goalId })).goal;
+    expect(goal.task_counts).toMatchObject({ total: 6, completed: 6 });
+    const events = await goals.queryGoal(goalId, (await import('../src/workflows/messages')).getEventsQuery, {
+      limit: 200,
+    });
+    const completions = events.filter((e) => e.type === 'task_completed').map((e) => e.task_id);
+    expect(completions.length).toBe(6);
+    expect(new Set(completions).size).toBe(6);
+  } finally {
+    await mcp.close();
+    await srv.close();
+    await worker.shutdown().catch(() => undefined);
+    await lazy.close();
+    await server?.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
