@@ -14,6 +14,8 @@ export const FIRST_CHECK_MS = 1_000;
 const CHECK_EVERY_MS = 3_000;
 /** A health check of Temporal that takes longer than this counts as "down". */
 const HEALTH_DEADLINE_MS = 1_000;
+/** How late a deadline may fire before the verdict is put down to this process being busy. */
+const LATE_MS = 400;
 /** A worker long-polls a task queue for up to a minute at a time; one not seen for longer than this is gone. */
 const POLLER_STALE_MS = 75_000;
 const CACHE_MS = 1_000;
@@ -77,15 +79,28 @@ export function createLiveness(deps: LivenessDeps): Liveness {
     downAt = Date.now();
   };
   const temporalUp = cached(
-    () =>
-      withTimeout(
-        deps.client().then(async (c) => {
-          await c.connection.withDeadline(Date.now() + HEALTH_DEADLINE_MS, () => c.workflowService.getSystemInfo({}));
-          return true;
-        }),
-        HEALTH_DEADLINE_MS + 100,
-        false,
-      ),
+    () => {
+      const started = Date.now();
+      return withTimeout(
+        deps.client().then(
+          async (c) => {
+            try {
+              await c.connection.withDeadline(Date.now() + HEALTH_DEADLINE_MS, () =>
+                c.workflowService.getSystemInfo({}),
+              );
+              return true;
+            } catch {
+              // A deadline that fired late says this process was busy (a blocked event loop), not that Temporal is
+              // down: only a failure on time counts.
+              return Date.now() - started > HEALTH_DEADLINE_MS + LATE_MS;
+            }
+          },
+          () => false, // no connection at all
+        ),
+        3 * HEALTH_DEADLINE_MS,
+        true, // no verdict: this process is stalled; do not claim Temporal is down
+      );
+    },
     (up) => !up,
     markDown,
     CACHE_MS,
