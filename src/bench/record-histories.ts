@@ -15,10 +15,18 @@ import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { createAliasesClient } from '../client/aliases';
 import { createGoalsClient } from '../client/goals';
 import { createServer } from '../mcp/server';
-import { benchFloorWorkflow, noopUpdate } from '../workflows/bench-floor';
+import { noopUpdate, type benchFloorWorkflow } from '../workflows/bench-floor';
 import { startBenchEnvironment } from './environment';
 
 type Args = Record<string, unknown>;
+/** A tool's structured result, read loosely: the flows below only pick ids out of it. */
+interface Out {
+  id?: string;
+  goal_id?: string;
+  pipeline_id?: string;
+  task?: { id?: string };
+  messages?: Array<{ id: string }>;
+}
 
 async function main(): Promise<void> {
   const say = (m: string) => process.stderr.write(`[record] ${m}\n`);
@@ -40,10 +48,10 @@ async function main(): Promise<void> {
     await c.connect(a);
     return c;
   };
-  const tool = async (c: McpClient, name: string, args: Args): Promise<Record<string, any>> => {
+  const tool = async (c: McpClient, name: string, args: Args): Promise<Out> => {
     const r = await c.callTool({ name, arguments: args });
     if (r.isError) throw new Error(`${name}: ${JSON.stringify(r.content)}`);
-    return r.structuredContent as Record<string, any>;
+    return r.structuredContent as Out;
   };
 
   try {
@@ -157,7 +165,7 @@ async function main(): Promise<void> {
     await sleep(200);
     await tool(alice, 'send_message', { sender: a1, to: [a2], body: 'review please', ack_required: true });
     const got = await inbox;
-    await tool(bob, 'acknowledge_message', { agent_id: a2, message_id: got.messages[0].id });
+    await tool(bob, 'acknowledge_message', { agent_id: a2, message_id: got.messages?.[0]?.id });
     await tool(alice, 'create_agent_task', { agent_id: a2, title: 'review the API' });
     await tool(alice, 'unregister_agent', { agent_id: a1 });
 
@@ -166,9 +174,9 @@ async function main(): Promise<void> {
     const ws = `hist-ws-${taskQueue}`;
     await tool(tg, 'connect', { workspace: ws, worker_id: 'w1' });
     const root = await tool(tg, 'create', { workspace: ws, worker_id: 'w1', title: 'root', description: 'all' });
-    const rootId = (root.id ?? root.task?.id) as string;
+    const rootId = root.id ?? root.task?.id;
     const child = await tool(tg, 'create', { workspace: ws, worker_id: 'w1', title: 'child', parent: rootId });
-    const childId = (child.id ?? child.task?.id) as string;
+    const childId = child.id ?? child.task?.id;
     await tool(tg, 'claim', { workspace: ws, worker_id: 'w1', task: childId });
     await tool(tg, 'mark_file', { workspace: ws, worker_id: 'w1', file: 'src/a.ts', task: childId });
     await tool(tg, 'attach', { workspace: ws, worker_id: 'w1', task: childId, type: 'note', content: 'hello' });
