@@ -6,6 +6,7 @@
 import http from 'node:http';
 import { freePort } from '../src/dev-server';
 import { serveHttp, type HttpServer } from '../src/mcp/http';
+import { getEventsQuery } from '../src/workflows/messages';
 import { call, startHarness, uid, type Harness } from './support/harness';
 
 let h: Harness;
@@ -173,4 +174,56 @@ describe('with tokens, the token decides who the caller is', () => {
     });
     expect(done.data?.status).toBe('completed');
   });
+
+  test("acting on others: bob cannot cancel alice's task, recover her step or unregister her; an operator can", async () => {
+    const goal = await h.goals.createGoal({ name: `others ${uid()}`, tasks: [{ title: 'hers' }, { title: 'free' }] });
+    const hers = await as('alice-secret', 11, 'get_next_task', { goal_id: goal.id });
+    const cancel = await as('bob-secret', 12, 'update_task_status', { task_id: hers.data?.id, status: 'cancelled' });
+    expect(cancel.error?.code).toBe('FORBIDDEN');
+    expect(cancel.error?.message).toContain('held by alice');
+    expect((await h.goals.getTask(hers.data?.id as string)).status).toBe('claimed');
+    // an unheld task is anyone's to cancel; the log says who
+    const free = `${goal.id}/2`;
+    expect(
+      (await as('bob-secret', 13, 'update_task_status', { task_id: free, status: 'cancelled' })).data?.status,
+    ).toBe('cancelled');
+
+    const project = uid('others-project');
+    await as('ops-secret', 14, 'create_project', {
+      name: project,
+      base_commit: 'abc1234',
+      steps: [{ step_num: 1, branch: 'b1', scope: 'api', depends_on: [] }],
+    });
+    const step = await as('alice-secret', 15, 'claim_step', { project });
+    expect((await as('bob-secret', 16, 'recover_step', { step_id: step.data?.id })).error?.code).toBe('FORBIDDEN');
+    expect((await as('bob-secret', 17, 'unregister_agent', { agent_id: 'alice' })).error?.code).toBe('FORBIDDEN');
+    expect((await as('bob-secret', 18, 'circuit_breaker_trip', { agent_id: 'alice' })).error?.code).toBe('FORBIDDEN');
+
+    // the holder and the operator may
+    expect((await as('ops-secret', 19, 'recover_step', { step_id: step.data?.id })).data?.ok).toBe(true);
+    const cancelled = await as('ops-secret', 20, 'update_task_status', { task_id: hers.data?.id, status: 'cancelled' });
+    expect(cancelled.data?.status).toBe('cancelled');
+    const events = await h.goals.queryGoal(goal.id, getEventsQuery, { limit: 20 });
+    expect(events.filter((e) => e.type === 'task_cancelled').map((e) => e.detail)).toEqual(['by bob', 'by ops']);
+  });
+});
+
+test('without tokens, acting on another agent is allowed and the log names who did it', async () => {
+  const bob = await h.mcp('bob');
+  const alice = await h.mcp('alice');
+  const goal = await h.goals.createGoal({ name: `no tokens ${uid()}`, tasks: [{ title: 'hers' }, { title: 'two' }] });
+  const hers = await call(alice, 'get_next_task', { goal_id: goal.id });
+  expect((await call(bob, 'update_task_status', { task_id: hers.data?.id, status: 'cancelled' })).data?.status).toBe(
+    'cancelled',
+  );
+  const second = await call(alice, 'get_next_task', { goal_id: goal.id });
+  await h.goals.recoverTask(second.data?.id as string, 'stuck', undefined, { by: 'bob' });
+  const events = await h.goals.queryGoal(goal.id, getEventsQuery, { limit: 20 });
+  expect(events.find((e) => e.type === 'task_cancelled')).toMatchObject({ agent_id: 'bob', detail: 'by bob' });
+  expect(events.find((e) => e.type === 'task_recovered')?.detail).toContain('by bob: stuck');
+  const breaker = uid('someone');
+  const tripped = await call(bob, 'circuit_breaker_trip', { agent_id: breaker, reason: 'flapping' });
+  expect(tripped.error).toBeUndefined();
+  const status = await call(bob, 'circuit_breaker_status', { agent_id: breaker });
+  expect(JSON.stringify(status.data)).toContain('flapping (by bob)');
 });

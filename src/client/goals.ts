@@ -137,6 +137,8 @@ export interface StatusChange {
   error?: string;
   leaseToken?: number;
   requestId?: string;
+  /** Tokens in use and the caller is no operator: cancelling another agent's held task is refused (FORBIDDEN). */
+  holderOnly?: boolean;
 }
 
 /** A goal as Visibility indexes it (eventually consistent), for cross-goal reads. */
@@ -447,8 +449,14 @@ export function createGoalsClient(deps: ClientDeps) {
       return query(goalId, getTasksQuery, { taskIds: ids });
     },
 
-    async recoverTask(taskId: string, reason?: string, requestId?: string): Promise<Task> {
-      return update(goalOfTask(taskId), recoverTaskUpdate, { taskId, reason }, requestId);
+    /** Forces a held task back to the queue; `acting` names the caller (logged) and, with tokens, limits it to the holder. */
+    async recoverTask(
+      taskId: string,
+      reason?: string,
+      requestId?: string,
+      acting: { by?: string; holderOnly?: boolean } = {},
+    ): Promise<Task> {
+      return update(goalOfTask(taskId), recoverTaskUpdate, { taskId, reason, ...acting }, requestId);
     },
 
     /** Claims one given ready task for an agent (a task pushed to it, say). */
@@ -629,7 +637,12 @@ export function createGoalsClient(deps: ClientDeps) {
           return update(
             goalId,
             cancelTaskUpdate,
-            { taskId: change.taskId, reason: change.error ?? change.result },
+            {
+              taskId: change.taskId,
+              reason: change.error ?? change.result,
+              by: change.agentId,
+              holderOnly: change.holderOnly,
+            },
             change.requestId,
           );
         case 'pending':

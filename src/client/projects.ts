@@ -184,8 +184,12 @@ export function createProjectsClient(goals: GoalsClient) {
       return (await allProjects()).flatMap((p) => staleSteps(p.tasks, now, timeoutMinutes));
     },
 
-    async recoverStep(stepId: string, requestId?: string): Promise<Step> {
-      return toStep(await goals.recoverTask(stepId, 'recover_step', requestId));
+    async recoverStep(
+      stepId: string,
+      requestId?: string,
+      acting: { by?: string; holderOnly?: boolean } = {},
+    ): Promise<Step> {
+      return toStep(await goals.recoverTask(stepId, 'recover_step', requestId, acting));
     },
 
     async recoverFailedStep(stepId: string, requestId?: string): Promise<Step> {

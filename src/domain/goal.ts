@@ -613,17 +613,24 @@ export function retryTask(state: GoalState, taskId: string, now: number, force =
 }
 
 /** An operator forces a held task back to the queue (hq's recover_step), whoever holds it. */
-export function checkRecover(state: GoalState, taskId: string): Task {
+export function checkRecover(state: GoalState, taskId: string, acting: ActingOn = {}): Task {
   const task = getTask(state, taskId);
   if (task.status !== 'claimed' && task.status !== 'in_progress') {
     fail('CONFLICT', `Task ${task.id} is ${task.status}; only a claimed or in-progress task can be recovered.`);
   }
+  checkNotOthers(task, acting, 'recover');
   return task;
 }
 
-export function recoverTask(state: GoalState, taskId: string, reason: string | undefined, now: number): Task {
-  const task = checkRecover(state, taskId);
-  backToQueue(state, task, now, 'task_recovered', null, reason);
+export function recoverTask(
+  state: GoalState,
+  taskId: string,
+  reason: string | undefined,
+  now: number,
+  acting: ActingOn = {},
+): Task {
+  const task = checkRecover(state, taskId, acting);
+  backToQueue(state, task, now, 'task_recovered', null, byWhom(task, acting, reason));
   return task;
 }
 
@@ -660,21 +667,53 @@ export function setPriority(state: GoalState, priority: number, now: number): Go
   return state.goal;
 }
 
-export function checkCancel(state: GoalState, taskId: string): Task {
+/** Who acts on a task another agent may hold: the caller (for the log), and whether only a holder may (tokens). */
+export interface ActingOn {
+  by?: string;
+  holderOnly?: boolean;
+}
+
+/** With tokens, a task held by another agent is that agent's (or an operator's) to cancel or recover. */
+function checkNotOthers(task: Task, acting: ActingOn, action: string): void {
+  const held = task.status === 'claimed' || task.status === 'in_progress';
+  if (acting.holderOnly && held && task.agent_id !== acting.by) {
+    fail(
+      'FORBIDDEN',
+      `Task ${task.id} is held by ${task.agent_id ?? 'another agent'}; only its holder or an operator may ${action} it.`,
+    );
+  }
+}
+
+/** The event detail of an action on a task, naming who did it when that is not the holder. */
+function byWhom(task: Task, acting: ActingOn, reason: string | undefined): string | undefined {
+  const by = acting.by !== undefined && acting.by !== task.agent_id ? `by ${acting.by}` : '';
+  return [by, reason ?? ''].filter(Boolean).join(': ') || undefined;
+}
+
+export function checkCancel(state: GoalState, taskId: string, acting: ActingOn = {}): Task {
   const task = getTask(state, taskId);
   if (task.status === 'completed' || task.status === 'cancelled') {
     fail('CONFLICT', `Task ${task.id} is already ${task.status}.`);
   }
+  checkNotOthers(task, acting, 'cancel');
   return task;
 }
 
-export function cancelTask(state: GoalState, taskId: string, reason: string | undefined, now: number): Task {
-  const task = checkCancel(state, taskId);
+export function cancelTask(
+  state: GoalState,
+  taskId: string,
+  reason: string | undefined,
+  now: number,
+  acting: ActingOn = {},
+): Task {
+  const task = checkCancel(state, taskId, acting);
+  const detail = byWhom(task, acting, reason);
+  const holder = task.agent_id;
   clearLease(task);
   task.status = 'cancelled';
   task.error = reason ?? null;
   task.updated_at = iso(now);
-  logEvent(state, now, 'task_cancelled', task.id, null, reason ?? null);
+  logEvent(state, now, 'task_cancelled', task.id, acting.by ?? holder, detail ?? null);
   refreshWaitingTasks(state, now);
   touchGoal(state, now);
   return task;

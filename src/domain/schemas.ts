@@ -232,6 +232,10 @@ export const TaskRefInputSchema = z.object({
   reason: z.string().max(LIMITS.resultLength).optional(),
   /** retryTask: an operator's recovery, past max_attempts. */
   force: z.boolean().optional(),
+  /** cancelTask, recoverTask: who asks (recorded in the event log). */
+  by: AgentIdSchema.optional(),
+  /** cancelTask, recoverTask: the caller is neither an operator nor trusted (tokens): only the holder may act. */
+  holderOnly: z.boolean().optional(),
 });
 
 export const SetPriorityInputSchema = z.object({ priority: Priority });

@@ -254,16 +254,16 @@ export async function goalWorkflow(input: GoalWorkflowInput): Promise<void> {
     cancelTaskUpdate,
     TaskRefInputSchema,
     'cancelTask input',
-    (i) => goals.checkCancel(state, i.taskId),
-    (i, now) => goals.cancelTask(state, i.taskId, i.reason, now),
+    (i) => goals.checkCancel(state, i.taskId, i),
+    (i, now) => goals.cancelTask(state, i.taskId, i.reason, now, i),
   );
 
   update(
     recoverTaskUpdate,
     TaskRefInputSchema,
     'recoverTask input',
-    (i) => goals.checkRecover(state, i.taskId),
-    (i, now) => goals.recoverTask(state, i.taskId, i.reason, now),
+    (i) => goals.checkRecover(state, i.taskId, i),
+    (i, now) => goals.recoverTask(state, i.taskId, i.reason, now, i),
   );
   update(
     assignTaskUpdate,

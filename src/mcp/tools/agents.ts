@@ -12,7 +12,15 @@ import { AgentAliasArgs, AgentIdArg, namedAgent, TaskRefArg } from '../compat/id
 import { createAssigner } from '../../client/assign';
 import type { TaskSpec } from '../../domain/schemas';
 import { createInGoal, INBOX_GOAL_ID, PriorityArg } from './goals';
-import { callerIdentity, defineTool, RequestIdArg, type ToolContext, type ToolDef, type ToolDeps } from './common';
+import {
+  callerIdentity,
+  defineTool,
+  reasonBy,
+  RequestIdArg,
+  type ToolContext,
+  type ToolDef,
+  type ToolDeps,
+} from './common';
 
 /** The three names the seeds use for the calling agent. */
 const WhoArgs = {
@@ -173,7 +181,8 @@ export function agentTools(deps: ToolDeps): ToolDef[] {
       output: AgentRowSchema,
       annotations: { ...mutating, destructiveHint: true },
       async run(a, ctx) {
-        return agents.unregister(who(a, ctx), a.reason, a.request_id);
+        const target = who(a, ctx);
+        return agents.unregister(target, reasonBy(a.reason, target, ctx), a.request_id);
       },
     }),
     defineTool({

@@ -5,7 +5,7 @@ import { AgentIdSchema, LIMITS } from '../../domain/schemas';
 import { BreakerConfigSchema, BreakerStatusSchema, FAILURE_TYPES } from '../../domain/breaker';
 import { SeedBreakerFields, seedBreakerView } from '../compat/agent-runtime-mcp';
 import { idArg } from '../compat/ids';
-import { defineTool, RequestIdArg, type ToolDef, type ToolDeps } from './common';
+import { defineTool, reasonBy, RequestIdArg, type ToolDef, type ToolDeps } from './common';
 
 const AgentId = idArg(AgentIdSchema).describe('The agent (or agent type) the breaker protects.');
 /** Our status with the seed's field names (failure_count, success_count, cooldown_until, can_execute) added. */
@@ -74,8 +74,8 @@ export function breakerTools(deps: ToolDeps): ToolDef[] {
       }),
       output: StatusOut,
       annotations: { ...mutating, destructiveHint: true, idempotentHint: false },
-      async run(a) {
-        return seedBreakerView(await breakers.trip(a.agent_id, a.reason, a.request_id));
+      async run(a, ctx) {
+        return seedBreakerView(await breakers.trip(a.agent_id, reasonBy(a.reason, a.agent_id, ctx), a.request_id));
       },
     }),
     defineTool({

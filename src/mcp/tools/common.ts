@@ -85,6 +85,21 @@ export function callerIdentity(explicit: string | undefined, ctx: ToolContext): 
   return explicit ?? ctx.agentId;
 }
 
+/**
+ * With tokens, a caller that is no operator acts on its own work only (cancelling or recovering a task another agent
+ * holds is refused); without tokens, agents are one user's processes and such acts are allowed and logged.
+ */
+export function holderOnly(ctx: ToolContext): boolean {
+  return ctx.tokenSubject !== undefined && ctx.operator !== true;
+}
+
+/** A reason that says who acted, when the caller (as far as it is known) is not the agent acted on. */
+export function reasonBy(reason: string | undefined, target: string, ctx: ToolContext): string | undefined {
+  const by = ctx.tokenSubject ?? ctx.agentId;
+  if (by === undefined || by === target) return reason;
+  return `${reason ?? 'no reason given'} (by ${by})`;
+}
+
 /** Who a claim is made for: the caller's identity, or `anonymous`. */
 export function resolveAgent(explicit: string | undefined, ctx: ToolContext): string {
   return callerIdentity(explicit, ctx) ?? ANONYMOUS_AGENT;

@@ -22,7 +22,15 @@ import {
   type TaskSpec,
 } from '../../domain/schemas';
 import { AgentAliasArgs, AgentIdArg, GoalIdArg, namedAgent, TaskRefArg } from '../compat/ids';
-import { callerIdentity, defineTool, RequestIdArg, resolveAgent, type ToolDef, type ToolDeps } from './common';
+import {
+  callerIdentity,
+  defineTool,
+  holderOnly,
+  RequestIdArg,
+  resolveAgent,
+  type ToolDef,
+  type ToolDeps,
+} from './common';
 
 /** Where create_task puts a task given no goal_id. */
 export const INBOX_GOAL_ID = 'inbox';
@@ -364,6 +372,7 @@ export function goalTools(deps: ToolDeps): ToolDef[] {
           error: a.error,
           leaseToken: a.lease_token,
           requestId: a.request_id,
+          holderOnly: holderOnly(ctx),
         });
         const actedAs = identity === undefined ? (task.agent_id ?? holderBefore) : null;
         const agentId = identity ?? actedAs ?? resolveAgent(undefined, ctx);

@@ -14,7 +14,15 @@ import {
   CountsSchema,
 } from '../../domain/projects';
 import { AgentIdArg, idArg, TaskRefArg } from '../compat/ids';
-import { callerIdentity, defineTool, RequestIdArg, resolveAgent, type ToolDef, type ToolDeps } from './common';
+import {
+  callerIdentity,
+  defineTool,
+  holderOnly,
+  RequestIdArg,
+  resolveAgent,
+  type ToolDef,
+  type ToolDeps,
+} from './common';
 
 const ProjectFields = {
   id: z.string(),
@@ -277,8 +285,9 @@ export function projectTools(deps: ToolDeps): ToolDef[] {
       input: z.object({ step_id: StepId, request_id: RequestIdArg }),
       output: StepActionSchema.omit({ acted_as: true }),
       annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
-      async run(a) {
-        return { ok: true as const, step: await projects.recoverStep(await step(a.step_id), a.request_id) };
+      async run(a, ctx) {
+        const acting = { by: ctx.tokenSubject ?? ctx.agentId, holderOnly: holderOnly(ctx) };
+        return { ok: true as const, step: await projects.recoverStep(await step(a.step_id), a.request_id, acting) };
       },
     }),
     defineTool({

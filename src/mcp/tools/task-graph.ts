@@ -13,7 +13,15 @@ import { normalizePath, type WsTask } from '../../domain/workspace';
 import * as S from '../../domain/workspace-schemas';
 import * as M from '../../workflows/workspace-messages';
 import { runSql, schema, SQL_ROWS_MAX, toTables } from '../../taskgraph/sql';
-import { callerIdentity, defineTool, RequestIdArg, type ToolContext, type ToolDef, type ToolDeps } from './common';
+import {
+  callerIdentity,
+  defineTool,
+  reasonBy,
+  RequestIdArg,
+  type ToolContext,
+  type ToolDef,
+  type ToolDeps,
+} from './common';
 
 const toolsets = ['task-graph'];
 const Out = z.looseObject({});
@@ -244,7 +252,7 @@ export function taskGraphTools(
           worker_id: workerId,
           final_status: a.final_status,
         });
-        await agents.unregister(workerId, 'disconnected').catch(() => undefined);
+        await agents.unregister(workerId, reasonBy('disconnected', workerId, ctx)).catch(() => undefined);
         return { success: true, ...r };
       },
     }),
