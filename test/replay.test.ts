@@ -23,7 +23,7 @@ test('every workflow type has a recorded history, and each replays without a non
   const types = histories.map(
     (h) => h.history.events?.[0]?.workflowExecutionStartedEventAttributes?.workflowType?.name ?? '(none)',
   );
-  expect(types.sort()).toEqual(Object.keys(workflows).sort());
+  expect([...new Set(types)].sort()).toEqual(Object.keys(workflows).sort());
 
   const results: Array<{ workflowId: string; error?: string }> = [];
   for await (const r of Worker.runReplayHistories(

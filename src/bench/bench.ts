@@ -19,6 +19,7 @@ import { GOAL_SIZE, pullChart, pullSimulation, type PullResult } from './pull';
 import { agentLatencies } from './agents';
 import { ALL_TOOLSETS } from '../config';
 import { bigWorkspace, purePull, type BigWorkspaceResult, type PurePullRow } from './task-graph';
+import { listsScenario, type ListsResult } from './lists';
 import { oneGoalStdio } from './one-goal';
 import { scaleScenario, type ScaleResult } from './scale';
 import { summarize, type Latency } from './stats';
@@ -154,6 +155,10 @@ async function main(): Promise<void> {
     await goals.decomposeGoal(g.id, 'sequential', plan);
   });
 
+  say('list_goals over 1,000 goals, rows from Visibility, against one get_goal…');
+  results.lists = await listsScenario(goals, mcp, tiny ? 50 : 1000, tiny ? 2 : 10, say);
+  say(`  ${JSON.stringify(results.lists)}`);
+
   say(`agent teams: push and message latency, ${Math.max(5, Math.floor(n / 4))} each…`);
   const teams = await agentLatencies(mcp, taskQueue, tiny ? 3 : Math.max(5, Math.floor(n / 4)));
   results.agent_push = teams.push;
@@ -286,6 +291,7 @@ async function main(): Promise<void> {
     const r = k === 'floor' ? '1.00' : ratio(k).toFixed(2);
     return `| ${k} | ${l.p50_ms} | ${l.p95_ms} | ${l.p99_ms} | ${l.max_ms} | ${l.n} | ${r} |`;
   });
+  const lists = results.lists as ListsResult | undefined;
   const md = [
     `# agent-runtime benchmark — ${report.date} (${report.mode})`,
     '',
@@ -296,6 +302,12 @@ async function main(): Promise<void> {
     ...rows,
     '',
     `MCP over HTTP adds ${report.mcp_overhead_p50_ms} ms p50 to a direct claim.`,
+    ...(lists
+      ? [
+          '',
+          `list_goals over ${lists.goals} goals (rows from Visibility): p50 ${lists.list_goals_p50_ms} ms against get_goal ${lists.get_goal_p50_ms} ms (${lists.ratio} ×; target ≤ 2 ×).`,
+        ]
+      : []),
   ].join('\n');
   const pullRows = pull.map(
     (r) =>

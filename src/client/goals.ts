@@ -15,7 +15,17 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { QueryDefinition, UpdateDefinition } from '@temporalio/common';
 import { DomainError, fail, isErrorCode } from '../domain/errors';
 import { callerKey, refuseReusedKey } from '../domain/request-ids';
-import { addTasks, goalIndex, goalIdOfTask, newGoalState, summarizeGoal, type GoalState } from '../domain/goal';
+import {
+  addTasks,
+  goalIdOfTask,
+  goalIndex,
+  goalMemoLive,
+  goalMemoStatic,
+  newGoalState,
+  summarizeGoal,
+  summaryFromMemo,
+  type GoalState,
+} from '../domain/goal';
 import {
   GoalIdSchema,
   LIMITS,
@@ -183,6 +193,7 @@ export function goalStartOptions(state: GoalState) {
       { key: AR_TOP_PRIORITY, value: index.topReadyPriority },
       { key: AR_PRIORITY, value: state.goal.priority },
     ],
+    memo: { goal: goalMemoStatic(state), live: goalMemoLive(state) },
     staticSummary: `${state.goal.metadata.kind === 'project' ? 'Project' : 'Goal'}: ${state.goal.name}`.slice(0, 400),
     staticDetails: state.goal.description ? state.goal.description.slice(0, 2000) : undefined,
   };
@@ -224,8 +235,9 @@ export function createGoalsClient(deps: ClientDeps) {
     recentGoals.set(goalId, now);
     for (const [id, at] of recentGoals) if (now - at > RECENT_GOAL_MS) recentGoals.delete(id);
   };
+  // call() takes a goal id, or (through withClient) a description such as "Pipeline p-1".
   const errorContext = (goalId?: string) => ({
-    entity: goalId ? `Goal ${goalId}` : undefined,
+    entity: goalId === undefined ? undefined : goalId.includes(' ') ? goalId : `Goal ${goalId}`,
     address: deps.address,
   });
 
@@ -244,11 +256,18 @@ export function createGoalsClient(deps: ClientDeps) {
         : e;
     }
     try {
-      return await bounded(fn(client), liveness, {
-        entity: errorContext(goalId).entity,
-        address: deps.address,
-        taskQueue: deps.taskQueue,
-      });
+      // When the call is answered with TEMPORAL_UNAVAILABLE or NO_WORKER, what it still waits for is abandoned.
+      const abandon = new AbortController();
+      return await bounded(
+        client.withAbortSignal(abandon.signal, () => fn(client)),
+        liveness,
+        {
+          entity: errorContext(goalId).entity,
+          address: deps.address,
+          taskQueue: deps.taskQueue,
+          onGiveUp: () => abandon.abort(),
+        },
+      );
     } catch (err) {
       throw toAppError(err, errorContext(goalId));
     }
@@ -680,12 +699,25 @@ export function createGoalsClient(deps: ClientDeps) {
     },
 
     /** Goals from Visibility, each read live from its workflow (falls back to the index if it cannot answer). */
+    /**
+     * Goal rows from Visibility in one call (their memos: see goalMemoStatic), newest first; a goal started before
+     * memos is asked itself. Rows may lag a change by up to two seconds.
+     */
     async listGoals(status?: GoalStatus, limit = 50): Promise<GoalSummary[]> {
       const filter = status ? ` AND ${AR_STATUS.name} = ${quote(status)}` : '';
-      const found = await listIndexed(`${AR_ENTITY.name} = 'goal'${filter}`, limit);
-      const live = await mapLimited(found, 16, async (g) => {
+      const query = `(${AR_ENTITY.name} = 'goal'${filter}) AND TaskQueue = ${quote(deps.taskQueue)}`;
+      const rows = await call(undefined, async (client) => {
+        const out: Array<{ id: string; row?: GoalSummary }> = [];
+        for await (const info of client.workflow.list({ query, pageSize: Math.min(limit, 1000) })) {
+          out.push({ id: info.workflowId.replace(/^goal-/, ''), row: summaryFromMemo(info.memo) });
+          if (out.length >= limit) break;
+        }
+        return out;
+      });
+      const live = await mapLimited(rows, 16, async (r) => {
+        if (r.row) return r.row;
         try {
-          return (await api.getGoal(g.id)).goal;
+          return (await api.getGoal(r.id)).goal;
         } catch {
           return undefined;
         }

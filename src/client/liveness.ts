@@ -79,28 +79,33 @@ export function createLiveness(deps: LivenessDeps): Liveness {
     downAt = Date.now();
   };
   const temporalUp = cached(
-    () => {
-      const started = Date.now();
-      return withTimeout(
-        deps.client().then(
-          async (c) => {
-            try {
-              await c.connection.withDeadline(Date.now() + HEALTH_DEADLINE_MS, () =>
-                c.workflowService.getSystemInfo({}),
-              );
-              return true;
-            } catch {
-              // A deadline that fired late says this process was busy (a blocked event loop), not that Temporal is
-              // down: only a failure on time counts.
-              return Date.now() - started > HEALTH_DEADLINE_MS + LATE_MS;
-            }
-          },
-          () => false, // no connection at all
-        ),
-        3 * HEALTH_DEADLINE_MS,
-        true, // no verdict: this process is stalled; do not claim Temporal is down
-      );
-    },
+    () =>
+      new Promise<boolean>((resolve) => {
+        const started = Date.now();
+        // No answer within the deadline means "down" — unless the verdict itself came late: then this process was
+        // busy (a blocked event loop), which says nothing about Temporal, so it counts as "up".
+        const verdict = (): boolean => Date.now() - started > HEALTH_DEADLINE_MS + LATE_MS;
+        // The check is abandoned at the verdict (its retries would outlive it, and the connection).
+        const abandon = new AbortController();
+        const timer = setTimeout(() => {
+          abandon.abort();
+          resolve(verdict());
+        }, HEALTH_DEADLINE_MS);
+        timer.unref?.();
+        deps
+          .client()
+          .then((c) => c.withAbortSignal(abandon.signal, () => c.workflowService.getSystemInfo({})))
+          .then(
+            () => {
+              clearTimeout(timer);
+              resolve(true);
+            },
+            () => {
+              clearTimeout(timer);
+              resolve(verdict());
+            },
+          );
+      }),
     (up) => !up,
     markDown,
     CACHE_MS,
@@ -137,6 +142,8 @@ export interface BoundedOptions {
   entity?: string;
   address?: string;
   taskQueue: string;
+  /** Called when the call is answered with an error instead: stop what it still waits for. */
+  onGiveUp?: () => void;
 }
 
 const UNKNOWN_OUTCOME =
@@ -157,25 +164,26 @@ export function bounded<T>(op: Promise<T>, liveness: Liveness, options: BoundedO
       (v) => finish(() => resolve(v)),
       (e: unknown) => finish(() => reject(e instanceof Error ? e : new Error(String(e)))),
     );
+    const giveUp = (err: AppError): void =>
+      finish(() => {
+        options.onGiveUp?.();
+        reject(err);
+      });
     const check = async (): Promise<void> => {
       if (settled) return;
       if (!(await liveness.temporal())) {
-        return finish(() =>
-          reject(
-            new AppError(
-              'TEMPORAL_UNAVAILABLE',
-              `No Temporal server answers at ${options.address ?? 'the configured address'}${options.entity ? ` (calling ${options.entity})` : ''}. ${UNAVAILABLE_HINT}${UNKNOWN_OUTCOME}`,
-            ),
+        return giveUp(
+          new AppError(
+            'TEMPORAL_UNAVAILABLE',
+            `No Temporal server answers at ${options.address ?? 'the configured address'}${options.entity ? ` (calling ${options.entity})` : ''}. ${UNAVAILABLE_HINT}${UNKNOWN_OUTCOME}`,
           ),
         );
       }
       if ((await liveness.workers()) === 0) {
-        return finish(() =>
-          reject(
-            new AppError(
-              'NO_WORKER',
-              `Temporal is up, but no agent-runtime worker polls task queue "${options.taskQueue}", so nothing can answer${options.entity ? ` for ${options.entity}` : ''}. Start one: \`agent-runtime worker\` (or \`agent-runtime up\`, which runs one).${UNKNOWN_OUTCOME}`,
-            ),
+        return giveUp(
+          new AppError(
+            'NO_WORKER',
+            `Temporal is up, but no agent-runtime worker polls task queue "${options.taskQueue}", so nothing can answer${options.entity ? ` for ${options.entity}` : ''}. Start one: \`agent-runtime worker\` (or \`agent-runtime up\`, which runs one).${UNKNOWN_OUTCOME}`,
           ),
         );
       }

@@ -4,6 +4,7 @@
 import { type GoalEvent, type GoalStatus, type Task, type GoalSummary } from '../domain/schemas';
 import {
   computeMetrics,
+  stepCountsOf,
   staleSteps,
   stepsToPlan,
   toStep,
@@ -31,7 +32,7 @@ export interface ProjectView {
   step_counts: Metrics['counts'];
 }
 
-function projectView(goal: GoalSummary, tasks: readonly Task[]): ProjectView {
+function projectView(goal: GoalSummary, tasks?: readonly Task[]): ProjectView {
   return {
     id: goal.id,
     name: goal.name,
@@ -42,7 +43,7 @@ function projectView(goal: GoalSummary, tasks: readonly Task[]): ProjectView {
     created_at: goal.created_at,
     updated_at: goal.updated_at,
     progress: goal.progress,
-    step_counts: computeMetrics(tasks).counts,
+    step_counts: tasks ? computeMetrics(tasks).counts : stepCountsOf(goal.task_counts),
   };
 }
 
@@ -120,10 +121,8 @@ export function createProjectsClient(goals: GoalsClient) {
 
     async listProjects(status?: GoalStatus): Promise<ProjectView[]> {
       const list = await goals.listGoals(status, 1000);
-      const projects = list.filter(isProject);
-      const views = await goals.mapLimited(projects, 16, async (g) =>
-        projectView(g, (await goals.getGoal(g.id)).tasks),
-      );
+      // One Visibility call: each row's step counts come from its goal's task counts.
+      const views = list.filter(isProject).map((g) => projectView(g));
       return views.sort((a, b) => b.priority - a.priority || a.created_at.localeCompare(b.created_at));
     },
 

@@ -29,7 +29,7 @@ import type {
   TaskSpec,
   TaskStatus,
 } from './schemas';
-import { ANONYMOUS_AGENT, LIMITS } from './schemas';
+import { ANONYMOUS_AGENT, GoalSummarySchema, LIMITS } from './schemas';
 
 export const DEFAULT_PRIORITY = 5;
 export const DEFAULT_MAX_ATTEMPTS = 3;
@@ -779,6 +779,52 @@ export function summarizeGoal(state: GoalState): GoalSummary {
   const task_counts = countTasks(state.tasks);
   const progress = task_counts.total === 0 ? 0 : task_counts.completed / task_counts.total;
   return { ...state.goal, task_counts, progress: Math.round(progress * 1000) / 1000 };
+}
+
+/**
+ * What a list row shows of a goal without asking its workflow (Visibility memo). `goal` is written once at start (the
+ * first 2,000 characters of the description; metadata up to 4 KB of JSON, else `{ "truncated": true }`); `live` is
+ * upserted with the search attributes (at most every 2 s, or at once for an urgent change).
+ */
+export const MEMO_DESCRIPTION_CHARS = 2_000;
+const MEMO_METADATA_BYTES = 4_096;
+
+export function goalMemoStatic(state: GoalState): Record<string, unknown> {
+  const g = state.goal;
+  // Too big for a row: keep what rows are filtered by (kind, hq's base_commit).
+  const { kind, base_commit } = g.metadata;
+  const metadata =
+    JSON.stringify(g.metadata).length <= MEMO_METADATA_BYTES
+      ? g.metadata
+      : {
+          truncated: true,
+          ...(typeof kind === 'string' ? { kind } : {}),
+          ...(typeof base_commit === 'string' ? { base_commit } : {}),
+        };
+  return {
+    id: g.id,
+    name: g.name,
+    description: g.description.slice(0, MEMO_DESCRIPTION_CHARS),
+    metadata,
+    lease_seconds: g.lease_seconds,
+    max_attempts: g.max_attempts,
+    created_at: g.created_at,
+  };
+}
+
+export function goalMemoLive(state: GoalState): Record<string, unknown> {
+  const { task_counts, progress } = summarizeGoal(state);
+  const g = state.goal;
+  return { status: g.status, priority: g.priority, updated_at: g.updated_at, task_counts, progress };
+}
+
+/** A goal's list row from its memo; undefined when the memo lacks a part (a goal started before memos). */
+export function summaryFromMemo(memo: Record<string, unknown> | undefined): GoalSummary | undefined {
+  const parsed = GoalSummarySchema.safeParse({
+    ...((memo?.goal as Record<string, unknown> | undefined) ?? {}),
+    ...((memo?.live as Record<string, unknown> | undefined) ?? {}),
+  });
+  return parsed.success && memo?.goal && memo.live ? parsed.data : undefined;
 }
 
 export function listTasks(state: GoalState, status: TaskStatus | undefined, limit: number, offset = 0): Task[] {

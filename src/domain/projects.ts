@@ -7,7 +7,7 @@ import { fail } from './errors';
 import { findCycle } from './goal';
 import { escapeCell, forPanel, utcShort } from './text';
 import type { GoalState } from './goal';
-import { LIMITS, type Task, type TaskSpec, type TaskStatus } from './schemas';
+import { LIMITS, TASK_STATUSES, type Task, type TaskCounts, type TaskSpec, type TaskStatus } from './schemas';
 
 export const StepSpecSchema = z.object({
   step_num: z.int().min(0).max(1_000_000),
@@ -247,6 +247,17 @@ const emptyCounts = (): Counts => ({
 
 function mean(values: number[]): number | null {
   return values.length === 0 ? null : Math.round((values.reduce((a, b) => a + b, 0) / values.length) * 10) / 10;
+}
+
+/** Step counts from a goal's task counts (what a list row carries), the same as computeMetrics' counts. */
+export function stepCountsOf(taskCounts: TaskCounts): Counts {
+  const counts = emptyCounts();
+  for (const status of TASK_STATUSES) {
+    const n = taskCounts[status];
+    counts.total += n;
+    counts[stepStatus(status)] += n;
+  }
+  return counts;
 }
 
 export function computeMetrics(tasks: readonly Task[]): Metrics {

@@ -12,6 +12,7 @@ import {
   sleep,
   setCurrentDetails,
   setHandler,
+  upsertMemo,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -112,10 +113,12 @@ export async function goalWorkflow(input: GoalWorkflowInput): Promise<void> {
   let rearm = false;
   let armedFor: number | undefined;
   let lastIndex = '';
+  let lastLive = '';
   // Search attributes and current details are published once per workflow task, after every Update it carries, and
   // counts that no cross-goal read decides with are refreshed at most every INDEX_REFRESH_MS (see
   // indexChangeIsUrgent). Runs started before this change keep publishing at once after every Update.
   const publishPerActivation = patched('publish-once-per-activation');
+  const listMemo = patched('goal-list-memo');
   let dirty = false;
   let published: goals.GoalIndex | undefined;
   let publishedAt = 0;
@@ -124,7 +127,13 @@ export async function goalWorkflow(input: GoalWorkflowInput): Promise<void> {
   const publish = (): void => {
     const idx = goals.goalIndex(state);
     const key = JSON.stringify(idx);
-    if (key !== lastIndex) {
+    // Runs started before list rows came from memos replay without them (a patch: see README, "Changing workflow code").
+    let liveKey = lastLive;
+    if (listMemo) {
+      const { updated_at: _at, ...liveNow } = goals.goalMemoLive(state);
+      liveKey = JSON.stringify(liveNow);
+    }
+    if (key !== lastIndex || liveKey !== lastLive) {
       const now = Date.now();
       const due =
         !publishPerActivation ||
@@ -132,21 +141,26 @@ export async function goalWorkflow(input: GoalWorkflowInput): Promise<void> {
         goals.indexChangeIsUrgent(published, idx) ||
         now - publishedAt >= INDEX_REFRESH_MS;
       if (due) {
+        // Only what changed is written: each upsert is a history event.
+        if (key !== lastIndex) {
+          upsertSearchAttributes([
+            { key: AR_ENTITY, value: 'goal' },
+            { key: AR_NAME, value: state.goal.name.slice(0, 200) },
+            { key: AR_STATUS, value: idx.status },
+            { key: AR_READY_COUNT, value: idx.readyCount },
+            { key: AR_TOP_PRIORITY, value: idx.topReadyPriority },
+            { key: AR_PRIORITY, value: idx.priority },
+            { key: AR_PROGRESS, value: idx.progress },
+            { key: AR_AGENTS, value: idx.agents },
+            { key: AR_SCOPES, value: idx.readyScopes },
+          ]);
+        }
+        // The list row (list_goals, list_projects) comes from the memo: one Visibility call for any number of goals.
+        if (liveKey !== lastLive) upsertMemo({ live: goals.goalMemoLive(state) });
         lastIndex = key;
+        lastLive = liveKey;
         published = idx;
         publishedAt = now;
-        // Only changed values are written: each upsert is a history event.
-        upsertSearchAttributes([
-          { key: AR_ENTITY, value: 'goal' },
-          { key: AR_NAME, value: state.goal.name.slice(0, 200) },
-          { key: AR_STATUS, value: idx.status },
-          { key: AR_READY_COUNT, value: idx.readyCount },
-          { key: AR_TOP_PRIORITY, value: idx.topReadyPriority },
-          { key: AR_PRIORITY, value: idx.priority },
-          { key: AR_PROGRESS, value: idx.progress },
-          { key: AR_AGENTS, value: idx.agents },
-          { key: AR_SCOPES, value: idx.readyScopes },
-        ]);
       } else if (!refreshArmed) {
         refreshArmed = true;
         void sleep(Math.max(1, publishedAt + INDEX_REFRESH_MS - now), {

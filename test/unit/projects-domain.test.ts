@@ -1,5 +1,6 @@
 /** hq's model as pure functions: steps to plans, step views, staleness and metrics. */
 import { codeOf } from '../support/domain';
+import * as p from '../../src/domain/projects';
 import * as g from '../../src/domain/goal';
 import {
   computeMetrics,
@@ -129,4 +130,33 @@ test('a project’s Web UI details speak hq: its statuses, branches and commits'
   expect(md).toContain('| 3 | not_started (ready) | ');
   expect(md).not.toMatch(/Goal:|\bready \|/);
   expect(md.endsWith('\n\u00a0\n')).toBe(true);
+});
+
+test('step counts from a goal row equal those computed from its tasks', () => {
+  const tasks = (
+    ['pending', 'ready', 'blocked', 'claimed', 'in_progress', 'completed', 'failed', 'completed'] as const
+  ).map((status) => ({
+    status,
+    scope: null,
+    agent_id: null,
+    completed_at: null,
+    claimed_at: null,
+    started_at: null,
+  })) as unknown as Parameters<typeof p.computeMetrics>[0];
+  const counts = {
+    total: 0,
+    pending: 0,
+    ready: 0,
+    claimed: 0,
+    in_progress: 0,
+    completed: 0,
+    failed: 0,
+    cancelled: 0,
+    blocked: 0,
+  };
+  for (const t of tasks) {
+    counts[t.status] += 1;
+    counts.total += 1;
+  }
+  expect(p.stepCountsOf(counts)).toEqual(p.computeMetrics(tasks).counts);
 });
