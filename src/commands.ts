@@ -14,7 +14,8 @@ import { flagsToEnv, loadConfig, type RuntimeConfig } from './config';
 import { ensureSearchAttributes } from './client/admin';
 import { LazyClient } from './client/connection';
 import { createGoalsClient } from './client/goals';
-import { startDevServer, isPortOpen, type DevServer } from './dev-server';
+import { isPortOpen } from './dev-server';
+import { leftover, superviseDevServer, type SupervisedDevServer } from './supervise';
 import { formatReport, importDatabase, parseImportArgs } from './import';
 import { runBoard } from './board';
 import { createAgentsClient } from './client/agents';
@@ -42,22 +43,27 @@ function quietWorkerRuntime(): void {
 }
 
 async function up(config: RuntimeConfig): Promise<void> {
-  let devServer: DevServer | undefined;
+  let devServer: SupervisedDevServer | undefined;
+  let giveUp: ((message: string) => void) | undefined;
   const [host, portText] = config.temporalAddress.split(':');
   if (config.embedded) {
-    if (await isPortOpen(host ?? '127.0.0.1', Number(portText))) {
+    fs.mkdirSync(config.home, { recursive: true });
+    const address = `${host ?? '127.0.0.1'}:${portText}`;
+    const open = await isPortOpen(host ?? '127.0.0.1', Number(portText));
+    if (open && !leftover(config.home, address)) {
       log.info(`A Temporal server already answers at ${config.temporalAddress}; using it instead of starting one.`);
     } else {
-      fs.mkdirSync(config.home, { recursive: true });
       const dbFile = path.join(config.home, 'temporal.db');
-      log.info(`Starting the Temporal dev server (state in ${dbFile})…`);
-      devServer = await startDevServer({
+      if (!open) log.info(`Starting the Temporal dev server (state in ${dbFile})…`);
+      devServer = await superviseDevServer({
+        home: config.home,
         dbFile,
         ip: host,
         port: Number(portText),
         uiPort: config.uiPort,
         namespace: config.namespace,
         binary: await resolveTemporalCli(),
+        onGiveUp: (message) => giveUp?.(message),
       });
     }
   }
@@ -79,7 +85,7 @@ async function up(config: RuntimeConfig): Promise<void> {
   const ui = devServer?.uiUrl ?? (config.embedded ? `http://${host}:${config.uiPort}` : undefined);
   const lines = [
     'agent-runtime is up.',
-    `  Temporal      ${config.temporalAddress} (namespace ${config.namespace})${devServer ? '' : ' — external'}`,
+    `  Temporal      ${config.temporalAddress} (namespace ${config.namespace})${devServer ? (devServer.origin === 'taken over' ? ' — left by an earlier up, managed again' : '') : ' — external'}`,
     ui ? `  Web UI        ${ui}` : '',
     `  MCP (HTTP)    ${http.url}`,
     `  Worker        task queue ${config.taskQueue}`,
@@ -90,7 +96,7 @@ async function up(config: RuntimeConfig): Promise<void> {
   process.stderr.write(lines.filter((l, i) => l !== '' || i > 0).join('\n') + '\n');
 
   let stopping = false;
-  const stop = async (signal: string) => {
+  const stop = async (signal: string, code = 0) => {
     if (stopping) return;
     stopping = true;
     log.info(`${signal}: stopping…`);
@@ -99,7 +105,11 @@ async function up(config: RuntimeConfig): Promise<void> {
     await lazy.close();
     await devServer?.stop();
     log.info('stopped.');
-    process.exit(0);
+    process.exit(code);
+  };
+  giveUp = (message) => {
+    log.error(message);
+    void stop('the dev server cannot be kept running', 1);
   };
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));

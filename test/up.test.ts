@@ -102,3 +102,70 @@ test('npm start serves the UI and MCP; stopping and starting again loses nothing
     fs.rmSync(home, { recursive: true, force: true });
   }
 }, 180_000);
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function until(check: () => boolean | Promise<boolean>, ms = 60_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+test('up restarts a dev server that dies, and manages again one that an earlier up left behind', async () => {
+  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'agent-runtime-up-'));
+  const [temporalPort, uiPort, mcpPort] = [await freePort(), await freePort(), await freePort()];
+  const env = {
+    AGENT_RUNTIME_HOME: home,
+    AGENT_RUNTIME_TEMPORAL_PORT: String(temporalPort),
+    TEMPORAL_UI_PORT: String(uiPort),
+    PORT: String(mcpPort),
+    AGENT_RUNTIME_TASK_QUEUE: 'agent-runtime',
+  };
+  const mcpUrl = `http://127.0.0.1:${mcpPort}/mcp`;
+  const pidOf = (): number =>
+    (JSON.parse(fs.readFileSync(path.join(home, 'temporal.pid'), 'utf8')) as { pid: number }).pid;
+  let up = await startUp(env);
+  let orphan = 0;
+  try {
+    const first = pidOf();
+    const client = await connect(mcpUrl, 'supervised');
+    const goalId = (await ok(client, 'create_goal', { name: 'Outlive the dev server' })).goal_id;
+
+    process.kill(first, 'SIGKILL'); // the dev server dies under a running `up`
+    await until(() => up.output().includes('The Temporal dev server is back'));
+    expect(pidOf()).not.toBe(first);
+    let view: Record<string, any> | undefined;
+    await until(async () => {
+      const r = await client.callTool({ name: 'get_goal', arguments: { goal_id: goalId } });
+      view = r.isError ? undefined : (r.structuredContent as Record<string, any>);
+      return view !== undefined;
+    });
+    expect(view?.goal.name).toBe('Outlive the dev server');
+    await client.close();
+
+    // `up` killed outright leaves its dev server behind; the next `up` recognises it and stops it when it stops.
+    orphan = pidOf();
+    const exited = new Promise((r) => up.child.once('exit', r));
+    up.child.kill('SIGKILL');
+    await exited;
+    expect(alive(orphan)).toBe(true);
+    up = await startUp(env);
+    expect(up.output()).toContain('left running by an earlier `up`');
+    const again = await connect(mcpUrl, 'supervised');
+    expect((await ok(again, 'get_goal', { goal_id: goalId })).goal.name).toBe('Outlive the dev server');
+    await again.close();
+  } finally {
+    expect(await stopUp(up)).toBe(0);
+    await until(() => !alive(orphan), 15_000);
+    fs.rmSync(home, { recursive: true, force: true });
+  }
+}, 240_000);

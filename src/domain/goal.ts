@@ -821,8 +821,8 @@ export function goalMemoLive(state: GoalState): Record<string, unknown> {
 /** A goal's list row from its memo; undefined when the memo lacks a part (a goal started before memos). */
 export function summaryFromMemo(memo: Record<string, unknown> | undefined): GoalSummary | undefined {
   const parsed = GoalSummarySchema.safeParse({
-    ...((memo?.goal) ?? {}),
-    ...((memo?.live) ?? {}),
+    ...(memo?.goal ?? {}),
+    ...(memo?.live ?? {}),
   });
   return parsed.success && memo?.goal && memo.live ? parsed.data : undefined;
 }

@@ -34,7 +34,12 @@ interface Start {
   workflowType: string;
   workflowId: string;
   args: unknown[];
-  options: { typedSearchAttributes: unknown[]; staticSummary?: string; staticDetails?: string };
+  options: {
+    typedSearchAttributes: unknown[];
+    staticSummary?: string;
+    staticDetails?: string;
+    memo?: Record<string, unknown>;
+  };
   detail: string;
 }
 
@@ -86,10 +91,11 @@ async function startOne(client: Client, taskQueue: string, s: Start): Promise<Ou
       workflowId: s.workflowId,
       taskQueue,
       args: s.args,
-      memo: { imported_from: s.key },
       // A finished pipeline's workflow has closed; starting it again would import it twice.
       workflowIdReusePolicy: 'REJECT_DUPLICATE',
       ...(s.options as object),
+      // the entity's own memo (a goal's list row) and where it came from
+      memo: { ...s.options.memo, imported_from: s.key },
     });
     return 'created';
   } catch (err) {

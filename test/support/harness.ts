@@ -165,6 +165,8 @@ export function useWorkerProcess(): {
     ctx.h = await startHarness({ worker: false });
     ctx.worker = spawnWorker(ctx.h.config);
     ctx.mcp = await ctx.h.mcp();
+    // A call made before any worker polls is answered NO_WORKER: wait for the worker process to be there.
+    await eventually(async () => ((await ctx.h.goals.health()).workers ?? 0) > 0, 60_000);
   });
   afterAll(async () => {
     await killHard(ctx.worker);
