@@ -44,7 +44,7 @@ function quietWorkerRuntime(): void {
 
 async function up(config: RuntimeConfig): Promise<void> {
   let devServer: SupervisedDevServer | undefined;
-  let giveUp: ((message: string) => void) | undefined;
+  const hooks: { giveUp?: (message: string) => void } = {};
   const [host, portText] = config.temporalAddress.split(':');
   if (config.embedded) {
     fs.mkdirSync(config.home, { recursive: true });
@@ -63,7 +63,7 @@ async function up(config: RuntimeConfig): Promise<void> {
         uiPort: config.uiPort,
         namespace: config.namespace,
         binary: await resolveTemporalCli(),
-        onGiveUp: (message) => giveUp?.(message),
+        onGiveUp: (message) => hooks.giveUp?.(message),
       });
     }
   }
@@ -107,7 +107,7 @@ async function up(config: RuntimeConfig): Promise<void> {
     log.info('stopped.');
     process.exit(code);
   };
-  giveUp = (message) => {
+  hooks.giveUp = (message) => {
     log.error(message);
     void stop('the dev server cannot be kept running', 1);
   };
