@@ -26,7 +26,7 @@ import { serveHttp } from './mcp/http';
 import { allTools } from './mcp/server';
 import { serveStdio } from './mcp/stdio';
 import { resolveTemporalCli } from './temporal-cli';
-import { startWorker } from './worker';
+import { runUntilSignal, startWorker } from './worker';
 
 const USAGE = `Usage: agent-runtime <up|mcp|serve|worker|temporal-cli> [--temporal-address host:port] [--namespace ns]
   [--home dir] [--toolsets goals,relay,breakers|all] [--agent-id id] [--port 3100] [--host 127.0.0.1] [--token secret]
@@ -291,7 +291,7 @@ async function main(argv: string[]): Promise<void> {
       quietWorkerRuntime();
       const w = await startWorker(config);
       log.info(`worker polling ${config.taskQueue} on ${config.temporalAddress}`);
-      return w.done;
+      return runUntilSignal(w);
     }
     case 'temporal-cli':
       process.stdout.write((await resolveTemporalCli()) + '\n');

@@ -25,6 +25,19 @@ export function workflowSource(): Pick<WorkerOptions, 'workflowsPath' | 'workflo
 export async function startWorker(config: RuntimeConfig, extra: Partial<WorkerOptions> = {}): Promise<WorkerHandle> {
   const { address, tls } = connectionOptions(config);
   const connection = await NativeConnection.connect({ address, tls, apiKey: config.apiKey });
+  // A worker on a namespace that does not exist would poll (and log) forever: say so and stop instead.
+  try {
+    await connection.workflowService.describeNamespace({ namespace: config.namespace });
+  } catch (err) {
+    await connection.close().catch(() => undefined);
+    const text = err instanceof Error ? err.message : String(err);
+    if (/not.?found/i.test(text)) {
+      throw new Error(
+        `Namespace "${config.namespace}" does not exist on ${address}: create it (temporal operator namespace create --namespace ${config.namespace}) or set TEMPORAL_NAMESPACE.`,
+      );
+    }
+    throw err;
+  }
   // Activities reach other workflows through the project's client.
   const lazy = new LazyClient(config);
   const goals = createGoalsClient({
@@ -55,12 +68,31 @@ export async function startWorker(config: RuntimeConfig, extra: Partial<WorkerOp
   };
 }
 
+/**
+ * Runs a worker until SIGTERM/SIGINT: it drains and stops (exit 0); one that does not stop within 15 s is ended (exit 1),
+ * so a supervisor never waits on it. A fatal error rejects (the caller exits non-zero).
+ */
+export async function runUntilSignal(handle: WorkerHandle): Promise<void> {
+  const onSignal = (signal: NodeJS.Signals): void => {
+    log.info(`${signal}: stopping the worker…`);
+    const force = setTimeout(() => {
+      log.error('the worker did not stop within 15 s; exiting');
+      process.exit(1);
+    }, 15_000);
+    force.unref();
+    void handle.shutdown().then(() => process.exit(0));
+  };
+  process.once('SIGTERM', onSignal);
+  process.once('SIGINT', onSignal);
+  await handle.done;
+}
+
 if (require.main === module) {
   const config = loadConfig();
   startWorker(config)
     .then((handle) => {
       log.info(`worker polling task queue ${config.taskQueue} on ${config.temporalAddress} (${config.namespace})`);
-      return handle.done;
+      return runUntilSignal(handle);
     })
     .catch((err: unknown) => {
       log.error(`worker failed: ${err instanceof Error ? err.message : String(err)}`);
