@@ -59,6 +59,27 @@ export interface SendRequest {
   requestId?: string;
 }
 
+/** How long a claim waits for a side call on the agent's own workflow (its board note, its capabilities). */
+const SIDE_CALL_MS = 2_000;
+
+/** `p`, or `fallback` when it has not settled within `ms` (it goes on in the background; its failure is dropped). */
+function within<T>(ms: number, p: Promise<T>, fallback: T): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => resolve(fallback), ms);
+    timer.unref?.();
+    p.then(
+      (v) => {
+        clearTimeout(timer);
+        resolve(v);
+      },
+      (e: unknown) => {
+        clearTimeout(timer);
+        reject(e instanceof Error ? e : new Error(String(e)));
+      },
+    );
+  });
+}
+
 export function createAgentsClient(goals: GoalsClient) {
   let seen = touches.get(goals);
   if (!seen) touches.set(goals, (seen = new Map<string, { at: number; registered: boolean }>()));
@@ -239,24 +260,31 @@ export function createAgentsClient(goals: GoalsClient) {
         void api.touch(agentId, news);
         return undefined;
       }
-      return withAgent(agentId, (h) => h.executeUpdate(noteTaskUpdate, { args: [news], updateId: randomUUID() })).catch(
-        (err: unknown) => {
-          if (err instanceof AppError && err.code === 'NOT_FOUND') {
-            lastTouch.set(agentId, { at: Date.now(), registered: false });
-            return undefined;
-          }
-          throw err;
-        },
-      );
+      const noted = withAgent(agentId, (h) =>
+        h.executeUpdate(noteTaskUpdate, { args: [news], updateId: randomUUID() }),
+      ).catch((err: unknown) => {
+        if (err instanceof AppError && err.code === 'NOT_FOUND') {
+          lastTouch.set(agentId, { at: Date.now(), registered: false });
+          return undefined;
+        }
+        throw err;
+      });
+      // The board's note of a claim never holds the claim up: an agent workflow that cannot answer soon (its own
+      // worker gone, say) is left to catch up (it is told again on the agent's next call).
+      return within(SIDE_CALL_MS, noted, undefined);
     },
 
     /** A registered agent's capabilities (read at most every 5 s per process), or undefined for anyone else. */
     async capabilities(agentId: string): Promise<string[] | undefined> {
       const hit = caps.get(agentId);
       if (hit && Date.now() - hit.at < CAPS_MS) return hit.value;
-      const value = await api.row(agentId).then(
-        (r) => (r.online ? r.capabilities : undefined),
-        () => undefined,
+      const value = await within(
+        SIDE_CALL_MS,
+        api.row(agentId).then(
+          (r) => (r.online ? r.capabilities : undefined),
+          () => undefined,
+        ),
+        undefined,
       );
       caps.set(agentId, { at: Date.now(), value });
       return value;

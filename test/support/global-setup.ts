@@ -1,6 +1,8 @@
 /**
- * One Temporal dev server for the whole run (in memory, headless), started from the project's resolver, and the
- * workflow code bundled once so each test's worker starts in milliseconds.
+ * One Temporal dev server for the whole run (in memory, headless), started from the project's resolver — or, with
+ * AGENT_RUNTIME_TEST_TEMPORAL_ADDRESS, an external server (a cluster, a long-lived dev server) that every test runs
+ * against, each on task queues and ids of its own — and the workflow code bundled once so each test's worker starts
+ * in milliseconds.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -11,7 +13,8 @@ import { resolveTemporalCli } from '../../src/temporal-cli';
 
 export default async function globalSetup(): Promise<void> {
   const binary = await resolveTemporalCli();
-  const server = await startDevServer({ binary });
+  const external = process.env.AGENT_RUNTIME_TEST_TEMPORAL_ADDRESS;
+  const server = external ? undefined : await startDevServer({ binary });
   const dir = path.join(__dirname, '..', '..', '.tmp');
   fs.mkdirSync(dir, { recursive: true });
   const { code } = await bundleWorkflowCode({
@@ -22,7 +25,7 @@ export default async function globalSetup(): Promise<void> {
   fs.writeFileSync(bundle, code);
   // Every process a test spawns keeps its daemon file and socket here, never in the user's ~/.agent-runtime.
   process.env.AGENT_RUNTIME_HOME = fs.mkdtempSync(path.join(os.tmpdir(), 'agent-runtime-test-home-'));
-  process.env.TEST_TEMPORAL_ADDRESS = server.address;
+  process.env.TEST_TEMPORAL_ADDRESS = external ?? server?.address;
   process.env.TEMPORAL_CLI_PATH = binary;
   process.env.AGENT_RUNTIME_WORKFLOW_BUNDLE = bundle;
   (globalThis as { __devServer?: { stop(): Promise<void> } }).__devServer = server;
