@@ -148,9 +148,7 @@ test('Temporal killed mid-flow: TEMPORAL_UNAVAILABLE within 3 s, /healthz within
     await mcp.close();
     await srv.close();
     await worker.shutdown().catch(() => undefined);
-    // The SDK may still have a retry of a call made while the server was down waiting on a timer; closing the
-    // connection under it would throw from that timer. The connection goes with this test file's process instead.
-    void lazy;
+    await lazy.close(); // waits for the SDK's retries of calls made during the outage (see RetryGuard)
     await server?.stop();
     fs.rmSync(dir, { recursive: true, force: true });
   }

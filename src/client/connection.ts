@@ -1,6 +1,13 @@
 /** Connecting to Temporal as the configuration says: local, TLS (mTLS files) or Temporal Cloud (API key). */
 import fs from 'node:fs';
-import { Client, Connection, type ConnectionOptions } from '@temporalio/client';
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  Client,
+  Connection,
+  defaultGrpcRetryOptions,
+  makeGrpcRetryInterceptor,
+  type ConnectionOptions,
+} from '@temporalio/client';
 import type { RuntimeConfig } from '../config';
 
 export function connectionOptions(config: RuntimeConfig): ConnectionOptions {
@@ -16,8 +23,37 @@ export function connectionOptions(config: RuntimeConfig): ConnectionOptions {
   return options;
 }
 
-export async function connectClient(config: RuntimeConfig): Promise<Client> {
-  const connection = await Connection.connect(connectionOptions(config));
+/**
+ * The SDK's retries of failed calls (an outage, a busy workflow), with one change: a connection being closed starts no
+ * new retry, and close() waits for the ones already on a timer — a retry that fires after the channel is closed
+ * throws from its timer and would take the process down.
+ */
+export class RetryGuard {
+  private closing = false;
+  private until = 0;
+
+  interceptor() {
+    const base = defaultGrpcRetryOptions();
+    return makeGrpcRetryInterceptor({
+      retryableDecider: (attempt, status) => !this.closing && base.retryableDecider(attempt, status),
+      delayFunction: (attempt, status) => {
+        const delay = base.delayFunction(attempt, status);
+        this.until = Math.max(this.until, Date.now() + delay + 50);
+        return delay;
+      },
+    });
+  }
+
+  /** No more retries; resolves once those already scheduled have fired (at most the SDK's 5 s backoff cap). */
+  async settle(): Promise<void> {
+    this.closing = true;
+    const wait = this.until - Date.now();
+    if (wait > 0) await sleep(Math.min(wait, 6_000));
+  }
+}
+
+export async function connectClient(config: RuntimeConfig, guard = new RetryGuard()): Promise<Client> {
+  const connection = await Connection.connect({ ...connectionOptions(config), interceptors: [guard.interceptor()] });
   return new Client({ connection, namespace: config.namespace });
 }
 
@@ -29,6 +65,7 @@ export class LazyClient {
   private pending?: Promise<Client>;
   private failedAt = 0;
   private lastError?: Error;
+  private guard = new RetryGuard();
   /** After a failed connect, calls fail at once for this long instead of each waiting for the connect timeout. */
   static readonly RETRY_AFTER_MS = 2_000;
 
@@ -39,7 +76,7 @@ export class LazyClient {
       return Promise.reject(this.lastError);
     }
     if (!this.pending) {
-      this.pending = connectClient(this.config);
+      this.pending = connectClient(this.config, this.guard);
       this.pending.then(
         () => {
           this.lastError = undefined;
@@ -57,6 +94,11 @@ export class LazyClient {
   async close(): Promise<void> {
     const pending = this.pending;
     this.pending = undefined;
-    if (pending) await (await pending.catch(() => undefined))?.connection.close();
+    if (!pending) return;
+    const client = await pending.catch(() => undefined);
+    const guard = this.guard;
+    this.guard = new RetryGuard(); // a later get() connects afresh, with retries
+    await guard.settle();
+    await client?.connection.close();
   }
 }
