@@ -90,7 +90,7 @@ export interface ClientDeps {
   pickupSeconds?: number;
 }
 
-/** AGENT_RUNTIME_PICKUP_SECONDS: a whole number of seconds, 0 = a claim without a lease is held until followed up. */
+/** AGENT_RUNTIME_PICKUP_SECONDS: a whole number of seconds; 0 (the default) = a claim without a lease is held until done. */
 export function pickupSecondsFrom(env: NodeJS.ProcessEnv): number | undefined {
   const raw = env.AGENT_RUNTIME_PICKUP_SECONDS?.trim();
   if (!raw) return undefined;
