@@ -86,7 +86,19 @@ export default tseslint.config(
         'error',
         { object: 'Math', property: 'random', message: 'Use uuid4()/random from @temporalio/workflow.' },
       ],
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "MemberExpression[property.name='continueAsNewSuggested'][object.type='CallExpression']",
+          message:
+            'Read continueAsNewSuggested() from ./continue-as-new: a task that carried only refused Updates is not in history.',
+        },
+      ],
     },
+  },
+  {
+    files: ['src/workflows/continue-as-new.ts'],
+    rules: { 'no-restricted-syntax': 'off' },
   },
   {
     files: ['test/**/*.ts'],

@@ -244,8 +244,12 @@ describe('leases and fencing', () => {
   test('without lease_seconds an in_progress task waits for its agent across sessions', async () => {
     const goalId = await newGoal();
     await ok(mcp, 'create_task', { goal_id: goalId, title: 'resumable' });
+    const before = Date.now();
     const claim = await ok(mcp, 'get_next_task', { goal_id: goalId, agent_id: 'resumer' });
-    expect(claim.lease_expires_at).toBeNull();
+    // Until it is followed up, the claim carries the pickup lease (5 minutes by default).
+    const pickup = Date.parse(claim.lease_expires_at) - before;
+    expect(pickup).toBeGreaterThan(295_000);
+    expect(pickup).toBeLessThan(305_000);
     const started = await ok(mcp, 'update_task_status', {
       task_id: claim.task.id,
       status: 'in_progress',

@@ -7,8 +7,10 @@ import {
   defaultGrpcRetryOptions,
   makeGrpcRetryInterceptor,
   type ConnectionOptions,
+  type WorkflowClientInterceptor,
 } from '@temporalio/client';
 import type { RuntimeConfig } from '../config';
+import { isUpdateLostWithTask } from './errors';
 
 export function connectionOptions(config: RuntimeConfig): ConnectionOptions {
   const options: ConnectionOptions = { address: config.temporalAddress, connectTimeout: '3s' };
@@ -52,9 +54,32 @@ export class RetryGuard {
   }
 }
 
+/**
+ * Sends an Update again, with the same update id, when the server dropped it with the workflow task that carried it
+ * (isUpdateLostWithTask): every Update call of the runtime goes through here, so no caller sees that error.
+ */
+export function updateRetryInterceptor(attempts = 5): WorkflowClientInterceptor {
+  return {
+    async startUpdate(input, next) {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await next(input);
+        } catch (err) {
+          if (attempt >= attempts || !isUpdateLostWithTask(err)) throw err;
+          await sleep(25 * 2 ** attempt);
+        }
+      }
+    },
+  };
+}
+
 export async function connectClient(config: RuntimeConfig, guard = new RetryGuard()): Promise<Client> {
   const connection = await Connection.connect({ ...connectionOptions(config), interceptors: [guard.interceptor()] });
-  return new Client({ connection, namespace: config.namespace });
+  return new Client({
+    connection,
+    namespace: config.namespace,
+    interceptors: { workflow: [updateRetryInterceptor()] },
+  });
 }
 
 /**

@@ -17,7 +17,14 @@ export class AppError extends Error {
   }
 }
 
-const GRPC = { DEADLINE_EXCEEDED: 4, NOT_FOUND: 5, ALREADY_EXISTS: 6, RESOURCE_EXHAUSTED: 8, UNAVAILABLE: 14 } as const;
+const GRPC = {
+  DEADLINE_EXCEEDED: 4,
+  NOT_FOUND: 5,
+  ALREADY_EXISTS: 6,
+  RESOURCE_EXHAUSTED: 8,
+  FAILED_PRECONDITION: 9,
+  UNAVAILABLE: 14,
+} as const;
 
 export const UNAVAILABLE_HINT =
   'Start it with `npx agent-runtime up` (or `npm start` in the agent-runtime checkout), or set TEMPORAL_ADDRESS to a running Temporal server.';
@@ -36,6 +43,23 @@ export function isUnavailable(err: unknown): boolean {
   if (code === GRPC.UNAVAILABLE || code === GRPC.DEADLINE_EXCEEDED) return true;
   const msg = err instanceof Error ? err.message : '';
   return /Failed to connect before the deadline|ECONNREFUSED|No connection established|TransportError/i.test(msg);
+}
+
+/**
+ * The server dropped an Update because the workflow task that carried it failed (a continue-as-new refused because
+ * a timer fired or a Signal arrived meanwhile, say). Nothing of that task was written, so the Update was not applied:
+ * sending it again with the same update id applies it once.
+ */
+export function isUpdateLostWithTask(err: unknown): boolean {
+  let e: unknown = err;
+  for (let depth = 0; e && depth < 5; depth++) {
+    if (isGrpcServiceError(e)) {
+      const code: number = e.code;
+      return code === GRPC.FAILED_PRECONDITION && /unexpected workflow task failure/i.test(e.details ?? e.message);
+    }
+    e = (e as { cause?: unknown }).cause;
+  }
+  return false;
 }
 
 /** Too many in-flight updates on one workflow: a transient refusal worth retrying with the same update id. */
@@ -69,7 +93,9 @@ export function toAppError(err: unknown, context: { entity?: string; address?: s
     );
   }
   if (err instanceof ServiceError || isGrpcServiceError(err)) {
-    return new AppError('INTERNAL', `Temporal refused the call: ${(err as Error).message}`);
+    const cause = (err as { cause?: unknown }).cause;
+    const why = cause instanceof Error && cause.message ? ` (${cause.message})` : '';
+    return new AppError('INTERNAL', `Temporal refused the call: ${(err as Error).message}${why}`);
   }
   return new AppError('INTERNAL', err instanceof Error ? err.message : String(err));
 }

@@ -90,10 +90,17 @@ export interface ClientDeps {
   pickupSeconds?: number;
 }
 
-/** AGENT_RUNTIME_PICKUP_SECONDS: a whole number of seconds; 0 (the default) = a claim without a lease is held until done. */
-export function pickupSecondsFrom(env: NodeJS.ProcessEnv): number | undefined {
+/**
+ * The pickup lease claims carry when AGENT_RUNTIME_PICKUP_SECONDS is unset: 5 minutes. Sent with every claim (so the
+ * workflow needs no configuration and claims without the field — older clients, recorded histories — keep
+ * DEFAULT_PICKUP_SECONDS, off).
+ */
+export const PICKUP_SECONDS_DEFAULT = 300;
+
+/** AGENT_RUNTIME_PICKUP_SECONDS: a whole number of seconds (default 300); 0 = a claim without a lease is held until done. */
+export function pickupSecondsFrom(env: NodeJS.ProcessEnv): number {
   const raw = env.AGENT_RUNTIME_PICKUP_SECONDS?.trim();
-  if (!raw) return undefined;
+  if (!raw) return PICKUP_SECONDS_DEFAULT;
   const n = Number(raw);
   if (!Number.isInteger(n) || n < 0 || n > LIMITS.leaseSecondsMax) {
     throw new Error(

@@ -393,8 +393,8 @@ export function noWorkReason(state: GoalState, filter: { scope?: string; tags?: 
  * How long a claim made without a lease lasts until its holder follows it up (starts, heartbeats, completes…): a
  * claim whose answer never reached its agent (a call timed out on the client, a long-poll whose caller went away)
  * goes back to the queue instead of being held forever. After the first follow-up the goal's own policy applies.
- * Off by default (0) for now: with it on, a goal worked by 50 agents at once failed a replay (a lease timer cancelled in
- * history that replay did not cancel); on when AGENT_RUNTIME_PICKUP_SECONDS is set, e.g. 300.
+ * This is what a claim without the field gets (0, off: claims recorded before the pickup lease); the client sends
+ * AGENT_RUNTIME_PICKUP_SECONDS (default 300, PICKUP_SECONDS_DEFAULT in client/goals.ts) with every claim.
  */
 export const DEFAULT_PICKUP_SECONDS = 0;
 

@@ -12,8 +12,8 @@ import {
   setHandler,
   upsertMemo,
   upsertSearchAttributes,
-  workflowInfo,
 } from '@temporalio/workflow';
+import { continueAsNewSuggested, initContinueAsNew, noteRecordedWork } from './continue-as-new';
 import * as agents from '../domain/agents';
 import { parseOrFail } from '../domain/validate';
 import type { Activities } from '../activities';
@@ -43,6 +43,7 @@ const { releaseAgentWork } = proxyActivities<Activities>({
 const HEARTBEAT_PUBLISH_MS = 30_000;
 
 export async function agentWorkflow(input: AgentWorkflowInput): Promise<void> {
+  initContinueAsNew();
   const state = input.state;
   const applied = new Map<string, unknown>(input.applied ?? []);
   let rearm = false;
@@ -144,15 +145,14 @@ export async function agentWorkflow(input: AgentWorkflowInput): Promise<void> {
   setHandler(
     fetchMessagesUpdate,
     async (raw) => {
+      noteRecordedWork();
       const i = parseOrFail(agents.FetchInputSchema, raw, 'fetchMessages input');
       let found = agents.fetchMessages(state, i);
       if (found.length === 0 && (i.waitMs ?? 0) > 0) {
         const seen = mailChanged;
         mailWaiters += 1;
         await condition(
-          () =>
-            (mailChanged !== seen && agents.fetchMessages(state, i).length > 0) ||
-            workflowInfo().continueAsNewSuggested,
+          () => (mailChanged !== seen && agents.fetchMessages(state, i).length > 0) || continueAsNewSuggested(),
           i.waitMs as number,
           { summary: `fetch_inbox long-poll of ${state.agent_id}` },
         );
@@ -165,6 +165,7 @@ export async function agentWorkflow(input: AgentWorkflowInput): Promise<void> {
   );
   // A Signal: the agent's other calls do not wait for it.
   setHandler(touchAgentSignal, (arg) => {
+    noteRecordedWork();
     const parsed = agents.TouchInputSchema.safeParse(arg ?? {});
     if (parsed.success && agents.touch(state, Date.now(), parsed.data)) {
       rearm = true;
@@ -178,7 +179,7 @@ export async function agentWorkflow(input: AgentWorkflowInput): Promise<void> {
   for (;;) {
     rearm = false;
     const due = agents.livenessDeadline(state);
-    const wake = (): boolean => rearm || release || workflowInfo().continueAsNewSuggested;
+    const wake = (): boolean => rearm || release || continueAsNewSuggested();
     if (due === undefined) await condition(wake);
     else {
       await condition(wake, Math.max(1, due - Date.now()), {
@@ -188,6 +189,7 @@ export async function agentWorkflow(input: AgentWorkflowInput): Promise<void> {
             : `liveness of agent ${state.agent_id} (offline without a call)`,
       });
     }
+    noteRecordedWork(); // a handler woke the loop, or the liveness timer fired
     // The liveness timer: offline after the ttl, its work back to the pool after the grace — with no call made.
     const outcome = agents.checkLiveness(state, Date.now());
     if (outcome) publish();
@@ -201,7 +203,7 @@ export async function agentWorkflow(input: AgentWorkflowInput): Promise<void> {
         publish();
       }
     }
-    if (workflowInfo().continueAsNewSuggested && mailWaiters === 0) {
+    if (continueAsNewSuggested() && mailWaiters === 0) {
       await condition(allHandlersFinished);
       await continueAsNew<typeof agentWorkflow>({ state, applied: [...applied.entries()] });
     }

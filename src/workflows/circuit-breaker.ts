@@ -10,8 +10,8 @@ import {
   setCurrentDetails,
   setHandler,
   upsertSearchAttributes,
-  workflowInfo,
 } from '@temporalio/workflow';
+import { continueAsNewSuggested, initContinueAsNew, noteRecordedWork } from './continue-as-new';
 import * as breaker from '../domain/breaker';
 import { updateRegistrar } from './entity';
 import {
@@ -27,6 +27,7 @@ import {
 import { AR_ENTITY, AR_NAME, AR_STATUS } from './search-attributes';
 
 export async function circuitBreakerWorkflow(input: BreakerWorkflowInput): Promise<void> {
+  initContinueAsNew();
   const state = input.state;
   const applied = new Map<string, unknown>(input.applied ?? []);
   let rearm = false;
@@ -113,12 +114,13 @@ export async function circuitBreakerWorkflow(input: BreakerWorkflowInput): Promi
   for (;;) {
     rearm = false;
     const end = breaker.cooldownEndsAt(state);
-    const wake = (): boolean => rearm || workflowInfo().continueAsNewSuggested;
+    const wake = (): boolean => rearm || continueAsNewSuggested();
     if (end === undefined) await condition(wake);
     else await condition(wake, Math.max(1, end - Date.now()), { summary: `breaker cooldown of ${state.agent_id}` });
+    noteRecordedWork(); // a handler woke the loop, or the cooldown timer fired
     // The durable cooldown timer: OPEN → HALF_OPEN on time, whether or not anyone calls.
     if (breaker.endCooldown(state, Date.now())) publish();
-    if (workflowInfo().continueAsNewSuggested) {
+    if (continueAsNewSuggested()) {
       await condition(allHandlersFinished);
       await continueAsNew<typeof circuitBreakerWorkflow>({ state, applied: [...applied.entries()] });
     }

@@ -8,6 +8,7 @@ import { DomainError } from '../domain/errors';
 import { refuseReusedKey, sameCall, splitRequestId } from '../domain/request-ids';
 import { LIMITS } from '../domain/schemas';
 import { parseOrFail } from '../domain/validate';
+import { noteRecordedWork } from './continue-as-new';
 
 /** How many applied update ids (with results) travel across continue-as-new for idempotent retries. */
 export const APPLIED_KEPT = 256;
@@ -189,6 +190,7 @@ export function updateRegistrar(options: UpdateRegistrarOptions): RegisterUpdate
     setHandler(
       def as never,
       ((raw: unknown): R => {
+        noteRecordedWork();
         const id = currentUpdateInfo()?.id;
         const fresh = recall(applied, id) === undefined;
         const result = applyOne(entry, id, raw) as R;
@@ -208,6 +210,7 @@ export function updateRegistrar(options: UpdateRegistrarOptions): RegisterUpdate
     setHandler(
       def as never,
       ((raw: unknown): OpOutcome[] => {
+        noteRecordedWork();
         const out = batchOps(raw, names).map((op): OpOutcome => {
           try {
             return { ok: true, value: applyOne(entryOf(op.update), op.id, op.input) };

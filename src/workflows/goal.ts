@@ -14,8 +14,8 @@ import {
   setHandler,
   upsertMemo,
   upsertSearchAttributes,
-  workflowInfo,
 } from '@temporalio/workflow';
+import { continueAsNewSuggested, initContinueAsNew, noteRecordedWork } from './continue-as-new';
 import * as goals from '../domain/goal';
 import { renderProjectDetails } from '../domain/projects';
 import {
@@ -107,6 +107,7 @@ function rehydrate(state: goals.GoalState, kept: unknown): unknown {
 }
 
 export async function goalWorkflow(input: GoalWorkflowInput): Promise<void> {
+  initContinueAsNew();
   const state = input.state;
   const applied = new Map<string, unknown>(input.applied ?? []);
   // Set by a handler when the loop must re-arm its lease timer (a lease now ends sooner than the armed one).
@@ -301,6 +302,7 @@ export async function goalWorkflow(input: GoalWorkflowInput): Promise<void> {
   setHandler(
     waitForTaskUpdate,
     async (raw) => {
+      noteRecordedWork();
       const id = currentUpdateInfo()?.id;
       const earlier = recall(applied, id);
       if (earlier) return rehydrate(state, earlier.result) as ClaimResult;
@@ -321,7 +323,7 @@ export async function goalWorkflow(input: GoalWorkflowInput): Promise<void> {
           () =>
             waiter.result !== undefined ||
             waiter.cancelled === true ||
-            workflowInfo().continueAsNewSuggested ||
+            continueAsNewSuggested() ||
             state.goal.status === 'cancelled',
           waitMs,
           { summary: `get_next_task long-poll by ${claim.agentId}` },
@@ -351,6 +353,7 @@ export async function goalWorkflow(input: GoalWorkflowInput): Promise<void> {
   );
 
   setHandler(cancelWaitSignal, (raw) => {
+    noteRecordedWork();
     const updateId = (raw as { updateId?: unknown } | undefined)?.updateId;
     if (typeof updateId !== 'string') return;
     const waiter = waiters.find((w) => w.id === updateId && w.result === undefined);
@@ -392,7 +395,7 @@ export async function goalWorkflow(input: GoalWorkflowInput): Promise<void> {
   for (;;) {
     rearm = false;
     armedFor = goals.earliestLeaseExpiry(state);
-    const wakeUp = (): boolean => rearm || workflowInfo().continueAsNewSuggested;
+    const wakeUp = (): boolean => rearm || continueAsNewSuggested();
     if (armedFor === undefined) await condition(wakeUp);
     else {
       const held = state.tasks.find(
@@ -402,11 +405,12 @@ export async function goalWorkflow(input: GoalWorkflowInput): Promise<void> {
         summary: held ? `lease of ${held.id} for ${held.agent_id}` : `lease expiry in goal ${state.goal.id}`,
       });
     }
+    noteRecordedWork(); // a handler re-armed the loop, or the lease timer fired
 
     // A durable timer, not a read-time check: expired leases go back to ready even if nobody calls anything.
     if (goals.expireLeases(state, Date.now()).length > 0) afterChange();
 
-    if (workflowInfo().continueAsNewSuggested) {
+    if (continueAsNewSuggested()) {
       await condition(allHandlersFinished);
       await continueAsNew<typeof goalWorkflow>({ state, applied: [...applied.entries()] });
     }

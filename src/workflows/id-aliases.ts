@@ -3,13 +3,15 @@
  * `agent-runtime import`. Started by update-with-start on the first import; resolving a number is a Query, so
  * reading an alias never touches history.
  */
-import { allHandlersFinished, condition, continueAsNew, workflowInfo } from '@temporalio/workflow';
+import { allHandlersFinished, condition, continueAsNew } from '@temporalio/workflow';
+import { continueAsNewSuggested, initContinueAsNew } from './continue-as-new';
 import { z } from 'zod';
 import * as aliases from '../domain/aliases';
 import { updateRegistrar, validatedQuery } from './entity';
 import { registerAliasesUpdate, resolveAliasQuery, type AliasesWorkflowInput } from './messages';
 
 export async function idAliasesWorkflow(input: AliasesWorkflowInput): Promise<void> {
+  initContinueAsNew();
   const state = input.state;
   const applied = new Map<string, unknown>(input.applied ?? []);
   const update = updateRegistrar({ applied, afterChange: () => undefined });
@@ -29,7 +31,7 @@ export async function idAliasesWorkflow(input: AliasesWorkflowInput): Promise<vo
     ({ alias }) => aliases.resolveAlias(state, alias),
   );
 
-  await condition(() => workflowInfo().continueAsNewSuggested);
+  await condition(() => continueAsNewSuggested());
   await condition(allHandlersFinished);
   await continueAsNew<typeof idAliasesWorkflow>({ state, applied: [...applied] });
 }

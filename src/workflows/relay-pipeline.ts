@@ -11,8 +11,8 @@ import {
   setCurrentDetails,
   setHandler,
   upsertSearchAttributes,
-  workflowInfo,
 } from '@temporalio/workflow';
+import { continueAsNewSuggested, initContinueAsNew, noteRecordedWork } from './continue-as-new';
 import type { Activities } from '../activities';
 import * as relay from '../domain/relay';
 import { updateRegistrar } from './entity';
@@ -32,6 +32,7 @@ const { finishGoalTask } = proxyActivities<Activities>({
 });
 
 export async function relayPipelineWorkflow(input: RelayWorkflowInput): Promise<relay.RelayStatusView> {
+  initContinueAsNew();
   const state = input.state;
   const applied = new Map<string, unknown>(input.applied ?? []);
   let rearm = false;
@@ -93,7 +94,7 @@ export async function relayPipelineWorkflow(input: RelayWorkflowInput): Promise<
   while (!done()) {
     rearm = false;
     armedFor = relay.claimExpiry(state);
-    const wake = (): boolean => rearm || done() || workflowInfo().continueAsNewSuggested;
+    const wake = (): boolean => rearm || done() || continueAsNewSuggested();
     if (armedFor === undefined) await condition(wake);
     else {
       const step = state.steps[state.current];
@@ -101,9 +102,10 @@ export async function relayPipelineWorkflow(input: RelayWorkflowInput): Promise<
         summary: `lease of step ${state.current} of relay ${state.name} for ${step?.agent_id ?? 'its holder'}`,
       });
     }
+    noteRecordedWork(); // a handler woke the loop, or the lease timer fired
     // A durable timer frees a step whose claim lapsed, even if nobody calls anything.
     if (relay.expireClaim(state, Date.now())) afterChange();
-    if (!done() && workflowInfo().continueAsNewSuggested) {
+    if (!done() && continueAsNewSuggested()) {
       await condition(allHandlersFinished);
       await continueAsNew<typeof relayPipelineWorkflow>({ state, applied: [...applied.entries()] });
     }

@@ -3,7 +3,8 @@
  * descriptions, attachment contents and the state history (task_sequence) — applied in the order its head sent it.
  * Nothing here decides anything; reads merge it with the head's hot rows.
  */
-import { allHandlersFinished, condition, continueAsNew, setHandler, workflowInfo } from '@temporalio/workflow';
+import { allHandlersFinished, condition, continueAsNew, setHandler } from '@temporalio/workflow';
+import { continueAsNewSuggested, initContinueAsNew, noteRecordedWork } from './continue-as-new';
 import { z } from 'zod';
 import type { ColdOp } from '../domain/workspace';
 import { validatedQuery } from './entity';
@@ -47,14 +48,18 @@ export function applyDetailOps(state: ShardState, ops: ColdOp[]): void {
 }
 
 export async function workspaceShardWorkflow(input: ShardState): Promise<void> {
+  initContinueAsNew();
   const state = input;
-  setHandler(shardApplySignal, (ops) => applyDetailOps(state, ops));
+  setHandler(shardApplySignal, (ops) => {
+    noteRecordedWork();
+    applyDetailOps(state, ops);
+  });
   validatedQuery(shardGetQuery, z.object({ keys: z.array(z.string()).max(5_000) }), 'getDetails input', ({ keys }) => ({
     lastOp: state.lastOp,
     recs: Object.fromEntries(keys.filter((k) => state.recs[k]).map((k) => [k, state.recs[k] as ShardRecord])),
   }));
   setHandler(shardDumpQuery, () => ({ lastOp: state.lastOp, recs: state.recs }));
-  await condition(() => workflowInfo().continueAsNewSuggested);
+  await condition(() => continueAsNewSuggested());
   await condition(allHandlersFinished);
   await continueAsNew<typeof workspaceShardWorkflow>(state);
 }

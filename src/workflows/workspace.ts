@@ -14,8 +14,8 @@ import {
   setHandler,
   startChild,
   upsertSearchAttributes,
-  workflowInfo,
 } from '@temporalio/workflow';
+import { continueAsNewSuggested, initContinueAsNew, noteRecordedWork } from './continue-as-new';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import * as ws from '../domain/workspace';
 import * as S from '../domain/workspace-schemas';
@@ -40,6 +40,7 @@ const FLUSH_DELAY_MS = 500;
 const FLUSH_BATCH = 2_000;
 
 export async function workspaceWorkflow(input: M.WorkspaceInput): Promise<void> {
+  initContinueAsNew();
   const state = input.state;
   if (input.packed) state.tasks = ws.unpackTasks(input.packed);
   const applied = new Map<string, unknown>(input.applied ?? []);
@@ -245,11 +246,9 @@ export async function workspaceWorkflow(input: M.WorkspaceInput): Promise<void> 
       await condition(() => state.outbox.length > 0);
       // Ops gather for a moment (reads merge undelivered ops, so nobody waits for them): one Signal per shard carries
       // many changes instead of each change costing the head and a shard a workflow task of their own.
-      await condition(
-        () => state.outbox.length >= FLUSH_BATCH || workflowInfo().continueAsNewSuggested,
-        FLUSH_DELAY_MS,
-        { summary: `gather detail changes for the shards of workspace ${state.name}` },
-      );
+      await condition(() => state.outbox.length >= FLUSH_BATCH || continueAsNewSuggested(), FLUSH_DELAY_MS, {
+        summary: `gather detail changes for the shards of workspace ${state.name}`,
+      });
       const batch = state.outbox.slice(0, FLUSH_BATCH * 4);
       const byShard = new Map<number, ws.ColdOp[]>();
       for (const op of batch) {
@@ -300,13 +299,14 @@ export async function workspaceWorkflow(input: M.WorkspaceInput): Promise<void> 
     }
     rearm = false;
     armedFor = ws.nextDeadline(state);
-    const wake = (): boolean => rearm || dirty || workflowInfo().continueAsNewSuggested;
+    const wake = (): boolean => rearm || dirty || continueAsNewSuggested();
     if (armedFor === undefined) await condition(wake);
     else await condition(wake, Math.max(1, armedFor - Date.now()), { summary: ws.deadlineSummary(state, armedFor) });
+    noteRecordedWork(); // a handler woke the loop, or a deadline timer fired
     // A durable timer: a claim nobody renews goes back, with its marks, even if nobody calls anything.
     const gone = ws.expire(state, Date.now());
     if (gone.tasks.length > 0 || gone.marks > 0) afterChange();
-    if (workflowInfo().continueAsNewSuggested) {
+    if (continueAsNewSuggested()) {
       // Undelivered detail ops travel in the state (the new run sends them; shards skip what they already have), so a
       // busy workspace still continues as new; only a large backlog of them is waited out first.
       await condition(() => allHandlersFinished() && state.outbox.length <= CAN_OUTBOX_MAX);
