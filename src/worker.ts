@@ -22,6 +22,9 @@ export function workflowSource(): Pick<WorkerOptions, 'workflowsPath' | 'workflo
   return bundle ? { workflowBundle: { codePath: bundle } } : { workflowsPath: require.resolve('./workflows') };
 }
 
+/** How long a workflow task waits for this worker's sticky queue before it goes to the shared task queue. */
+export const STICKY_SCHEDULE_TO_START = '1s';
+
 export async function startWorker(config: RuntimeConfig, extra: Partial<WorkerOptions> = {}): Promise<WorkerHandle> {
   const { address, tls } = connectionOptions(config);
   const connection = await NativeConnection.connect({ address, tls, apiKey: config.apiKey });
@@ -50,6 +53,10 @@ export async function startWorker(config: RuntimeConfig, extra: Partial<WorkerOp
     namespace: config.namespace,
     taskQueue: config.taskQueue,
     activities: createActivities({ goals }),
+    // A workflow task waits this long on this worker's own (sticky) queue before any worker may take it from the
+    // shared one: after a worker is killed, its goals' next calls are served by another worker in about 1.3 s
+    // instead of the SDK default's 10 s (docs/DECISIONS.md, "Failover between workers").
+    stickyQueueScheduleToStartTimeout: STICKY_SCHEDULE_TO_START,
     ...workflowSource(),
     ...extra,
   });

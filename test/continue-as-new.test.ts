@@ -113,13 +113,14 @@ test('a goal that continues as new under load with refused calls in between: not
   const client = await lazy.get();
   const histories = [];
   const workflowId = goalWorkflowId(goalId);
-  let runId: string | undefined = (await client.workflow.getHandle(workflowId).describe()).runId;
-  for (;;) {
+  const previousRun = async (runId: string): Promise<string | undefined> => {
     const history = await client.workflow.getHandle(workflowId, runId).fetchHistory();
-    const started = history.events?.[0]?.workflowExecutionStartedEventAttributes;
-    runId = started?.continuedExecutionRunId ?? undefined;
-    if (!runId) break;
+    return history.events?.[0]?.workflowExecutionStartedEventAttributes?.continuedExecutionRunId || undefined;
+  };
+  let runId = await previousRun((await client.workflow.getHandle(workflowId).describe()).runId);
+  while (runId) {
     histories.push({ workflowId: runId, history: await client.workflow.getHandle(workflowId, runId).fetchHistory() });
+    runId = await previousRun(runId);
   }
   expect(histories.length).toBeGreaterThanOrEqual(3);
   const failures: string[] = [];

@@ -1,0 +1,57 @@
+/**
+ * Failover between workers: two worker processes on one task queue; the one that has the goal cached (its sticky
+ * queue) is killed with SIGKILL mid-flow. The next call on the goal is answered by the other worker within 2 s of the
+ * kill, and the work continues with nothing lost or doubled.
+ */
+import type { ChildProcess } from 'node:child_process';
+import { eventually, killHard, ok, spawnWorker, startHarness, uid, type Harness } from './support/harness';
+
+let h: Harness;
+const workers: ChildProcess[] = [];
+
+beforeAll(async () => {
+  h = await startHarness({ worker: false });
+});
+
+afterAll(async () => {
+  await Promise.all(workers.map((w) => killHard(w)));
+  await h.close();
+});
+
+async function pollers(): Promise<number> {
+  return (await h.goals.health()).workers ?? 0;
+}
+
+test('a worker killed mid-flow: the next call on its goal is answered by the other worker within 2 s', async () => {
+  const mcp = await h.mcp('failover-agent');
+  // The first worker alone: every goal it touches is cached there (sticky to it).
+  const first = spawnWorker(h.config);
+  workers.push(first);
+  await eventually(async () => (await pollers()) > 0, 60_000);
+  const goalId = uid('failover');
+  await ok(mcp, 'create_goal', { name: 'failover', goal_id: goalId });
+  for (let i = 0; i < 6; i++) await ok(mcp, 'create_task', { goal_id: goalId, title: `t${i}`, request_id: `c${i}` });
+  const held = await ok(mcp, 'get_next_task', { goal_id: goalId, request_id: 'claim-0' });
+  await ok(mcp, 'update_task_status', { task_id: held.id, status: 'completed', request_id: 'done-0' });
+
+  const second = spawnWorker(h.config);
+  workers.push(second);
+  await eventually(async () => (await pollers()) > 1, 60_000);
+
+  await killHard(first);
+  const killedAt = Date.now();
+  const next = await ok(mcp, 'get_next_task', { goal_id: goalId, request_id: 'claim-1' });
+  const answeredIn = Date.now() - killedAt;
+  expect(next.claimed).toBe(true);
+  expect(answeredIn).toBeLessThan(2_000);
+
+  await ok(mcp, 'update_task_status', { task_id: next.id, status: 'completed', request_id: 'done-1' });
+  for (let k = 2; ; k++) {
+    const c = await ok(mcp, 'get_next_task', { goal_id: goalId, request_id: `claim-${k}` });
+    if (!c.claimed) break;
+    await ok(mcp, 'update_task_status', { task_id: c.id, status: 'completed', request_id: `done-${k}` });
+  }
+  const goal = (await ok(mcp, 'get_goal', { goal_id: goalId })).goal;
+  expect(goal.task_counts).toMatchObject({ total: 6, completed: 6 });
+  expect(goal.status).toBe('completed');
+}, 120_000);
