@@ -3,6 +3,7 @@
  * TEMPORAL_ADDRESS). The embedded dev server registers them at start; docker-compose has a one-shot step.
  */
 import type { Client } from '@temporalio/client';
+import { msToTs } from '@temporalio/common/lib/time';
 import { temporal } from '@temporalio/proto';
 import { SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
 
@@ -30,4 +31,47 @@ export async function ensureSearchAttributes(client: Client, namespace: string):
     searchAttributes: Object.fromEntries(missing.map(([name, type]) => [name, TYPES[type] as number])),
   });
   return missing.map(([name]) => name);
+}
+
+/**
+ * Creates a namespace (with the project's search attributes) unless it exists, and waits until the server serves it
+ * — a new namespace reaches every frontend only after its namespace cache refreshes (up to ~10 s on a cluster).
+ * Returns whether it was created.
+ */
+export async function ensureNamespace(
+  client: Client,
+  namespace: string,
+  opts: { retentionDays?: number; timeoutMs?: number; onWait?: () => void } = {},
+): Promise<boolean> {
+  const service = client.connection.workflowService;
+  let created = false;
+  try {
+    await service.describeNamespace({ namespace });
+  } catch (err) {
+    if ((err as { code?: number }).code !== 5) throw err; // NOT_FOUND
+    await service.registerNamespace({
+      namespace,
+      workflowExecutionRetentionPeriod: msToTs((opts.retentionDays ?? 3) * 86_400_000),
+    });
+    created = true;
+  }
+  const deadline = Date.now() + (opts.timeoutMs ?? 60_000);
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await ensureSearchAttributes(client, namespace);
+      const listed = await client.connection.operatorService.listSearchAttributes({ namespace });
+      const known = Object.keys(listed.customAttributes ?? {});
+      if (Object.keys(SEARCH_ATTRIBUTES).every((name) => known.includes(name))) {
+        // The frontend that answers workflow calls may still have the old namespace cache: ask it directly.
+        await service.countWorkflowExecutions({ namespace, query: `WorkflowType = 'none'` });
+        return created;
+      }
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+    }
+    if (Date.now() > deadline)
+      throw new Error(`namespace ${namespace} is not served after ${opts.timeoutMs ?? 60_000} ms`);
+    if (attempt === 0) opts.onWait?.();
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
 }

@@ -31,7 +31,11 @@ export function uid(prefix = 't'): string {
 export function testConfig(taskQueue: string, extra: NodeJS.ProcessEnv = {}): RuntimeConfig {
   const address = process.env.TEST_TEMPORAL_ADDRESS;
   if (!address) throw new Error('TEST_TEMPORAL_ADDRESS is not set: run the tests through jest (global setup).');
-  return { ...loadConfig({ TEMPORAL_ADDRESS: address, ...extra }), taskQueue };
+  const namespace = process.env.TEST_TEMPORAL_NAMESPACE;
+  return {
+    ...loadConfig({ TEMPORAL_ADDRESS: address, ...(namespace ? { TEMPORAL_NAMESPACE: namespace } : {}), ...extra }),
+    taskQueue,
+  };
 }
 
 export interface Harness {
