@@ -1,6 +1,7 @@
 /**
  * agent-runtime up | mcp | serve | worker | temporal-cli
- *   up            the embedded Temporal dev server (unless TEMPORAL_ADDRESS is set), the worker and the HTTP MCP server
+ *   up            the embedded Temporal dev server (unless TEMPORAL_ADDRESS is set), the worker and the HTTP MCP server;
+ *                 with --postgres, a Temporal server on PostgreSQL, its Web UI and --workers N worker processes
  *   mcp           the MCP server on stdio (what `claude mcp add` runs)
  *   serve         the MCP server over Streamable HTTP only
  *   worker        the worker only
@@ -27,9 +28,12 @@ import { allTools } from './mcp/server';
 import { serveStdio } from './mcp/stdio';
 import { resolveTemporalCli } from './temporal-cli';
 import { runUntilSignal, startWorker } from './worker';
+import { startPostgresStack, type PostgresStack } from './postgres-stack';
+import { spawn, type ChildProcess } from 'node:child_process';
 
 const USAGE = `Usage: agent-runtime <up|mcp|serve|worker|temporal-cli> [--temporal-address host:port] [--namespace ns]
   [--home dir] [--toolsets goals,relay,breakers|all] [--agent-id id] [--port 3100] [--host 127.0.0.1] [--token secret]
+       agent-runtime up --postgres [--workers N]   Temporal on PostgreSQL (DATABASE_URL, or a cluster of its own)
        agent-runtime import [database.db] [--from agent-runtime-mcp|hq] [--dry-run] [--temporal-address host:port]
        agent-runtime board [--watch]          agents, goals and open breakers at a glance
        agent-runtime register NAME CAP... [--codebase-id ID] [--force]
@@ -42,7 +46,48 @@ function quietWorkerRuntime(): void {
   });
 }
 
+/** Worker processes of `up --postgres --workers N`: each restarted (after 1 s) if it dies, all stopped with stop(). */
+function workerProcesses(config: RuntimeConfig, count: number): { stop(): Promise<void> } {
+  const children = new Set<ChildProcess>();
+  let stopping = false;
+  const start = (n: number): void => {
+    const child = spawn(process.execPath, [path.join(__dirname, 'worker.js')], {
+      env: {
+        ...process.env,
+        TEMPORAL_ADDRESS: config.temporalAddress,
+        TEMPORAL_NAMESPACE: config.namespace,
+        AGENT_RUNTIME_TASK_QUEUE: config.taskQueue,
+        AGENT_RUNTIME_LOG_LEVEL: process.env.AGENT_RUNTIME_LOG_LEVEL ?? 'warn',
+      },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+    children.add(child);
+    child.once('exit', (code, signal) => {
+      children.delete(child);
+      if (stopping) return;
+      log.warn(`worker ${n} exited (${signal ?? code}); starting it again…`);
+      setTimeout(() => start(n), 1_000).unref();
+    });
+  };
+  for (let n = 1; n <= count; n++) start(n);
+  return {
+    async stop() {
+      stopping = true;
+      await Promise.all(
+        [...children].map(
+          (c) =>
+            new Promise<void>((resolve) => {
+              c.once('exit', () => resolve());
+              c.kill('SIGTERM');
+            }),
+        ),
+      );
+    },
+  };
+}
+
 async function up(config: RuntimeConfig): Promise<void> {
+  if (config.postgres) return upPostgres(config);
   let devServer: SupervisedDevServer | undefined;
   const hooks: { giveUp?: (message: string) => void } = {};
   const [host, portText] = config.temporalAddress.split(':');
@@ -117,6 +162,70 @@ async function up(config: RuntimeConfig): Promise<void> {
     log.error(`worker stopped: ${err instanceof Error ? err.message : String(err)}`);
   });
   if (!stopping) await stop('worker exit');
+}
+
+/**
+ * `up --postgres`: PostgreSQL (DATABASE_URL, or a cluster of its own), a Temporal server on it, the Web UI server,
+ * `--workers N` worker processes and the HTTP MCP server; Ctrl-C stops them all, starting again resumes.
+ */
+async function upPostgres(base: RuntimeConfig): Promise<void> {
+  if (!base.embedded) {
+    throw new Error(
+      'up --postgres starts its own Temporal server: unset TEMPORAL_ADDRESS (or drop --postgres to use that server).',
+    );
+  }
+  fs.mkdirSync(base.home, { recursive: true });
+  const temporalPort = Number(base.temporalAddress.split(':')[1] ?? 7233);
+  const stack: PostgresStack = await startPostgresStack({
+    home: base.home,
+    temporalPort,
+    uiPort: base.uiPort,
+    namespace: base.namespace,
+    databaseUrl: base.databaseUrl,
+    pgPort: base.pgPort,
+  });
+  const config: RuntimeConfig = { ...base, temporalAddress: stack.address, embedded: false };
+  const workers = workerProcesses(config, config.workers);
+  const lazy = new LazyClient(config);
+  // "Up" means served: wait (at most a minute) until every worker polls the task queue.
+  log.info(`Starting ${config.workers} worker process(es)…`);
+  const goals = createGoalsClient({
+    client: () => lazy.get(),
+    taskQueue: config.taskQueue,
+    address: config.temporalAddress,
+  });
+  for (const deadline = Date.now() + 60_000; Date.now() < deadline;) {
+    if (((await goals.health()).workers ?? 0) >= config.workers) break;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  const http = await serveMcpHttp(config, lazy);
+  process.stderr.write(
+    [
+      'agent-runtime is up (Temporal on PostgreSQL).',
+      `  Temporal      ${config.temporalAddress} (namespace ${config.namespace}; data in ${config.databaseUrl ? 'DATABASE_URL' : path.join(config.home, 'postgres')})`,
+      `  Web UI        ${stack.uiUrl}`,
+      `  MCP (HTTP)    ${http.url}`,
+      `  Workers       ${config.workers} on task queue ${config.taskQueue}`,
+      '',
+      `  Connect Claude Code:  claude mcp add --transport http agent-runtime ${http.url}`,
+      '  Stop with Ctrl-C; starting again resumes every goal where it was.',
+    ].join('\n') + '\n',
+  );
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info(`${signal}: stopping…`);
+    await http.close();
+    await workers.stop();
+    await lazy.close();
+    await stack.stop();
+    log.info('stopped.');
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  await new Promise<never>(() => undefined);
 }
 
 /**

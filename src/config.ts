@@ -23,6 +23,13 @@ export interface RuntimeConfig {
   host: string;
   port: number;
   uiPort: number;
+  /** `up --postgres`: a Temporal server on PostgreSQL instead of the dev server (postgres-stack.ts). */
+  postgres: boolean;
+  /** DATABASE_URL for `up --postgres`; else its own cluster under home, on AGENT_RUNTIME_PG_PORT (default 5433). */
+  databaseUrl?: string;
+  pgPort: number;
+  /** How many worker processes `up --postgres` runs (AGENT_RUNTIME_WORKERS, default 1 in its own process). */
+  workers: number;
   token?: string;
 }
 
@@ -59,6 +66,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RuntimeConfig 
     host: env.HOST ?? '127.0.0.1',
     port: Number.isFinite(port) ? port : 3100,
     uiPort: Number(env.TEMPORAL_UI_PORT ?? 8233),
+    postgres: ['on', 'true', '1'].includes((env.AGENT_RUNTIME_POSTGRES ?? '').toLowerCase()),
+    databaseUrl: env.DATABASE_URL || undefined,
+    pgPort: Number(env.AGENT_RUNTIME_PG_PORT ?? 5433),
+    workers: Math.max(1, Math.min(16, Math.floor(Number(env.AGENT_RUNTIME_WORKERS ?? 1)) || 1)),
     token: env.AGENT_RUNTIME_TOKEN || undefined,
   };
 }

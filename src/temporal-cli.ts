@@ -68,19 +68,31 @@ export async function resolveTemporalCli(): Promise<string> {
   if (found) return found;
   const go = onPath('go');
   if (!go) throw new TemporalCliNotFound('no binary, and no `go` on PATH to build one');
-  const dir = cacheDir();
+  await goInstall(
+    go,
+    [`${TEMPORAL_CLI_MODULE}@${TEMPORAL_CLI_VERSION}`],
+    cacheDir(),
+    `the Temporal CLI ${TEMPORAL_CLI_VERSION}`,
+  ).catch((err: unknown) => {
+    throw new TemporalCliNotFound(err instanceof Error ? err.message : String(err));
+  });
+  if (!isExecutable(cachedBinaryPath()))
+    throw new TemporalCliNotFound(`go install finished but ${cachedBinaryPath()} is missing`);
+  return cachedBinaryPath();
+}
+
+/** `go install` of the given packages into dir, with progress on stderr (a few minutes on a first build). */
+export async function goInstall(go: string, packages: string[], dir: string, what: string): Promise<void> {
   fs.mkdirSync(dir, { recursive: true });
-  log.info(
-    `Building the Temporal CLI ${TEMPORAL_CLI_VERSION} with Go into ${dir} (first run only; takes a few minutes)…`,
-  );
+  log.info(`Building ${what} with Go into ${dir} (first run only; takes a few minutes)…`);
   const started = Date.now();
   const ticker = setInterval(
-    () => log.info(`…still building the Temporal CLI (${Math.round((Date.now() - started) / 1000)} s)`),
+    () => log.info(`…still building ${what} (${Math.round((Date.now() - started) / 1000)} s)`),
     30_000,
   );
   try {
     await new Promise<void>((resolve, reject) => {
-      const child = spawn(go, ['install', `${TEMPORAL_CLI_MODULE}@${TEMPORAL_CLI_VERSION}`], {
+      const child = spawn(go, ['install', ...packages], {
         env: { ...process.env, GOBIN: dir },
         stdio: ['ignore', 'ignore', 'pipe'],
       });
@@ -92,20 +104,18 @@ export async function resolveTemporalCli(): Promise<string> {
       child.on('exit', (code) =>
         code === 0
           ? resolve()
-          : reject(
-              new TemporalCliNotFound(
-                `go install exited with ${code}: ${stderr.trim().split('\n').slice(-3).join(' ')}`,
-              ),
-            ),
+          : reject(new Error(`go install exited with ${code}: ${stderr.trim().split('\n').slice(-3).join(' ')}`)),
       );
     });
   } finally {
     clearInterval(ticker);
   }
-  if (!isExecutable(cachedBinaryPath()))
-    throw new TemporalCliNotFound(`go install finished but ${cachedBinaryPath()} is missing`);
-  log.info(`Built the Temporal CLI in ${Math.round((Date.now() - started) / 1000)} s: ${cachedBinaryPath()}`);
-  return cachedBinaryPath();
+  log.info(`Built ${what} in ${Math.round((Date.now() - started) / 1000)} s.`);
+}
+
+/** `go` on PATH, if any. */
+export function findGo(): string | undefined {
+  return onPath('go');
 }
 
 /** Runs the CLI synchronously (for short commands such as `workflow list`). */

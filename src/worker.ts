@@ -2,7 +2,7 @@
  * The worker: all workflows and activities of the project on task queue `agent-runtime`. Wiring only.
  * Run as `node dist/worker.js` (or inside `agent-runtime up`); any number of workers may run on any machines.
  */
-import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from './activities';
 import { loadConfig, type RuntimeConfig } from './config';
 import { connectionOptions, LazyClient } from './client/connection';
@@ -96,6 +96,11 @@ export async function runUntilSignal(handle: WorkerHandle): Promise<void> {
 
 if (require.main === module) {
   const config = loadConfig();
+  // The SDK's own logging (the workflow bundle's build, state changes) follows AGENT_RUNTIME_LOG_LEVEL too.
+  const level = (process.env.AGENT_RUNTIME_LOG_LEVEL ?? 'info').toUpperCase();
+  if (level === 'WARN' || level === 'ERROR') {
+    Runtime.install({ logger: new DefaultLogger(level, (entry) => log.warn(entry.message, entry.meta)) });
+  }
   startWorker(config)
     .then((handle) => {
       log.info(`worker polling task queue ${config.taskQueue} on ${config.temporalAddress} (${config.namespace})`);

@@ -1,0 +1,409 @@
+/**
+ * `agent-runtime up --postgres`: a real Temporal server on PostgreSQL, started on this machine (no Docker):
+ * - the Temporal server, its SQL schema tool and the Web UI server, built once with Go into the cache (like the CLI);
+ * - PostgreSQL from DATABASE_URL, else a cluster of its own under $AGENT_RUNTIME_HOME/postgres made with Debian's
+ *   binaries (initdb runs as the `postgres` user when this process is root — initdb refuses root);
+ * - both schemas (temporal, temporal_visibility) created and migrated, idempotently;
+ * - the server config written from one template, with deploy/dynamicconfig.yaml (the file docker-compose mounts);
+ * - the namespace and the project's search attributes registered.
+ * Everything it starts stops with stop(); starting again resumes on the same data.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { ensureNamespace } from './client/admin';
+import { log } from './logger';
+import { findGo, goInstall } from './temporal-cli';
+
+export const TEMPORAL_SERVER_VERSION = 'v1.29.1';
+export const TEMPORAL_UI_VERSION = 'v2.42.1';
+const SERVER_MODULE = 'go.temporal.io/server';
+const UI_MODULE = 'github.com/temporalio/ui-server/v2/cmd/server';
+const ROOT = path.resolve(__dirname, '..');
+
+export interface PostgresStackOptions {
+  home: string;
+  /** Frontend gRPC port (the address agents' TEMPORAL_ADDRESS names); the other services use the next ports. */
+  temporalPort: number;
+  uiPort: number;
+  namespace: string;
+  /** postgres://user:password@host:port — else a cluster of our own. */
+  databaseUrl?: string;
+  /** Port of our own cluster (default 5433, beside a system cluster on 5432). */
+  pgPort?: number;
+}
+
+export interface PostgresStack {
+  address: string;
+  uiUrl: string;
+  stop(): Promise<void>;
+}
+
+interface Db {
+  host: string;
+  port: number;
+  user: string;
+  password: string;
+}
+
+function cacheBase(): string {
+  return path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'agent-runtime');
+}
+
+/** The server, sql tool and UI server binaries, built with Go on first need. */
+export async function resolveServerBinaries(): Promise<{ server: string; sql: string; ui: string }> {
+  const serverDir = path.join(cacheBase(), `temporal-server-${TEMPORAL_SERVER_VERSION}`);
+  const uiDir = path.join(cacheBase(), `temporal-ui-server-${TEMPORAL_UI_VERSION}`);
+  const out = {
+    server: path.join(serverDir, 'server'),
+    sql: path.join(serverDir, 'sql'),
+    ui: path.join(uiDir, 'server'),
+  };
+  const missing = (f: string) => !fs.existsSync(f);
+  if (missing(out.server) || missing(out.sql) || missing(out.ui)) {
+    const go = findGo();
+    if (!go) {
+      throw new Error(
+        `up --postgres needs the Temporal server ${TEMPORAL_SERVER_VERSION}, its sql tool and the UI server ${TEMPORAL_UI_VERSION}; install Go ≥ 1.23 and rerun (they are built into ${cacheBase()}).`,
+      );
+    }
+    if (missing(out.server) || missing(out.sql)) {
+      await goInstall(
+        go,
+        [
+          `${SERVER_MODULE}/cmd/server@${TEMPORAL_SERVER_VERSION}`,
+          `${SERVER_MODULE}/cmd/tools/sql@${TEMPORAL_SERVER_VERSION}`,
+        ],
+        serverDir,
+        `the Temporal server ${TEMPORAL_SERVER_VERSION} and its sql tool`,
+      );
+    }
+    if (missing(out.ui))
+      await goInstall(
+        go,
+        [`${UI_MODULE}@${TEMPORAL_UI_VERSION}`],
+        uiDir,
+        `the Temporal UI server ${TEMPORAL_UI_VERSION}`,
+      );
+  }
+  return out;
+}
+
+/** The versioned schema directories shipped in the server's Go module (downloaded by the build). */
+function schemaDirs(): { temporal: string; visibility: string } {
+  const go = findGo();
+  const modcache = go ? spawnSync(go, ['env', 'GOMODCACHE'], { encoding: 'utf8' }).stdout.trim() : '';
+  const base = path.join(modcache, `${SERVER_MODULE}@${TEMPORAL_SERVER_VERSION}`, 'schema', 'postgresql', 'v12');
+  const dirs = {
+    temporal: path.join(base, 'temporal', 'versioned'),
+    visibility: path.join(base, 'visibility', 'versioned'),
+  };
+  if (!fs.existsSync(dirs.temporal) && go) {
+    spawnSync(go, ['mod', 'download', `${SERVER_MODULE}@${TEMPORAL_SERVER_VERSION}`], { stdio: 'ignore' });
+  }
+  if (!fs.existsSync(dirs.temporal))
+    throw new Error(`The Temporal schema files are not in ${base}; is Go's module cache there?`);
+  return dirs;
+}
+
+function postgresBin(): string {
+  const root = '/usr/lib/postgresql';
+  const versions = fs.existsSync(root) ? fs.readdirSync(root).filter((v) => /^\d+$/.test(v)) : [];
+  const best = versions.sort((a, b) => Number(b) - Number(a))[0];
+  if (!best || !fs.existsSync(path.join(root, best, 'bin', 'initdb'))) {
+    throw new Error(
+      'PostgreSQL is not installed: `apt-get install postgresql` (or set DATABASE_URL to a PostgreSQL you run).',
+    );
+  }
+  return path.join(root, best, 'bin');
+}
+
+function run(cmd: string, args: string[], asPostgres: boolean): { status: number | null; out: string } {
+  const r = asPostgres
+    ? spawnSync('runuser', ['-u', 'postgres', '--', cmd, ...args], { encoding: 'utf8' })
+    : spawnSync(cmd, args, { encoding: 'utf8' });
+  return { status: r.status, out: `${r.stdout ?? ''}${r.stderr ?? ''}` };
+}
+
+/** Our own PostgreSQL cluster: initialized once (password in the home, mode 600), started, stopped by stop(). */
+function ownCluster(home: string, port: number): Db & { stop(): void } {
+  const bin = postgresBin();
+  const dir = path.join(home, 'postgres');
+  const data = path.join(dir, 'data');
+  const asPostgres = process.getuid?.() === 0;
+  const pwFile = path.join(dir, 'password');
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  if (asPostgres) spawnSync('chown', ['postgres:postgres', dir]);
+  if (!fs.existsSync(path.join(data, 'PG_VERSION'))) {
+    log.info(`Initializing a PostgreSQL cluster in ${data}…`);
+    fs.writeFileSync(pwFile, crypto.randomBytes(18).toString('base64url'), { mode: 0o600 });
+    if (asPostgres) spawnSync('chown', ['postgres:postgres', pwFile]);
+    const init = run(
+      path.join(bin, 'initdb'),
+      ['-D', data, '-U', 'temporal', `--pwfile=${pwFile}`, '--auth=scram-sha-256', '-E', 'UTF8'],
+      asPostgres,
+    );
+    if (init.status !== 0) throw new Error(`initdb failed: ${init.out.trim().split('\n').slice(-3).join(' ')}`);
+  }
+  const password = fs.readFileSync(pwFile, 'utf8').trim();
+  const ctl = (args: string[]) => run(path.join(bin, 'pg_ctl'), ['-D', data, ...args], asPostgres);
+  if (ctl(['status']).status !== 0) {
+    log.info(`Starting PostgreSQL on 127.0.0.1:${port}…`);
+    const started = ctl([
+      '-l',
+      path.join(dir, 'postgres.log'),
+      '-o',
+      `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1`,
+      '-w',
+      'start',
+    ]);
+    if (started.status !== 0) {
+      throw new Error(`PostgreSQL did not start (see ${path.join(dir, 'postgres.log')}): ${started.out.trim()}`);
+    }
+  }
+  return { host: '127.0.0.1', port, user: 'temporal', password, stop: () => void ctl(['-m', 'fast', 'stop']) };
+}
+
+function fromUrl(url: string): Db {
+  const u = new URL(url);
+  return {
+    host: u.hostname,
+    port: Number(u.port || 5432),
+    user: decodeURIComponent(u.username),
+    password: decodeURIComponent(u.password),
+  };
+}
+
+/** Creates and migrates both databases; each step is a no-op when already done. */
+function migrate(sqlTool: string, db: Db): void {
+  const dirs = schemaDirs();
+  const env = {
+    ...process.env,
+    SQL_PLUGIN: 'postgres12',
+    SQL_HOST: db.host,
+    SQL_PORT: String(db.port),
+    SQL_USER: db.user,
+    SQL_PASSWORD: db.password,
+  };
+  const sql = (args: string[], allow?: RegExp) => {
+    const r = spawnSync(sqlTool, args, { encoding: 'utf8', env });
+    const out = `${r.stdout ?? ''}${r.stderr ?? ''}`;
+    if (r.status !== 0 && !(allow && allow.test(out))) {
+      throw new Error(`temporal-sql-tool ${args.join(' ')} failed: ${out.trim().split('\n').slice(-3).join(' ')}`);
+    }
+  };
+  for (const [name, versioned] of [
+    ['temporal', dirs.temporal],
+    ['temporal_visibility', dirs.visibility],
+  ] as const) {
+    sql(['--db', name, 'create-database'], /already exists/);
+    sql(['--db', name, 'setup-schema', '-v', '0.0']);
+    sql(['--db', name, 'update-schema', '-d', versioned]);
+  }
+}
+
+/** The server's config (from one template) and the dynamic config docker-compose mounts too. */
+export function serverConfig(db: Db, port: number, namespaceShards = 4): string {
+  const store = (name: string, conns: number) => `    ${name === 'temporal' ? 'default' : 'visibility'}:
+      sql:
+        pluginName: postgres12
+        databaseName: ${name}
+        connectAddr: "${db.host}:${db.port}"
+        connectProtocol: tcp
+        user: ${JSON.stringify(db.user)}
+        password: ${JSON.stringify(db.password)}
+        maxConns: ${conns}
+        maxIdleConns: ${conns}
+        maxConnLifetime: 1h`;
+  // Membership ports are stored in a smallint column on PostgreSQL: keep them below 32768.
+  const membership = 20_000 + (port % 10_000);
+  const svc = (name: string, offset: number, extra = '') =>
+    `  ${name}:\n    rpc: { grpcPort: ${port + offset}, membershipPort: ${membership + offset}, bindOnLocalHost: true${extra} }`;
+  return `# Written by agent-runtime up --postgres; rewritten at every start.
+log:
+  stdout: true
+  level: warn
+persistence:
+  defaultStore: default
+  visibilityStore: visibility
+  numHistoryShards: ${namespaceShards}
+  datastores:
+${store('temporal', 20)}
+${store('temporal_visibility', 10)}
+global:
+  membership:
+    maxJoinDuration: 30s
+    broadcastAddress: 127.0.0.1
+services:
+${svc('frontend', 0, `, httpPort: ${port + 10}`)}
+${svc('history', 1)}
+${svc('matching', 2)}
+${svc('worker', 6)}
+clusterMetadata:
+  enableGlobalNamespace: false
+  failoverVersionIncrement: 10
+  masterClusterName: active
+  currentClusterName: active
+  clusterInformation:
+    active:
+      enabled: true
+      initialFailoverVersion: 1
+      rpcName: frontend
+      rpcAddress: "127.0.0.1:${port}"
+dcRedirectionPolicy:
+  policy: noop
+dynamicConfigClient:
+  filepath: config/dynamicconfig.yaml
+  pollInterval: 10s
+`;
+}
+
+function uiConfig(temporalAddress: string, uiPort: number, namespace: string): string {
+  return `# Written by agent-runtime up --postgres.
+temporalGrpcAddress: ${temporalAddress}
+port: ${uiPort}
+enableUi: true
+defaultNamespace: ${namespace}
+cors:
+  allowOrigins:
+    - http://127.0.0.1:${uiPort}
+    - http://localhost:${uiPort}
+`;
+}
+
+async function waitForPort(
+  host: string,
+  port: number,
+  timeoutMs: number,
+  child: ChildProcess,
+  what: string,
+  logFile: string,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (child.exitCode !== null) {
+      const tail = fs.existsSync(logFile)
+        ? fs.readFileSync(logFile, 'utf8').trim().split('\n').slice(-5).join('\n')
+        : '';
+      throw new Error(`${what} exited with code ${child.exitCode} while starting (see ${logFile}):\n${tail}`);
+    }
+    const open = await new Promise<boolean>((resolve) => {
+      const s = net.connect({ host, port }, () => {
+        s.destroy();
+        resolve(true);
+      });
+      s.on('error', () => resolve(false));
+    });
+    if (open) return;
+    if (Date.now() > deadline)
+      throw new Error(`${what} did not listen on ${host}:${port} within ${timeoutMs / 1000} s (see ${logFile})`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+function startLogged(binary: string, args: string[], cwd: string, logFile: string): ChildProcess {
+  const out = fs.openSync(logFile, 'a');
+  const child = spawn(binary, args, { cwd, stdio: ['ignore', out, out] });
+  fs.closeSync(out);
+  return child;
+}
+
+async function stopChild(child: ChildProcess | undefined): Promise<void> {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+/** Connects once the frontend answers (it listens before its services have joined: a minute at most). */
+async function serving(address: string, server: ChildProcess, logFile: string): Promise<Connection> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    try {
+      const connection = await Connection.connect({ address, connectTimeout: '2s' });
+      try {
+        await connection.workflowService.getSystemInfo({});
+        return connection;
+      } catch (err) {
+        await connection.close();
+        throw err;
+      }
+    } catch (err) {
+      if (server.exitCode !== null || Date.now() > deadline) {
+        throw new Error(
+          `The Temporal server at ${address} does not answer (${err instanceof Error ? err.message : String(err)}); see ${logFile}.`,
+        );
+      }
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+}
+
+export async function startPostgresStack(o: PostgresStackOptions): Promise<PostgresStack> {
+  const bins = await resolveServerBinaries();
+  const cluster = o.databaseUrl ? undefined : ownCluster(o.home, o.pgPort ?? 5433);
+  const db: Db = o.databaseUrl ? fromUrl(o.databaseUrl) : (cluster as Db);
+  let server: ChildProcess | undefined;
+  let ui: ChildProcess | undefined;
+  const stop = async () => {
+    await stopChild(ui);
+    await stopChild(server);
+    cluster?.stop();
+  };
+  try {
+    log.info(`Creating or migrating the Temporal schemas on ${db.host}:${db.port}…`);
+    migrate(bins.sql, db);
+
+    const root = path.join(o.home, 'temporal-server');
+    fs.mkdirSync(path.join(root, 'config'), { recursive: true });
+    fs.writeFileSync(path.join(root, 'config', 'agent-runtime.yaml'), serverConfig(db, o.temporalPort), {
+      mode: 0o600,
+    });
+    fs.copyFileSync(path.join(ROOT, 'deploy', 'dynamicconfig.yaml'), path.join(root, 'config', 'dynamicconfig.yaml'));
+    const serverLog = path.join(root, 'server.log');
+    log.info(
+      `Starting the Temporal server ${TEMPORAL_SERVER_VERSION} on 127.0.0.1:${o.temporalPort} (log ${serverLog})…`,
+    );
+    server = startLogged(
+      bins.server,
+      ['--root', root, '--config', 'config', '--env', 'agent-runtime', '--allow-no-auth', 'start'],
+      root,
+      serverLog,
+    );
+    await waitForPort('127.0.0.1', o.temporalPort, 60_000, server, 'The Temporal server', serverLog);
+
+    const address = `127.0.0.1:${o.temporalPort}`;
+    const connection = await serving(address, server, serverLog);
+    try {
+      const created = await ensureNamespace(new Client({ connection, namespace: o.namespace }), o.namespace, {
+        retentionDays: 7,
+        onWait: () => log.info(`Waiting for namespace ${o.namespace} and the search attributes…`),
+      });
+      if (created) log.info(`Registered namespace ${o.namespace} with the project's search attributes.`);
+    } finally {
+      await connection.close();
+    }
+
+    const uiRoot = path.join(o.home, 'temporal-ui');
+    fs.mkdirSync(path.join(uiRoot, 'config'), { recursive: true });
+    fs.writeFileSync(path.join(uiRoot, 'config', 'agent-runtime.yaml'), uiConfig(address, o.uiPort, o.namespace));
+    const uiLog = path.join(uiRoot, 'ui.log');
+    ui = startLogged(
+      bins.ui,
+      ['--root', uiRoot, '--config', 'config', '--env', 'agent-runtime', 'start'],
+      uiRoot,
+      uiLog,
+    );
+    await waitForPort('127.0.0.1', o.uiPort, 30_000, ui, 'The Temporal UI server', uiLog);
+    return { address, uiUrl: `http://127.0.0.1:${o.uiPort}`, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
