@@ -12,12 +12,11 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { ensureNamespace } from './client/admin';
 import { log } from './logger';
-import { findGo, goInstall } from './temporal-cli';
+import { cacheRoot, findGo, goInstall } from './temporal-cli';
 
 export const TEMPORAL_SERVER_VERSION = 'v1.29.1';
 export const TEMPORAL_UI_VERSION = 'v2.42.1';
@@ -50,14 +49,10 @@ interface Db {
   password: string;
 }
 
-function cacheBase(): string {
-  return path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'agent-runtime');
-}
-
 /** The server, sql tool and UI server binaries, built with Go on first need. */
 export async function resolveServerBinaries(): Promise<{ server: string; sql: string; ui: string }> {
-  const serverDir = path.join(cacheBase(), `temporal-server-${TEMPORAL_SERVER_VERSION}`);
-  const uiDir = path.join(cacheBase(), `temporal-ui-server-${TEMPORAL_UI_VERSION}`);
+  const serverDir = path.join(cacheRoot(), `temporal-server-${TEMPORAL_SERVER_VERSION}`);
+  const uiDir = path.join(cacheRoot(), `temporal-ui-server-${TEMPORAL_UI_VERSION}`);
   const out = {
     server: path.join(serverDir, 'server'),
     sql: path.join(serverDir, 'sql'),
@@ -68,7 +63,7 @@ export async function resolveServerBinaries(): Promise<{ server: string; sql: st
     const go = findGo();
     if (!go) {
       throw new Error(
-        `up --postgres needs the Temporal server ${TEMPORAL_SERVER_VERSION}, its sql tool and the UI server ${TEMPORAL_UI_VERSION}; install Go ≥ 1.23 and rerun (they are built into ${cacheBase()}).`,
+        `up --postgres needs the Temporal server ${TEMPORAL_SERVER_VERSION}, its sql tool and the UI server ${TEMPORAL_UI_VERSION}; install Go ≥ 1.23 and rerun (they are built into ${cacheRoot()}).`,
       );
     }
     if (missing(out.server) || missing(out.sql)) {

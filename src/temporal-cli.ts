@@ -12,9 +12,13 @@ import { log } from './logger';
 export const TEMPORAL_CLI_VERSION = 'v1.5.1';
 export const TEMPORAL_CLI_MODULE = 'github.com/temporalio/cli/cmd/temporal';
 
+/** Where built binaries are kept, outside any clone: $XDG_CACHE_HOME/agent-runtime (default ~/.cache). */
+export function cacheRoot(): string {
+  return path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'agent-runtime');
+}
+
 export function cacheDir(): string {
-  const base = process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
-  return path.join(base, 'agent-runtime', `temporal-${TEMPORAL_CLI_VERSION}`);
+  return path.join(cacheRoot(), `temporal-${TEMPORAL_CLI_VERSION}`);
 }
 
 export function cachedBinaryPath(): string {

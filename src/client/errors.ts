@@ -29,13 +29,18 @@ const GRPC = {
 export const UNAVAILABLE_HINT =
   'Start it with `npx agent-runtime up` (or `npm start` in the agent-runtime checkout), or set TEMPORAL_ADDRESS to a running Temporal server.';
 
-function grpcCode(err: unknown): number | undefined {
+/** The gRPC error behind an SDK error (its cause chain), if any. */
+function grpcErrorOf(err: unknown): { code: number; details?: string; message: string } | undefined {
   let e: unknown = err;
   for (let depth = 0; e && depth < 5; depth++) {
-    if (isGrpcServiceError(e)) return e.code;
+    if (isGrpcServiceError(e)) return e;
     e = (e as { cause?: unknown }).cause;
   }
   return undefined;
+}
+
+function grpcCode(err: unknown): number | undefined {
+  return grpcErrorOf(err)?.code;
 }
 
 export function isUnavailable(err: unknown): boolean {
@@ -51,15 +56,8 @@ export function isUnavailable(err: unknown): boolean {
  * sending it again with the same update id applies it once.
  */
 export function isUpdateLostWithTask(err: unknown): boolean {
-  let e: unknown = err;
-  for (let depth = 0; e && depth < 5; depth++) {
-    if (isGrpcServiceError(e)) {
-      const code: number = e.code;
-      return code === GRPC.FAILED_PRECONDITION && /unexpected workflow task failure/i.test(e.details ?? e.message);
-    }
-    e = (e as { cause?: unknown }).cause;
-  }
-  return false;
+  const e = grpcErrorOf(err);
+  return e?.code === GRPC.FAILED_PRECONDITION && /unexpected workflow task failure/i.test(e.details ?? e.message);
 }
 
 /** Too many in-flight updates on one workflow: a transient refusal worth retrying with the same update id. */
