@@ -6,14 +6,15 @@
  *   serve         the MCP server over Streamable HTTP only
  *   worker        the worker only
  *   temporal-cli  print the path of the Temporal CLI, building it first if needed
+ *   setup         register the namespace and the search attributes on a Temporal server (docker-compose's one-shot)
  *   import        recreate an agent-runtime-mcp or hq database as workflows
  */
 import path from 'node:path';
 import fs from 'node:fs';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { flagsToEnv, loadConfig, type RuntimeConfig } from './config';
-import { ensureSearchAttributes } from './client/admin';
-import { LazyClient } from './client/connection';
+import { ensureNamespace, ensureSearchAttributes } from './client/admin';
+import { connectClient, LazyClient } from './client/connection';
 import { createGoalsClient } from './client/goals';
 import { isPortOpen } from './dev-server';
 import { leftover, superviseDevServer, type SupervisedDevServer } from './supervise';
@@ -34,6 +35,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 const USAGE = `Usage: agent-runtime <up|mcp|serve|worker|temporal-cli> [--temporal-address host:port] [--namespace ns]
   [--home dir] [--toolsets goals,relay,breakers|all] [--agent-id id] [--port 3100] [--host 127.0.0.1] [--token secret]
        agent-runtime up --postgres [--workers N]   Temporal on PostgreSQL (DATABASE_URL, or a cluster of its own)
+       agent-runtime setup                    register the namespace and search attributes on TEMPORAL_ADDRESS
        agent-runtime import [database.db] [--from agent-runtime-mcp|hq] [--dry-run] [--temporal-address host:port]
        agent-runtime board [--watch]          agents, goals and open breakers at a glance
        agent-runtime register NAME CAP... [--codebase-id ID] [--force]
@@ -119,7 +121,7 @@ async function up(config: RuntimeConfig): Promise<void> {
       if (added.length > 0) log.info(`Registered search attributes on ${config.temporalAddress}: ${added.join(', ')}`);
     } catch (err) {
       log.warn(
-        `Could not check or register the search attributes on ${config.temporalAddress} (${err instanceof Error ? err.message : String(err)}); create them as docker-compose.yml does, or list and cross-goal claims will not find goals.`,
+        `Could not check or register the search attributes on ${config.temporalAddress} (${err instanceof Error ? err.message : String(err)}); run "agent-runtime setup" against it, or list and cross-goal claims will not find goals.`,
       );
     }
   }
@@ -382,6 +384,45 @@ async function runPeopleCommand(command: 'board' | 'register' | 'create-task', a
   }
 }
 
+/**
+ * `agent-runtime setup`: waits for the Temporal server (up to AGENT_RUNTIME_SETUP_SECONDS, default 120), then creates
+ * the namespace unless it exists and registers the project's search attributes. Idempotent; docker-compose runs it
+ * once before the workers and the MCP server start.
+ */
+async function setup(config: RuntimeConfig): Promise<void> {
+  const seconds = Number(process.env.AGENT_RUNTIME_SETUP_SECONDS ?? 120);
+  const deadline = Date.now() + seconds * 1000;
+  let client;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      client = await connectClient(config);
+      await client.connection.workflowService.getSystemInfo({});
+      break;
+    } catch (err) {
+      await client?.connection.close();
+      client = undefined;
+      if (Date.now() > deadline) {
+        throw new Error(
+          `Temporal at ${config.temporalAddress} did not answer within ${seconds} s (${err instanceof Error ? err.message : String(err)}).`,
+        );
+      }
+      if (attempt === 0) log.info(`Waiting for Temporal at ${config.temporalAddress}…`);
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+    }
+  }
+  try {
+    const created = await ensureNamespace(client, config.namespace, {
+      retentionDays: 7,
+      onWait: () => log.info(`Waiting for namespace ${config.namespace} and the search attributes…`),
+    });
+    log.info(
+      `Namespace ${config.namespace} on ${config.temporalAddress}: ${created ? 'created' : 'already there'}, search attributes registered.`,
+    );
+  } finally {
+    await client.connection.close();
+  }
+}
+
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
   if (command === 'import') return runImport(rest);
@@ -405,6 +446,8 @@ async function main(argv: string[]): Promise<void> {
     case 'temporal-cli':
       process.stdout.write((await resolveTemporalCli()) + '\n');
       return;
+    case 'setup':
+      return setup(config);
     case undefined:
     case '--help':
     case '-h':

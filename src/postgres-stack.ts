@@ -3,8 +3,9 @@
  * - the Temporal server, its SQL schema tool and the Web UI server, built once with Go into the cache (like the CLI);
  * - PostgreSQL from DATABASE_URL, else a cluster of its own under $AGENT_RUNTIME_HOME/postgres made with Debian's
  *   binaries (initdb runs as the `postgres` user when this process is root — initdb refuses root);
- * - both schemas (temporal, temporal_visibility) created and migrated, idempotently;
- * - the server config written from one template, with deploy/dynamicconfig.yaml (the file docker-compose mounts);
+ * - both schemas (temporal, temporal_visibility) created and migrated by deploy/setup-schema.sh, idempotently;
+ * - the server and UI configs are deploy/temporal-server.yaml and deploy/temporal-ui.yaml, rendered by the servers
+ *   from the environment set here; docker-compose.yml mounts the same files (and deploy/dynamicconfig.yaml);
  * - the namespace and the project's search attributes registered.
  * Everything it starts stops with stop(); starting again resumes on the same data.
  */
@@ -42,7 +43,7 @@ export interface PostgresStack {
   stop(): Promise<void>;
 }
 
-interface Db {
+export interface Db {
   host: string;
   port: number;
   user: string;
@@ -173,101 +174,70 @@ function fromUrl(url: string): Db {
   };
 }
 
-/** Creates and migrates both databases; each step is a no-op when already done. */
+/** The files in deploy/ that both this stack and docker-compose.yml are made from. */
+export const DEPLOY_FILES = {
+  serverConfig: path.join(ROOT, 'deploy', 'temporal-server.yaml'),
+  dynamicConfig: path.join(ROOT, 'deploy', 'dynamicconfig.yaml'),
+  uiConfig: path.join(ROOT, 'deploy', 'temporal-ui.yaml'),
+  setupSchema: path.join(ROOT, 'deploy', 'setup-schema.sh'),
+};
+
+/** Creates and migrates both databases with deploy/setup-schema.sh; each step is a no-op when already done. */
 function migrate(sqlTool: string, db: Db): void {
   const dirs = schemaDirs();
-  const env = {
-    ...process.env,
-    SQL_PLUGIN: 'postgres12',
-    SQL_HOST: db.host,
-    SQL_PORT: String(db.port),
-    SQL_USER: db.user,
-    SQL_PASSWORD: db.password,
-  };
-  const sql = (args: string[], allow?: RegExp) => {
-    const r = spawnSync(sqlTool, args, { encoding: 'utf8', env });
+  const r = spawnSync('sh', [DEPLOY_FILES.setupSchema], {
+    encoding: 'utf8',
+    env: {
+      ...process.env,
+      SQL_TOOL: sqlTool,
+      TEMPORAL_SCHEMA_DIR: path.dirname(path.dirname(dirs.temporal)),
+      SQL_PLUGIN: 'postgres12',
+      SQL_HOST: db.host,
+      SQL_PORT: String(db.port),
+      SQL_USER: db.user,
+      SQL_PASSWORD: db.password,
+    },
+  });
+  if (r.status !== 0) {
     const out = `${r.stdout ?? ''}${r.stderr ?? ''}`;
-    if (r.status !== 0 && !(allow && allow.test(out))) {
-      throw new Error(`temporal-sql-tool ${args.join(' ')} failed: ${out.trim().split('\n').slice(-3).join(' ')}`);
-    }
-  };
-  for (const [name, versioned] of [
-    ['temporal', dirs.temporal],
-    ['temporal_visibility', dirs.visibility],
-  ] as const) {
-    sql(['--db', name, 'create-database'], /already exists/);
-    sql(['--db', name, 'setup-schema', '-v', '0.0']);
-    sql(['--db', name, 'update-schema', '-d', versioned]);
+    throw new Error(`Creating the Temporal schemas failed: ${out.trim().split('\n').slice(-3).join(' ')}`);
   }
 }
 
-/** The server's config (from one template) and the dynamic config docker-compose mounts too. */
-export function serverConfig(db: Db, port: number, namespaceShards = 4): string {
-  const store = (name: string, conns: number) => `    ${name === 'temporal' ? 'default' : 'visibility'}:
-      sql:
-        pluginName: postgres12
-        databaseName: ${name}
-        connectAddr: "${db.host}:${db.port}"
-        connectProtocol: tcp
-        user: ${JSON.stringify(db.user)}
-        password: ${JSON.stringify(db.password)}
-        maxConns: ${conns}
-        maxIdleConns: ${conns}
-        maxConnLifetime: 1h`;
-  // Membership ports are stored in a smallint column on PostgreSQL: keep them below 32768.
+/**
+ * The environment deploy/temporal-server.yaml is rendered from: the frontend on `port`, the other services on the
+ * ports after it, membership ports at 20000 + (port mod 10000) (a smallint column on PostgreSQL).
+ */
+export function serverEnvironment(db: Db, port: number): Record<string, string> {
   const membership = 20_000 + (port % 10_000);
-  const svc = (name: string, offset: number, extra = '') =>
-    `  ${name}:\n    rpc: { grpcPort: ${port + offset}, membershipPort: ${membership + offset}, bindOnLocalHost: true${extra} }`;
-  return `# Written by agent-runtime up --postgres; rewritten at every start.
-log:
-  stdout: true
-  level: warn
-persistence:
-  defaultStore: default
-  visibilityStore: visibility
-  numHistoryShards: ${namespaceShards}
-  datastores:
-${store('temporal', 20)}
-${store('temporal_visibility', 10)}
-global:
-  membership:
-    maxJoinDuration: 30s
-    broadcastAddress: 127.0.0.1
-services:
-${svc('frontend', 0, `, httpPort: ${port + 10}`)}
-${svc('history', 1)}
-${svc('matching', 2)}
-${svc('worker', 6)}
-clusterMetadata:
-  enableGlobalNamespace: false
-  failoverVersionIncrement: 10
-  masterClusterName: active
-  currentClusterName: active
-  clusterInformation:
-    active:
-      enabled: true
-      initialFailoverVersion: 1
-      rpcName: frontend
-      rpcAddress: "127.0.0.1:${port}"
-dcRedirectionPolicy:
-  policy: noop
-dynamicConfigClient:
-  filepath: config/dynamicconfig.yaml
-  pollInterval: 10s
-`;
+  return {
+    POSTGRES_ADDRESS: `${db.host}:${db.port}`,
+    POSTGRES_USER: db.user,
+    POSTGRES_PASSWORD: db.password,
+    TEMPORAL_BROADCAST_ADDRESS: '127.0.0.1',
+    TEMPORAL_BIND_IP: '127.0.0.1',
+    TEMPORAL_FRONTEND_ADDRESS: `127.0.0.1:${port}`,
+    TEMPORAL_FRONTEND_PORT: String(port),
+    TEMPORAL_FRONTEND_HTTP_PORT: String(port + 10),
+    TEMPORAL_FRONTEND_MEMBERSHIP_PORT: String(membership),
+    TEMPORAL_HISTORY_PORT: String(port + 1),
+    TEMPORAL_HISTORY_MEMBERSHIP_PORT: String(membership + 1),
+    TEMPORAL_MATCHING_PORT: String(port + 2),
+    TEMPORAL_MATCHING_MEMBERSHIP_PORT: String(membership + 2),
+    TEMPORAL_WORKER_PORT: String(port + 6),
+    TEMPORAL_WORKER_MEMBERSHIP_PORT: String(membership + 6),
+    TEMPORAL_DYNAMIC_CONFIG: 'config/dynamicconfig.yaml',
+  };
 }
 
-function uiConfig(temporalAddress: string, uiPort: number, namespace: string): string {
-  return `# Written by agent-runtime up --postgres.
-temporalGrpcAddress: ${temporalAddress}
-port: ${uiPort}
-enableUi: true
-defaultNamespace: ${namespace}
-cors:
-  allowOrigins:
-    - http://127.0.0.1:${uiPort}
-    - http://localhost:${uiPort}
-`;
+/** The environment deploy/temporal-ui.yaml is rendered from. */
+export function uiEnvironment(temporalAddress: string, uiPort: number, namespace: string): Record<string, string> {
+  return {
+    TEMPORAL_ADDRESS: temporalAddress,
+    TEMPORAL_UI_PORT: String(uiPort),
+    TEMPORAL_DEFAULT_NAMESPACE: namespace,
+    TEMPORAL_UI_ORIGIN: `http://127.0.0.1:${uiPort}`,
+  };
 }
 
 async function waitForPort(
@@ -300,9 +270,15 @@ async function waitForPort(
   }
 }
 
-function startLogged(binary: string, args: string[], cwd: string, logFile: string): ChildProcess {
+function startLogged(
+  binary: string,
+  args: string[],
+  cwd: string,
+  logFile: string,
+  env: Record<string, string>,
+): ChildProcess {
   const out = fs.openSync(logFile, 'a');
-  const child = spawn(binary, args, { cwd, stdio: ['ignore', out, out] });
+  const child = spawn(binary, args, { cwd, stdio: ['ignore', out, out], env: { ...process.env, ...env } });
   fs.closeSync(out);
   return child;
 }
@@ -357,10 +333,8 @@ export async function startPostgresStack(o: PostgresStackOptions): Promise<Postg
 
     const root = path.join(o.home, 'temporal-server');
     fs.mkdirSync(path.join(root, 'config'), { recursive: true });
-    fs.writeFileSync(path.join(root, 'config', 'agent-runtime.yaml'), serverConfig(db, o.temporalPort), {
-      mode: 0o600,
-    });
-    fs.copyFileSync(path.join(ROOT, 'deploy', 'dynamicconfig.yaml'), path.join(root, 'config', 'dynamicconfig.yaml'));
+    fs.copyFileSync(DEPLOY_FILES.serverConfig, path.join(root, 'config', 'agent-runtime.yaml'));
+    fs.copyFileSync(DEPLOY_FILES.dynamicConfig, path.join(root, 'config', 'dynamicconfig.yaml'));
     const serverLog = path.join(root, 'server.log');
     log.info(
       `Starting the Temporal server ${TEMPORAL_SERVER_VERSION} on 127.0.0.1:${o.temporalPort} (log ${serverLog})…`,
@@ -370,6 +344,7 @@ export async function startPostgresStack(o: PostgresStackOptions): Promise<Postg
       ['--root', root, '--config', 'config', '--env', 'agent-runtime', '--allow-no-auth', 'start'],
       root,
       serverLog,
+      serverEnvironment(db, o.temporalPort),
     );
     await waitForPort('127.0.0.1', o.temporalPort, 60_000, server, 'The Temporal server', serverLog);
 
@@ -387,13 +362,14 @@ export async function startPostgresStack(o: PostgresStackOptions): Promise<Postg
 
     const uiRoot = path.join(o.home, 'temporal-ui');
     fs.mkdirSync(path.join(uiRoot, 'config'), { recursive: true });
-    fs.writeFileSync(path.join(uiRoot, 'config', 'agent-runtime.yaml'), uiConfig(address, o.uiPort, o.namespace));
+    fs.copyFileSync(DEPLOY_FILES.uiConfig, path.join(uiRoot, 'config', 'agent-runtime.yaml'));
     const uiLog = path.join(uiRoot, 'ui.log');
     ui = startLogged(
       bins.ui,
       ['--root', uiRoot, '--config', 'config', '--env', 'agent-runtime', 'start'],
       uiRoot,
       uiLog,
+      uiEnvironment(address, o.uiPort, o.namespace),
     );
     await waitForPort('127.0.0.1', o.uiPort, 30_000, ui, 'The Temporal UI server', uiLog);
     return { address, uiUrl: `http://127.0.0.1:${o.uiPort}`, stop };
