@@ -73,3 +73,32 @@ test('npm run bench (tiny) writes a JSON report with every latency figure', asyn
   expect(fs.readFileSync(path.join(dir, 'latest.md'), 'utf8')).toContain('| handoff |');
   fs.rmSync(dir, { recursive: true, force: true });
 }, 150_000);
+
+test('npm run bench -- --postgres (tiny) runs every scenario on both engines and puts them side by side', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'agent-runtime-bench-'));
+  await promisify(execFile)(process.execPath, [path.join(ROOT, 'dist', 'bench', 'bench.js'), '--tiny', '--postgres'], {
+    env: { ...process.env, TEMPORAL_ADDRESS: process.env.TEST_TEMPORAL_ADDRESS, AGENT_RUNTIME_BENCH_DIR: dir },
+    timeout: 300_000,
+  });
+  const report = JSON.parse(fs.readFileSync(path.join(dir, 'latest.json'), 'utf8')) as Record<string, any>;
+  expect(report.temporal.engine).toBe('dev');
+  expect(report.postgres.temporal).toMatchObject({ engine: 'postgres', workers: '2 processes' });
+  // The same scenarios ran on PostgreSQL, with every guarantee.
+  for (const key of ['floor', 'claim_direct', 'claim_mcp', 'handoff'])
+    expect(report.postgres[key].n).toBeGreaterThan(0);
+  for (const row of [...report.postgres.pull, ...report.postgres.one_goal_stdio.rows]) {
+    expect(row.double_claims).toBe(0);
+  }
+  const rows = new Map((report.engines as any[]).map((r) => [r.figure, r]));
+  const floor = rows.get('floor p50 ms (no-op Update)');
+  expect(floor.dev).toBe(report.floor.p50_ms);
+  expect(floor.postgres).toBe(report.postgres.floor.p50_ms);
+  expect(floor.ratio).toBeCloseTo(floor.postgres / floor.dev, 1);
+  expect(rows.get('double claims, all pull and one-goal rows')).toMatchObject({ dev: 0, postgres: 0 });
+  const md = fs.readFileSync(path.join(dir, 'latest.md'), 'utf8');
+  expect(md).toContain('## Temporal on PostgreSQL');
+  expect(md).toContain('| floor p50 ms (no-op Update) |');
+  // up --postgres was stopped and its throw-away home removed.
+  expect(pgHomes()).toEqual(before);
+  fs.rmSync(dir, { recursive: true, force: true });
+}, 320_000);

@@ -23,7 +23,8 @@ import { listsScenario, type ListsResult } from './lists';
 import { oneGoalStdio } from './one-goal';
 import { scaleScenario, type ScaleResult } from './scale';
 import { summarize, type Latency } from './stats';
-import { startBenchEnvironment } from './environment';
+import { startBenchEnvironment, startPostgresBenchEnvironment, type BenchEnvironment } from './environment';
+import { sideBySide, sideBySideMd, type SideBySideRow } from './engines';
 
 async function time(n: number, warmup: number, fn: (i: number) => Promise<void>): Promise<Latency> {
   for (let i = 0; i < warmup; i++) await fn(-1 - i);
@@ -58,15 +59,23 @@ async function interleaved(
   return Object.fromEntries(entries.map(([k]) => [k, summarize(samples.get(k) ?? [])]));
 }
 
-async function main(): Promise<void> {
-  const quick = process.argv.includes('--quick');
-  const tiny = process.argv.includes('--tiny');
-  const n = tiny ? 5 : quick ? 50 : 200;
-  const warmup = tiny ? 1 : 10;
-  const outDir = process.env.AGENT_RUNTIME_BENCH_DIR ?? path.join(process.cwd(), 'bench', 'results');
-  const say = (m: string) => process.stderr.write(`[bench] ${m}\n`);
+interface Mode {
+  quick: boolean;
+  tiny: boolean;
+  /** Samples per latency figure. */
+  n: number;
+  warmup: number;
+}
 
-  const env = await startBenchEnvironment('bench', say);
+interface EngineRun {
+  report: Record<string, unknown>;
+  md: string;
+  svg: string;
+}
+
+/** Every scenario on one engine; the report of that engine and its markdown. */
+async function runScenarios(env: BenchEnvironment, mode: Mode, say: (m: string) => void): Promise<EngineRun> {
+  const { quick, tiny, n, warmup } = mode;
   const { address, taskQueue, client, goals } = env;
   const relays = createRelayClient(goals);
   const http = await serveHttp({ host: '127.0.0.1', port: await freePort(), goals, toolsets: ['all'] });
@@ -250,7 +259,7 @@ async function main(): Promise<void> {
       node: process.version,
       platform: `${os.platform()} ${os.release()}`,
     },
-    temporal: { address, embedded: env.embedded },
+    temporal: { address, embedded: env.embedded, engine: env.engine, workers: env.workers },
     ...results,
     ratios_to_floor_p50: {
       claim_direct: ratio('claim_direct'),
@@ -274,10 +283,6 @@ async function main(): Promise<void> {
     mcp_overhead_p50_ms:
       Math.round(((results.claim_mcp as Latency).p50_ms - (results.claim_direct as Latency).p50_ms) * 100) / 100,
   };
-  fs.mkdirSync(outDir, { recursive: true });
-  const json = JSON.stringify(report, null, 2) + '\n';
-  fs.writeFileSync(path.join(outDir, 'latest.json'), json);
-  fs.writeFileSync(path.join(outDir, `${report.date.replace(/[:.]/g, '-')}.json`), json);
   const rows = [
     'floor',
     'claim_direct',
@@ -296,7 +301,7 @@ async function main(): Promise<void> {
   const md = [
     `# agent-runtime benchmark — ${report.date} (${report.mode})`,
     '',
-    `${report.machine.cpus} × ${report.machine.cpu_model}, Node ${report.machine.node}, Temporal at ${address}${env.embedded ? ' (embedded dev server)' : ''}`,
+    `${report.machine.cpus} × ${report.machine.cpu_model}, Node ${report.machine.node}, Temporal at ${address} (${env.label})`,
     '',
     '| figure | p50 ms | p95 ms | p99 ms | max ms | n | p50 / floor |',
     '| --- | --- | --- | --- | --- | --- | --- |',
@@ -362,13 +367,55 @@ async function main(): Promise<void> {
   const scaleMd = scale
     ? `\n\nScale scenario: ${scale.projects} projects × ${scale.steps} steps, ${scale.agents} agents: ${scale.wall_s} s wall, ${scale.claims_per_s} claims/s, ${scale.double_claims} double claims, ${scale.lost_completions} lost completions, largest history ${scale.max_history_length} events.`
     : '';
-  fs.writeFileSync(path.join(outDir, 'latest.md'), fullMd + oneGoalMd + tgMd + toolListMd + scaleMd + '\n');
-  fs.writeFileSync(path.join(outDir, 'latest.svg'), pullChart(pull) + '\n');
-  process.stdout.write(fullMd + oneGoalMd + tgMd + toolListMd + scaleMd + '\n');
-
   await mcp.close();
   await http.close();
-  await env.close();
+  return { report, md: fullMd + oneGoalMd + tgMd + toolListMd + scaleMd, svg: pullChart(pull) };
+}
+
+async function main(): Promise<void> {
+  const quick = process.argv.includes('--quick');
+  const tiny = process.argv.includes('--tiny');
+  const postgres = process.argv.includes('--postgres');
+  const mode: Mode = { quick, tiny, n: tiny ? 5 : quick ? 50 : 200, warmup: tiny ? 1 : 10 };
+  const outDir = process.env.AGENT_RUNTIME_BENCH_DIR ?? path.join(process.cwd(), 'bench', 'results');
+  const say = (m: string) => process.stderr.write(`[bench] ${m}\n`);
+
+  // One engine at a time, so that neither run competes with the other's server for the machine.
+  const runOn = async (env: BenchEnvironment): Promise<EngineRun> => {
+    try {
+      return await runScenarios(env, mode, say);
+    } finally {
+      await env.close();
+    }
+  };
+  const dev = await runOn(await startBenchEnvironment('bench', say));
+  let pg: EngineRun | undefined;
+  if (postgres) {
+    say('the same scenarios on Temporal on PostgreSQL (up --postgres, 2 worker processes)…');
+    pg = await runOn(await startPostgresBenchEnvironment('bench', say, 2));
+  }
+
+  const report = pg ? { ...dev.report, postgres: pg.report, engines: sideBySide(dev.report, pg.report) } : dev.report;
+  const md = pg
+    ? [
+        dev.md,
+        '',
+        '## Temporal on PostgreSQL',
+        '',
+        pg.md,
+        '',
+        '## Both engines side by side',
+        '',
+        sideBySideMd(report.engines as SideBySideRow[]),
+      ].join('\n')
+    : dev.md;
+  fs.mkdirSync(outDir, { recursive: true });
+  const json = JSON.stringify(report, null, 2) + '\n';
+  fs.writeFileSync(path.join(outDir, 'latest.json'), json);
+  fs.writeFileSync(path.join(outDir, `${String(report.date).replace(/[:.]/g, '-')}.json`), json);
+  fs.writeFileSync(path.join(outDir, 'latest.md'), md + '\n');
+  fs.writeFileSync(path.join(outDir, 'latest.svg'), dev.svg + '\n');
+  process.stdout.write(md + '\n');
 }
 
 main().catch((err: unknown) => {

@@ -1,23 +1,42 @@
 /**
- * What the benchmark and the soak script both run on: Temporal at TEMPORAL_ADDRESS or an in-memory dev server,
- * a worker on a private task queue, and the project's client.
+ * What the benchmark and the soak script run on: Temporal at TEMPORAL_ADDRESS or an in-memory dev server with a
+ * worker in this process on a private task queue — or, for `npm run bench -- --postgres`, `agent-runtime up
+ * --postgres` in a throw-away home with its worker processes on that queue — and the project's client.
  */
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { loadConfig } from '../config';
 import { LazyClient } from '../client/connection';
 import { createGoalsClient, type GoalsClient } from '../client/goals';
-import { startDevServer, type DevServer } from '../dev-server';
+import { isPortOpen, startDevServer, type DevServer } from '../dev-server';
 import { startWorker } from '../worker';
+import { TEMPORAL_SERVER_VERSION } from '../postgres-stack';
 
 export interface BenchEnvironment {
   address: string;
   embedded: boolean;
+  /** `dev` (the CLI's dev server, or whatever TEMPORAL_ADDRESS names) or `postgres` (up --postgres). */
+  engine: 'dev' | 'postgres';
+  /** How the workers run, for the report: "1 in-process", "2 processes". */
+  workers: string;
+  /** One line for the report's header. */
+  label: string;
   taskQueue: string;
   client: Client;
   goals: GoalsClient;
   close(): Promise<void>;
+}
+
+function clientsFor(address: string, taskQueue: string) {
+  const config = { ...loadConfig({ ...process.env, TEMPORAL_ADDRESS: address }), taskQueue };
+  const lazy = new LazyClient(config);
+  const goals = createGoalsClient({ client: () => lazy.get(), taskQueue, address });
+  return { config, lazy, goals };
 }
 
 export async function startBenchEnvironment(prefix: string, say: (m: string) => void): Promise<BenchEnvironment> {
@@ -30,13 +49,14 @@ export async function startBenchEnvironment(prefix: string, say: (m: string) => 
     address = server.address;
   }
   const taskQueue = `${prefix}-${randomUUID().slice(0, 8)}`;
-  const config = { ...loadConfig({ ...process.env, TEMPORAL_ADDRESS: address }), taskQueue };
+  const { config, lazy, goals } = clientsFor(address, taskQueue);
   const worker = await startWorker(config);
-  const lazy = new LazyClient(config);
-  const goals = createGoalsClient({ client: () => lazy.get(), taskQueue, address });
   return {
     address,
     embedded: server !== undefined,
+    engine: 'dev',
+    workers: '1 in-process',
+    label: server ? 'embedded dev server, 1 worker in-process' : 'external server, 1 worker in-process',
     taskQueue,
     client: await lazy.get(),
     goals,
@@ -46,4 +66,115 @@ export async function startBenchEnvironment(prefix: string, say: (m: string) => 
       await server?.stop();
     },
   };
+}
+
+/**
+ * `agent-runtime up --postgres --workers N` in a throw-away home (its own PostgreSQL cluster, the Temporal server,
+ * N worker processes on a private task queue), ports from AGENT_RUNTIME_BENCH_PG_PORT on (else the first free block
+ * from 7833, in steps of 100). The first
+ * run on a machine builds the server binaries with Go (minutes); stopped and removed by close().
+ */
+export async function startPostgresBenchEnvironment(
+  prefix: string,
+  say: (m: string) => void,
+  workers: number,
+): Promise<BenchEnvironment> {
+  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'agent-runtime-bench-pg-'));
+  fs.chmodSync(home, 0o755); // the postgres user reaches its data directory inside
+  const port = process.env.AGENT_RUNTIME_BENCH_PG_PORT
+    ? Number(process.env.AGENT_RUNTIME_BENCH_PG_PORT)
+    : await freeBlock(7833);
+  const taskQueue = `${prefix}-${randomUUID().slice(0, 8)}`;
+  const logFile = path.join(home, 'up.log');
+  const out = fs.openSync(logFile, 'a');
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    AGENT_RUNTIME_HOME: home,
+    AGENT_RUNTIME_TEMPORAL_PORT: String(port),
+    PORT: String(port + 20),
+    TEMPORAL_UI_PORT: String(port + 21),
+    AGENT_RUNTIME_PG_PORT: String(port + 22),
+    AGENT_RUNTIME_DAEMON: 'off',
+    AGENT_RUNTIME_TASK_QUEUE: taskQueue,
+  };
+  delete env.TEMPORAL_ADDRESS;
+  delete env.TEMPORAL_NAMESPACE;
+  const cli = path.join(__dirname, '..', 'cli.js');
+  say(`starting up --postgres --workers ${workers} in ${home} (Temporal on 127.0.0.1:${port}; log ${logFile})…`);
+  const up = spawn(process.execPath, [cli, 'up', '--postgres', '--workers', String(workers)], {
+    env,
+    stdio: ['ignore', out, out],
+  });
+  fs.closeSync(out);
+  const exited = new Promise<void>((resolve) => up.once('exit', () => resolve()));
+  const stop = async () => {
+    if (up.exitCode === null && up.signalCode === null) {
+      up.kill('SIGINT');
+      await exited;
+    }
+  };
+  try {
+    const started = Date.now();
+    let told = started;
+    for (;;) {
+      const text = fs.readFileSync(logFile, 'utf8');
+      if (text.includes('agent-runtime is up')) break;
+      if (up.exitCode !== null || up.signalCode !== null) {
+        throw new Error(`up --postgres exited before it was up:\n${text.trim().split('\n').slice(-10).join('\n')}`);
+      }
+      if (Date.now() - started > 15 * 60_000) throw new Error(`up --postgres was not up after 15 minutes (${logFile})`);
+      if (Date.now() - told > 30_000) {
+        told = Date.now();
+        say(`  still starting: ${text.trim().split('\n').pop() ?? ''}`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  const address = `127.0.0.1:${port}`;
+  const { lazy, goals } = clientsFor(address, taskQueue);
+  return {
+    address,
+    embedded: false,
+    engine: 'postgres',
+    workers: `${workers} processes`,
+    label: `up --postgres: Temporal ${TEMPORAL_SERVER_VERSION} on PostgreSQL, ${workers} worker processes`,
+    taskQueue,
+    client: await lazy.get(),
+    goals,
+    async close() {
+      await lazy.close();
+      await stop();
+      fs.rmSync(home, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The ports `up --postgres` on base port `p` listens on (see postgres-stack.ts and the env above). */
+function stackPorts(p: number): number[] {
+  const membership = 20_000 + (p % 10_000);
+  return [
+    p,
+    p + 1,
+    p + 2,
+    p + 6,
+    p + 10,
+    p + 20,
+    p + 21,
+    p + 22,
+    membership,
+    membership + 1,
+    membership + 2,
+    membership + 6,
+  ];
+}
+
+async function freeBlock(from: number): Promise<number> {
+  for (let base = from; base < from + 5_000; base += 100) {
+    const taken = await Promise.all(stackPorts(base).map((p) => isPortOpen('127.0.0.1', p)));
+    if (!taken.some(Boolean)) return base;
+  }
+  throw new Error(`no free block of ports from ${from} on; set AGENT_RUNTIME_BENCH_PG_PORT`);
 }
