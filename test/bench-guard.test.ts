@@ -76,6 +76,8 @@ test('npm run bench (tiny) writes a JSON report with every latency figure', asyn
 
 test('npm run bench -- --postgres (tiny) runs every scenario on both engines and puts them side by side', async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'agent-runtime-bench-'));
+  const pgHomes = () => fs.readdirSync(os.tmpdir()).filter((f) => f.startsWith('agent-runtime-bench-pg-'));
+  const before = pgHomes();
   await promisify(execFile)(process.execPath, [path.join(ROOT, 'dist', 'bench', 'bench.js'), '--tiny', '--postgres'], {
     env: { ...process.env, TEMPORAL_ADDRESS: process.env.TEST_TEMPORAL_ADDRESS, AGENT_RUNTIME_BENCH_DIR: dir },
     timeout: 300_000,

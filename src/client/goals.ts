@@ -232,7 +232,7 @@ function decodeCursor(cursor: string | undefined): { g?: string; o: number } {
 export function createGoalsClient(deps: ClientDeps) {
   const pickupSeconds = deps.pickupSeconds ?? pickupSecondsFrom(process.env);
   /** Whether Temporal and a worker are there, checked when a call waits long (see liveness.ts). */
-  const liveness = createLiveness({ client: deps.client, taskQueue: deps.taskQueue });
+  const liveness = createLiveness({ client: deps.client, taskQueue: deps.taskQueue, address: deps.address });
   /** Cancellations of waits on their way to Temporal: a closing server lets them arrive (see drain()). */
   const cancelling = new Set<Promise<unknown>>();
   // Visibility lags a moment behind a new goal; the agent that just planned it should still be able to claim from it.

@@ -5,6 +5,7 @@
  * about 3 s of the call), NO_WORKER when Temporal is up but no worker polls the task queue (within about 5 s). A change
  * whose outcome is unknown says so: retrying it with the same request_id applies it at most once.
  */
+import net from 'node:net';
 import type { Client } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { AppError, UNAVAILABLE_HINT } from './errors';
@@ -23,6 +24,12 @@ const CACHE_MS = 1_000;
 const DOWN_RECENT_MS = 2_500;
 /** "No worker" is asked again sooner than the rest: a worker that starts should be found at once. */
 const NO_WORKER_CACHE_MS = 200;
+/**
+ * A server whose port accepts connections but whose health check goes unanswered is busy, not gone (a burst of
+ * calls on a 2-core machine): calls keep waiting for it this long before they answer TEMPORAL_UNAVAILABLE.
+ */
+export const BUSY_LIMIT_MS = 15_000;
+const CONNECT_PROBE_MS = 500;
 
 export interface Liveness {
   /** Temporal was found down a moment ago: a new call checks at once instead of after a second. */
@@ -36,6 +43,28 @@ export interface Liveness {
 export interface LivenessDeps {
   client: () => Promise<Client>;
   taskQueue: string;
+  /** host:port of Temporal: a health check that goes unanswered probes whether the port still accepts connections. */
+  address?: string;
+  /** How long a busy server counts as up (BUSY_LIMIT_MS). */
+  busyLimitMs?: number;
+}
+
+/** Whether host:port accepts a TCP connection within `ms`. */
+export function accepts(address: string, ms = CONNECT_PROBE_MS): Promise<boolean> {
+  const at = address.lastIndexOf(':');
+  const host = address.slice(0, at).replace(/^\[|\]$/g, '') || '127.0.0.1';
+  const port = Number(address.slice(at + 1));
+  if (at < 0 || !Number.isInteger(port)) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const socket = net.connect({ host, port });
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(ms, () => done(false));
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
 }
 
 /** `fn`'s answer, kept `ttl` ms from when it came (`badTtl` for a bad one); one question in flight at a time. */
@@ -75,6 +104,8 @@ function withTimeout<T>(p: Promise<T>, ms: number, fallback: T): Promise<T> {
 
 export function createLiveness(deps: LivenessDeps): Liveness {
   let downAt = 0;
+  /** Since when the health check has gone unanswered while the port accepts connections (undefined: it answers). */
+  let busySince: number | undefined;
   const markDown = (): void => {
     downAt = Date.now();
   };
@@ -83,13 +114,19 @@ export function createLiveness(deps: LivenessDeps): Liveness {
       new Promise<boolean>((resolve) => {
         const started = Date.now();
         // No answer within the deadline means "down" — unless the verdict itself came late: then this process was
-        // busy (a blocked event loop), which says nothing about Temporal, so it counts as "up".
-        const verdict = (): boolean => Date.now() - started > HEALTH_DEADLINE_MS + LATE_MS;
+        // busy (a blocked event loop), which says nothing about Temporal, so it counts as "up"; or unless the server
+        // still accepts connections: then it is busy, and counts as "up" for BUSY_LIMIT_MS.
+        const verdict = async (): Promise<boolean> => {
+          if (Date.now() - started > HEALTH_DEADLINE_MS + LATE_MS) return true;
+          if (!deps.address || !(await accepts(deps.address))) return false;
+          busySince ??= started;
+          return Date.now() - busySince < (deps.busyLimitMs ?? BUSY_LIMIT_MS);
+        };
         // The check is abandoned at the verdict (its retries would outlive it, and the connection).
         const abandon = new AbortController();
         const timer = setTimeout(() => {
           abandon.abort();
-          resolve(verdict());
+          void verdict().then(resolve);
         }, HEALTH_DEADLINE_MS);
         timer.unref?.();
         deps
@@ -98,11 +135,12 @@ export function createLiveness(deps: LivenessDeps): Liveness {
           .then(
             () => {
               clearTimeout(timer);
+              busySince = undefined;
               resolve(true);
             },
             () => {
               clearTimeout(timer);
-              resolve(verdict());
+              void verdict().then(resolve);
             },
           );
       }),
