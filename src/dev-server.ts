@@ -16,7 +16,6 @@ import { SEARCH_ATTRIBUTES } from './workflows/search-attributes';
 
 export const DEV_SERVER_DYNAMIC_CONFIG: Record<string, unknown> = {
   'history.maxInFlightUpdates': 1000,
-  'system.forceSearchAttributesCacheRefreshOnRead': true,
 };
 
 export interface DevServerOptions {
