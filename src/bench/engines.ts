@@ -33,7 +33,7 @@ const FIGURES: [string, (r: Report) => number | undefined][] = [
   ['pull, most agents: efficiency', (r) => lastPull(r)?.efficiency],
   ['task-graph claim p50 ms (big workspace)', (r) => tg(r)?.claim.p50_ms],
   [
-    'list_goals p50 ms (1,000 goals)',
+    'list_goals p50 ms (rows from Visibility)',
     (r) => (r.lists as { list_goals_p50_ms?: number } | undefined)?.list_goals_p50_ms,
   ],
   ['scale (100 × 100 steps, 1,000 agents): claims/s', (r) => scale(r)?.claims_per_s],
