@@ -172,6 +172,7 @@ async function runScenarios(env: BenchEnvironment, mode: Mode, say: (m: string) 
   say('one goal, many agents, each its own agent-runtime mcp process through the daemon…');
   const oneGoal = await oneGoalStdio(goals, {
     address,
+    namespace: env.namespace,
     taskQueue,
     agentCounts: tiny ? [1, 2] : [1, 4, 16, 32],
     workMs: tiny ? [0] : [0, 50],

@@ -26,14 +26,16 @@ export interface BenchEnvironment {
   workers: string;
   /** One line for the report's header. */
   label: string;
+  namespace: string;
   taskQueue: string;
   client: Client;
   goals: GoalsClient;
   close(): Promise<void>;
 }
 
-function clientsFor(address: string, taskQueue: string) {
-  const config = { ...loadConfig({ ...process.env, TEMPORAL_ADDRESS: address }), taskQueue };
+function clientsFor(address: string, taskQueue: string, namespace?: string) {
+  const env = { ...process.env, TEMPORAL_ADDRESS: address, ...(namespace ? { TEMPORAL_NAMESPACE: namespace } : {}) };
+  const config = { ...loadConfig(env), taskQueue };
   const lazy = new LazyClient(config);
   const goals = createGoalsClient({ client: () => lazy.get(), taskQueue, address });
   return { config, lazy, goals };
@@ -57,6 +59,7 @@ export async function startBenchEnvironment(prefix: string, say: (m: string) => 
     engine: 'dev',
     workers: '1 in-process',
     label: server ? 'embedded dev server, 1 worker in-process' : 'external server, 1 worker in-process',
+    namespace: config.namespace,
     taskQueue,
     client: await lazy.get(),
     goals,
@@ -98,7 +101,9 @@ export async function startPostgresBenchEnvironment(
     AGENT_RUNTIME_TASK_QUEUE: taskQueue,
   };
   delete env.TEMPORAL_ADDRESS;
-  delete env.TEMPORAL_NAMESPACE;
+  // The stack's own namespace, whatever this process was pointed at (a test run's namespace on another server).
+  const namespace = 'default';
+  env.TEMPORAL_NAMESPACE = namespace;
   const cli = path.join(__dirname, '..', 'cli.js');
   say(`starting up --postgres --workers ${workers} in ${home} (Temporal on 127.0.0.1:${port}; log ${logFile})…`);
   const up = spawn(process.execPath, [cli, 'up', '--postgres', '--workers', String(workers)], {
@@ -134,12 +139,13 @@ export async function startPostgresBenchEnvironment(
     throw err;
   }
   const address = `127.0.0.1:${port}`;
-  const { lazy, goals } = clientsFor(address, taskQueue);
+  const { lazy, goals } = clientsFor(address, taskQueue, namespace);
   return {
     address,
     embedded: false,
     engine: 'postgres',
     workers: `${workers} processes`,
+    namespace,
     label: `up --postgres: Temporal ${TEMPORAL_SERVER_VERSION} on PostgreSQL, ${workers} worker processes`,
     taskQueue,
     client: await lazy.get(),

@@ -55,6 +55,7 @@ export async function oneGoalStdio(
   goals: GoalsClient,
   opts: {
     address: string;
+    namespace: string;
     taskQueue: string;
     agentCounts: number[];
     workMs: number[];
@@ -70,6 +71,7 @@ export async function oneGoalStdio(
   Object.assign(env, {
     AGENT_RUNTIME_HOME: home,
     TEMPORAL_ADDRESS: opts.address,
+    TEMPORAL_NAMESPACE: opts.namespace,
     AGENT_RUNTIME_TASK_QUEUE: opts.taskQueue,
     AGENT_RUNTIME_LOG_LEVEL: 'warn',
   });
