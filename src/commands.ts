@@ -13,7 +13,7 @@ import path from 'node:path';
 import fs from 'node:fs';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { flagsToEnv, loadConfig, type RuntimeConfig } from './config';
-import { ensureNamespace, ensureSearchAttributes } from './client/admin';
+import { ensureNamespace, ensureSearchAttributes, waitForTemporal } from './client/admin';
 import { connectClient, LazyClient } from './client/connection';
 import { createGoalsClient } from './client/goals';
 import { isPortOpen } from './dev-server';
@@ -391,25 +391,14 @@ async function runPeopleCommand(command: 'board' | 'register' | 'create-task', a
  */
 async function setup(config: RuntimeConfig): Promise<void> {
   const seconds = Number(process.env.AGENT_RUNTIME_SETUP_SECONDS ?? 120);
-  const deadline = Date.now() + seconds * 1000;
-  let client;
-  for (let attempt = 0; ; attempt++) {
-    try {
-      client = await connectClient(config);
-      await client.connection.workflowService.getSystemInfo({});
-      break;
-    } catch (err) {
-      await client?.connection.close();
-      client = undefined;
-      if (Date.now() > deadline) {
-        throw new Error(
-          `Temporal at ${config.temporalAddress} did not answer within ${seconds} s (${err instanceof Error ? err.message : String(err)}).`,
-        );
-      }
-      if (attempt === 0) log.info(`Waiting for Temporal at ${config.temporalAddress}…`);
-      await new Promise((resolve) => setTimeout(resolve, 1000));
-    }
-  }
+  const client = await waitForTemporal(() => connectClient(config), {
+    timeoutMs: seconds * 1000,
+    onWait: () => log.info(`Waiting for Temporal at ${config.temporalAddress}…`),
+  }).catch((err: unknown) => {
+    throw new Error(
+      `Temporal at ${config.temporalAddress} did not answer within ${seconds} s (${err instanceof Error ? err.message : String(err)}).`,
+    );
+  });
   try {
     const created = await ensureNamespace(client, config.namespace, {
       retentionDays: 7,

@@ -5,12 +5,12 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Connection } from '@temporalio/client';
 import { log } from './logger';
+import { freePort, isPortOpen } from './ports';
 import { resolveTemporalCli } from './temporal-cli';
 import { SEARCH_ATTRIBUTES } from './workflows/search-attributes';
 
@@ -42,33 +42,7 @@ export interface DevServer {
   stop(): Promise<void>;
 }
 
-export async function freePort(host = '127.0.0.1'): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, host, () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-export async function isPortOpen(host: string, port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ host, port });
-    socket.setTimeout(500);
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('timeout', () => {
-      socket.destroy();
-      resolve(false);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
+export { freePort, isPortOpen };
 
 export function devServerArgs(o: DevServerOptions & { port: number; ip: string }): string[] {
   const args = ['server', 'start-dev', '--ip', o.ip, '--port', String(o.port), '--log-level', 'error'];

@@ -12,11 +12,11 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { ensureNamespace } from './client/admin';
+import { ensureNamespace, waitForTemporal } from './client/admin';
 import { log } from './logger';
+import { isPortOpen } from './ports';
 import { cacheRoot, findGo, goInstall } from './temporal-cli';
 
 export const TEMPORAL_SERVER_VERSION = 'v1.29.1';
@@ -256,14 +256,7 @@ async function waitForPort(
         : '';
       throw new Error(`${what} exited with code ${child.exitCode} while starting (see ${logFile}):\n${tail}`);
     }
-    const open = await new Promise<boolean>((resolve) => {
-      const s = net.connect({ host, port }, () => {
-        s.destroy();
-        resolve(true);
-      });
-      s.on('error', () => resolve(false));
-    });
-    if (open) return;
+    if (await isPortOpen(host, port)) return;
     if (Date.now() > deadline)
       throw new Error(`${what} did not listen on ${host}:${port} within ${timeoutMs / 1000} s (see ${logFile})`);
     await new Promise((r) => setTimeout(r, 250));
@@ -290,30 +283,6 @@ async function stopChild(child: ChildProcess | undefined): Promise<void> {
   const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
   await exited;
   clearTimeout(timer);
-}
-
-/** Connects once the frontend answers (it listens before its services have joined: a minute at most). */
-async function serving(address: string, server: ChildProcess, logFile: string): Promise<Connection> {
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    try {
-      const connection = await Connection.connect({ address, connectTimeout: '2s' });
-      try {
-        await connection.workflowService.getSystemInfo({});
-        return connection;
-      } catch (err) {
-        await connection.close();
-        throw err;
-      }
-    } catch (err) {
-      if (server.exitCode !== null || Date.now() > deadline) {
-        throw new Error(
-          `The Temporal server at ${address} does not answer (${err instanceof Error ? err.message : String(err)}); see ${logFile}.`,
-        );
-      }
-      await new Promise((r) => setTimeout(r, 500));
-    }
-  }
 }
 
 export async function startPostgresStack(o: PostgresStackOptions): Promise<PostgresStack> {
@@ -349,15 +318,25 @@ export async function startPostgresStack(o: PostgresStackOptions): Promise<Postg
     await waitForPort('127.0.0.1', o.temporalPort, 60_000, server, 'The Temporal server', serverLog);
 
     const address = `127.0.0.1:${o.temporalPort}`;
-    const connection = await serving(address, server, serverLog);
+    const running = server;
+    // The frontend listens before its services have joined: a minute at most.
+    const client = await waitForTemporal(
+      async () =>
+        new Client({ connection: await Connection.connect({ address, connectTimeout: '2s' }), namespace: o.namespace }),
+      { timeoutMs: 60_000, intervalMs: 500, gone: () => running.exitCode !== null },
+    ).catch((err: unknown) => {
+      throw new Error(
+        `The Temporal server at ${address} does not answer (${err instanceof Error ? err.message : String(err)}); see ${serverLog}.`,
+      );
+    });
     try {
-      const created = await ensureNamespace(new Client({ connection, namespace: o.namespace }), o.namespace, {
+      const created = await ensureNamespace(client, o.namespace, {
         retentionDays: 7,
         onWait: () => log.info(`Waiting for namespace ${o.namespace} and the search attributes…`),
       });
       if (created) log.info(`Registered namespace ${o.namespace} with the project's search attributes.`);
     } finally {
-      await connection.close();
+      await client.connection.close();
     }
 
     const uiRoot = path.join(o.home, 'temporal-ui');

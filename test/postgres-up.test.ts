@@ -11,7 +11,7 @@ import path from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { freePort } from '../src/dev-server';
-import { ok, ROOT } from './support/harness';
+import { ok, ROOT, untilOutput } from './support/harness';
 
 const CLI = path.join(ROOT, 'dist', 'cli.js');
 const home = fs.mkdtempSync(path.join(os.tmpdir(), 'agent-runtime-pg-'));
@@ -50,18 +50,7 @@ async function startUp(): Promise<ChildProcess> {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   child.stderr?.on('data', (d: Buffer) => (log += d.toString()));
-  await new Promise<void>((resolve, reject) => {
-    const timer = setInterval(() => {
-      if (log.includes('agent-runtime is up')) {
-        clearInterval(timer);
-        resolve();
-      }
-    }, 200);
-    child.once('exit', (code) => {
-      clearInterval(timer);
-      reject(new Error(`up --postgres exited with ${code}:\n${log.slice(-2000)}`));
-    });
-  });
+  await untilOutput(child, () => log, 'agent-runtime is up', 'up --postgres');
   return child;
 }
 

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { freePort } from '../src/dev-server';
-import { ok, ROOT } from './support/harness';
+import { ok, ROOT, untilOutput } from './support/harness';
 
 interface Up {
   child: ChildProcess;
@@ -24,18 +24,7 @@ async function startUp(env: Record<string, string>): Promise<Up> {
   let out = '';
   child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
-  await new Promise<void>((resolve, reject) => {
-    const timer = setInterval(() => {
-      if (out.includes('agent-runtime is up.')) {
-        clearInterval(timer);
-        resolve();
-      }
-    }, 50);
-    child.once('exit', (code) => {
-      clearInterval(timer);
-      reject(new Error(`up exited with ${code}:\n${out}`));
-    });
-  });
+  await untilOutput(child, () => out, 'agent-runtime is up.', 'up');
   return { child, output: () => out };
 }
 

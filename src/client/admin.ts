@@ -3,6 +3,7 @@
  * TEMPORAL_ADDRESS). The embedded dev server registers them at start; docker-compose has a one-shot step.
  */
 import type { Client } from '@temporalio/client';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { msToTs } from '@temporalio/common/lib/time';
 import { temporal } from '@temporalio/proto';
 import { SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
@@ -73,5 +74,30 @@ export async function ensureNamespace(
       throw new Error(`namespace ${namespace} is not served after ${opts.timeoutMs ?? 60_000} ms`);
     if (attempt === 0) opts.onWait?.();
     await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+}
+
+/**
+ * Connects, again and again, until Temporal answers GetSystemInfo (a server that has just started listens before it
+ * serves). Gives up with the last error once `timeoutMs` has passed or `gone()` says the server exited; `onWait` is
+ * called once, when it first has to wait.
+ */
+export async function waitForTemporal(
+  connect: () => Promise<Client>,
+  o: { timeoutMs: number; intervalMs?: number; onWait?: () => void; gone?: () => boolean },
+): Promise<Client> {
+  const deadline = Date.now() + o.timeoutMs;
+  for (let attempt = 0; ; attempt++) {
+    let client: Client | undefined;
+    try {
+      client = await connect();
+      await client.connection.workflowService.getSystemInfo({});
+      return client;
+    } catch (err) {
+      await client?.connection.close();
+      if (Date.now() > deadline || o.gone?.()) throw err;
+      if (attempt === 0) o.onWait?.();
+      await sleep(o.intervalMs ?? 1000);
+    }
   }
 }

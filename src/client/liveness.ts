@@ -5,10 +5,10 @@
  * about 3 s of the call), NO_WORKER when Temporal is up but no worker polls the task queue (within about 5 s). A change
  * whose outcome is unknown says so: retrying it with the same request_id applies it at most once.
  */
-import net from 'node:net';
 import type { Client } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { AppError, UNAVAILABLE_HINT } from './errors';
+import { isPortOpen } from '../ports';
 
 /** When a call still has no answer after this long, it checks on Temporal and the workers (then every CHECK_EVERY). */
 export const FIRST_CHECK_MS = 1_000;
@@ -29,7 +29,6 @@ const NO_WORKER_CACHE_MS = 200;
  * calls on a 2-core machine): calls keep waiting for it this long before they answer TEMPORAL_UNAVAILABLE.
  */
 export const BUSY_LIMIT_MS = 15_000;
-const CONNECT_PROBE_MS = 500;
 
 export interface Liveness {
   /** Temporal was found down a moment ago: a new call checks at once instead of after a second. */
@@ -49,22 +48,13 @@ export interface LivenessDeps {
   busyLimitMs?: number;
 }
 
-/** Whether host:port accepts a TCP connection within `ms`. */
-export function accepts(address: string, ms = CONNECT_PROBE_MS): Promise<boolean> {
+/** Whether host:port accepts a TCP connection (within half a second). */
+export function accepts(address: string): Promise<boolean> {
   const at = address.lastIndexOf(':');
   const host = address.slice(0, at).replace(/^\[|\]$/g, '') || '127.0.0.1';
   const port = Number(address.slice(at + 1));
   if (at < 0 || !Number.isInteger(port)) return Promise.resolve(false);
-  return new Promise((resolve) => {
-    const socket = net.connect({ host, port });
-    const done = (ok: boolean) => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(ms, () => done(false));
-    socket.once('connect', () => done(true));
-    socket.once('error', () => done(false));
-  });
+  return isPortOpen(host, port);
 }
 
 /** `fn`'s answer, kept `ttl` ms from when it came (`badTtl` for a bad one); one question in flight at a time. */

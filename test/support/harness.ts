@@ -135,6 +135,22 @@ export async function eventually<T>(
 }
 
 /** A worker in its own process (node dist/worker.js), so a test can SIGKILL it. */
+/** Resolves once `output()` contains `marker`; rejects with the output's tail if `child` exits first. */
+export function untilOutput(child: ChildProcess, output: () => string, marker: string, what: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const timer = setInterval(() => {
+      if (output().includes(marker)) {
+        clearInterval(timer);
+        resolve();
+      }
+    }, 50);
+    child.once('exit', (code) => {
+      clearInterval(timer);
+      reject(new Error(`${what} exited with ${code}:\n${output().slice(-2000)}`));
+    });
+  });
+}
+
 export function spawnWorker(config: RuntimeConfig): ChildProcess {
   return spawn(process.execPath, [path.join(ROOT, 'dist', 'worker.js')], {
     env: {
