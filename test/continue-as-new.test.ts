@@ -22,7 +22,8 @@ import { goalWorkflowId } from '../src/workflows/messages';
 import { call, ok, quietRuntime, uid } from './support/harness';
 
 const SUGGEST_AT = 120;
-const TASKS = 240;
+// Enough work for several runs although looping agents' claims mostly ride on their completions (prefetch).
+const TASKS = 400;
 const AGENTS = 8;
 
 let server: DevServer;

@@ -77,6 +77,7 @@ import {
   AR_TOP_PRIORITY,
 } from '../workflows/search-attributes';
 import { createCoalescer } from './coalescer';
+import { createPrefetch } from './prefetch';
 import { bounded, createLiveness } from './liveness';
 import { AppError, UNAVAILABLE_HINT, isResourceExhausted, toAppError } from './errors';
 
@@ -88,6 +89,8 @@ export interface ClientDeps {
   address: string;
   /** Pickup lease of claims without a lease (see DEFAULT_PICKUP_SECONDS); default AGENT_RUNTIME_PICKUP_SECONDS. */
   pickupSeconds?: number;
+  /** How long a prefetched claim waits for its agent (see prefetch.ts; 0 = off); default AGENT_RUNTIME_PREFETCH_MS. */
+  prefetchMs?: number;
 }
 
 /**
@@ -105,6 +108,22 @@ export function pickupSecondsFrom(env: NodeJS.ProcessEnv): number {
   if (!Number.isInteger(n) || n < 0 || n > LIMITS.leaseSecondsMax) {
     throw new Error(
       `AGENT_RUNTIME_PICKUP_SECONDS must be a whole number of seconds from 0 to ${LIMITS.leaseSecondsMax}; got "${raw}".`,
+    );
+  }
+  return n;
+}
+
+/** How long a claim prefetched at a completion waits for its agent when AGENT_RUNTIME_PREFETCH_MS is unset. */
+export const PREFETCH_MS_DEFAULT = 1000;
+
+/** AGENT_RUNTIME_PREFETCH_MS: whole milliseconds from 0 (off) to 60000; default 1000. */
+export function prefetchMsFrom(env: NodeJS.ProcessEnv): number {
+  const raw = env.AGENT_RUNTIME_PREFETCH_MS?.trim();
+  if (!raw) return PREFETCH_MS_DEFAULT;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0 || n > 60_000) {
+    throw new Error(
+      `AGENT_RUNTIME_PREFETCH_MS must be a whole number of milliseconds from 0 (off) to 60000; got "${raw}".`,
     );
   }
   return n;
@@ -231,6 +250,22 @@ function decodeCursor(cursor: string | undefined): { g?: string; o: number } {
 
 export function createGoalsClient(deps: ClientDeps) {
   const pickupSeconds = deps.pickupSeconds ?? pickupSecondsFrom(process.env);
+  /** Releases of prefetched claims on their way to Temporal (see drain()). */
+  const releasing = new Set<Promise<unknown>>();
+  const prefetch = createPrefetch({
+    holdMs: deps.prefetchMs ?? prefetchMsFrom(process.env),
+    release: ({ agentId, goalId, claim }) => {
+      const task = claim.task as Task;
+      const sent = update(goalId, releaseTaskUpdate, {
+        taskId: task.id,
+        agentId,
+        leaseToken: claim.lease_token ?? undefined,
+        reservation: true,
+      }).catch(() => undefined); // taken back already (its lease ran out, the task was cancelled): nothing to undo
+      releasing.add(sent);
+      void sent.finally(() => releasing.delete(sent));
+    },
+  });
   /** Whether Temporal and a worker are there, checked when a call waits long (see liveness.ts). */
   const liveness = createLiveness({ client: deps.client, taskQueue: deps.taskQueue, address: deps.address });
   /** Cancellations of waits on their way to Temporal: a closing server lets them arrive (see drain()). */
@@ -241,6 +276,19 @@ export function createGoalsClient(deps: ClientDeps) {
     const now = Date.now();
     recentGoals.set(goalId, now);
     for (const [id, at] of recentGoals) if (now - at > RECENT_GOAL_MS) recentGoals.delete(id);
+  };
+  // Goals where this process saw each agent take a task a moment ago: Visibility lists a new holder only at the goal's
+  // next refresh (up to 2 s; see indexChangeIsUrgent), and an agent-wide heartbeat must reach the goal anyway.
+  const recentHolds = new Map<string, Map<string, number>>();
+  const noteHold = (goalId: string, claim: { task?: Task | null } | null | undefined): void => {
+    const agentId = claim?.task?.agent_id;
+    if (!agentId) return;
+    const now = Date.now();
+    const goalsOf = recentHolds.get(agentId) ?? new Map<string, number>();
+    recentHolds.delete(agentId); // re-inserted last: the map forgets the longest idle agent first
+    recentHolds.set(agentId, goalsOf.set(goalId, now));
+    for (const [id, at] of goalsOf) if (now - at > RECENT_GOAL_MS) goalsOf.delete(id);
+    if (recentHolds.size > 10_000) recentHolds.delete(recentHolds.keys().next().value as string);
   };
   // call() takes a goal id, or (through withClient) a description such as "Pipeline p-1".
   const errorContext = (goalId?: string) => ({
@@ -335,14 +383,14 @@ export function createGoalsClient(deps: ClientDeps) {
   /** Runs an Update with one update id for all its retries; hot-path Updates are coalesced per goal. */
   async function update<R, A>(goalId: string, def: UpdateDefinition<R, [A]>, arg: A, requestId?: string): Promise<R> {
     const updateId = requestId ?? randomUUID();
-    if (BATCHABLE_UPDATES.includes(def.name)) {
-      return coalescer.submit(goalId, {
-        def: def,
-        input: arg,
-        id: updateId,
-      }) as Promise<R>;
-    }
-    return call(goalId, (client) => executeUpdate(client, goalId, def, arg, updateId));
+    const sent = BATCHABLE_UPDATES.includes(def.name)
+      ? (coalescer.submit(goalId, { def: def, input: arg, id: updateId }) as Promise<R>)
+      : call(goalId, (client) => executeUpdate(client, goalId, def, arg, updateId));
+    if (def.name !== claimTaskUpdate.name && def.name !== startTaskUpdate.name) return sent;
+    return sent.then((r) => {
+      noteHold(goalId, r as ClaimResult);
+      return r;
+    });
   }
 
   async function query<R, A extends unknown[]>(goalId: string, def: QueryDefinition<R, A>, ...args: A): Promise<R> {
@@ -525,6 +573,14 @@ export function createGoalsClient(deps: ClientDeps) {
         leaseSeconds: req.leaseSeconds,
         pickupSeconds,
       };
+      // A claim its agent's last completion already made (prefetch.ts) answers at once.
+      const reservation = prefetch.take(
+        req.agentId,
+        req.goalId !== undefined && req.requestId === undefined
+          ? { goalId: req.goalId, scope: req.scope, tags: req.tags, leaseSeconds: req.leaseSeconds }
+          : undefined,
+      );
+      if (reservation) return { ...reservation.claim, claimed: true, goal_id: reservation.goalId, reason: null };
       let pause = 100;
       const stop = req.signal;
       for (;;) {
@@ -580,7 +636,10 @@ export function createGoalsClient(deps: ClientDeps) {
                 updateId,
               ),
             ).finally(() => stop?.removeEventListener('abort', cancel));
-            if (waited.task) return { ...waited, claimed: true, goal_id: goalId, reason: null };
+            if (waited.task) {
+              noteHold(goalId, waited);
+              return { ...waited, claimed: true, goal_id: goalId, reason: null };
+            }
             reason = waited.reason ?? reason;
             if (stop?.aborted) {
               return { claimed: false, task: null, lease_token: null, lease_expires_at: null, goal_id: goalId, reason };
@@ -655,8 +714,20 @@ export function createGoalsClient(deps: ClientDeps) {
       switch (change.status) {
         case 'in_progress':
           return (await update(goalId, startTaskUpdate, holder, change.requestId)).task as Task;
-        case 'completed':
-          return update(goalId, completeTaskUpdate, { ...holder, result: change.result }, change.requestId);
+        case 'completed': {
+          const agentId = change.agentId;
+          const ask = agentId === undefined ? undefined : prefetch.ask(agentId, goalId);
+          const reserveNext = ask && { ...ask, pickupSeconds };
+          const { reserved, ...task } = await update(
+            goalId,
+            completeTaskUpdate,
+            { ...holder, result: change.result, reserveNext },
+            change.requestId,
+          );
+          if (agentId !== undefined) prefetch.completed(agentId, goalId, reserved);
+          noteHold(goalId, reserved);
+          return task;
+        }
         case 'failed':
           return update(goalId, failTaskUpdate, { ...holder, error: change.error ?? change.result }, change.requestId);
         case 'cancelled':
@@ -692,12 +763,15 @@ export function createGoalsClient(deps: ClientDeps) {
     async heartbeat(agentId: string | undefined, taskId?: string, requestId?: string): Promise<HeartbeatResult> {
       if (taskId !== undefined) return update(goalOfTask(taskId), heartbeatUpdate, { agentId, taskId }, requestId);
       if (agentId === undefined) fail('INVALID_ARGUMENT', 'A heartbeat names the task, the agent, or both.');
-      const goals = await listIndexed(
+      const listed = await listIndexed(
         `ExecutionStatus = 'Running' AND ${AR_ENTITY.name} = 'goal' AND ArAgents = ${quote(agentId)}`,
         200,
       );
-      const results = await mapLimited(goals, 8, (g) =>
-        update(g.id, heartbeatUpdate, { agentId }, requestId).catch((err: unknown) => {
+      const now = Date.now();
+      const recent = [...(recentHolds.get(agentId) ?? [])].filter(([, at]) => now - at <= RECENT_GOAL_MS);
+      const goalIds = [...new Set([...listed.map((g) => g.id), ...recent.map(([id]) => id)])];
+      const results = await mapLimited(goalIds, 8, (id) =>
+        update(id, heartbeatUpdate, { agentId }, requestId).catch((err: unknown) => {
           if (err instanceof AppError && err.code === 'NOT_FOUND') return { agent_id: agentId, tasks: [] };
           throw err;
         }),
@@ -796,7 +870,9 @@ export function createGoalsClient(deps: ClientDeps) {
     },
     /** Waits (at most `ms`) for cancellations of long-polls still on their way, before the connection closes. */
     async drain(ms = 2000): Promise<void> {
-      if (cancelling.size > 0) await Promise.race([Promise.allSettled([...cancelling]), sleep(ms)]);
+      prefetch.releaseAll();
+      const sent = [...cancelling, ...releasing];
+      if (sent.length > 0) await Promise.race([Promise.allSettled(sent), sleep(ms)]);
     },
     /** Claims one given ready task for an agent with its own lease (0 = none) and starts it. */
     async claimAndStart(taskId: string, agentId: string, leaseSeconds: number, requestId?: string): Promise<Task> {

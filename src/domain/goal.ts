@@ -24,6 +24,7 @@ import type {
   HeartbeatInput,
   HeartbeatResult,
   HolderInput,
+  ReleaseInput,
   Task,
   TaskCounts,
   TaskSpec,
@@ -554,9 +555,19 @@ export function failTask(state: GoalState, input: FailInput, now: number): Task 
   return task;
 }
 
-export function releaseTask(state: GoalState, input: HolderInput, now: number): Task {
+export function checkRelease(state: GoalState, input: ReleaseInput): Task {
   const task = checkHolder(state, input, 'released');
-  backToQueue(state, task, now, 'task_released', actor(task, input));
+  if (input.reservation && task.status !== 'claimed') {
+    fail('CONFLICT', `Task ${task.id} is ${task.status}: its holder picked it up, so it is no unused reservation.`);
+  }
+  return task;
+}
+
+export function releaseTask(state: GoalState, input: ReleaseInput, now: number): Task {
+  const task = checkRelease(state, input);
+  if (input.reservation) {
+    backToQueue(state, task, now, 'task_released', actor(task, input), 'a prefetched claim not picked up', false);
+  } else backToQueue(state, task, now, 'task_released', actor(task, input));
   return task;
 }
 
@@ -567,11 +578,12 @@ function backToQueue(
   event: string,
   agentId: string | null,
   reason?: string,
+  countAttempt = true,
 ): void {
   const holder = task.agent_id;
   clearLease(task);
   task.status = 'ready';
-  task.attempts += 1;
+  if (countAttempt) task.attempts += 1;
   task.started_at = null;
   task.updated_at = iso(now);
   const detail = [holder ? `was held by ${holder}` : '', reason ?? ''].filter(Boolean).join('; ');
@@ -853,18 +865,21 @@ export interface GoalIndex {
 }
 
 /**
- * Whether a change of the indexed values must reach Visibility at once, because cross-goal reads decide with it: the
- * status, whether any task is ready, the priorities, the ready scopes, an agent that now holds a task here. Counts
- * and progress alone may wait for the next periodic refresh (each upsert is a history event and a Visibility write).
+ * Whether a change of the indexed values must reach Visibility at once, because claims across goals decide with it:
+ * the status, whether any task is ready, the priorities, the ready scopes. Counts, progress and the holders alone may
+ * wait for the next periodic refresh (each upsert is a history event and a Visibility write): the holders are read by
+ * an agent-wide heartbeat (which also asks the goals this process saw the agent claim in) and by the release of an
+ * agent gone offline (minutes later).
  */
-export function indexChangeIsUrgent(before: GoalIndex, after: GoalIndex): boolean {
+export function indexChangeIsUrgent(before: GoalIndex, after: GoalIndex, holdersUrgent = false): boolean {
   return (
     before.status !== after.status ||
     before.readyCount > 0 !== after.readyCount > 0 ||
     before.topReadyPriority !== after.topReadyPriority ||
     before.priority !== after.priority ||
     before.readyScopes.join('\n') !== after.readyScopes.join('\n') ||
-    after.agents.some((a) => !before.agents.includes(a))
+    // Runs started before the holders waited for the refresh keep publishing a new holder at once (replay).
+    (holdersUrgent && after.agents.some((a) => !before.agents.includes(a)))
   );
 }
 

@@ -207,10 +207,29 @@ export const HolderInputSchema = z.object({
 });
 export type HolderInput = z.infer<typeof HolderInputSchema>;
 
+/**
+ * What a completing agent would ask get_next_task for next (its claim loop's filter): the goal claims that task for
+ * it in the same step as the completion (a prefetch; see client/prefetch.ts).
+ */
+export const ReserveNextSchema = ClaimInputSchema.pick({
+  scope: true,
+  tags: true,
+  leaseSeconds: true,
+  pickupSeconds: true,
+});
+export type ReserveNext = z.infer<typeof ReserveNextSchema>;
+
 export const CompleteInputSchema = HolderInputSchema.extend({
   result: z.string().max(LIMITS.resultLength).optional(),
+  reserveNext: ReserveNextSchema.optional(),
 });
 export type CompleteInput = z.infer<typeof CompleteInputSchema>;
+
+/** A release; `reservation`: a prefetched claim its agent never picked up goes back without counting an attempt. */
+export const ReleaseInputSchema = HolderInputSchema.extend({
+  reservation: z.literal(true).optional(),
+});
+export type ReleaseInput = z.infer<typeof ReleaseInputSchema>;
 
 export const FailInputSchema = HolderInputSchema.extend({
   error: z.string().max(LIMITS.resultLength).optional(),

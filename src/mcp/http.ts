@@ -377,6 +377,7 @@ export async function serveHttp(options: HttpOptions): Promise<HttpServer> {
       for (const c of connections) c.destroy();
       await Promise.all([closeServer(server), local ? closeLocal(local) : undefined]);
       await mcp.close();
+      await options.goals.drain(); // prefetched claims nobody picked up go back to the queue
     },
   };
 }

@@ -27,6 +27,7 @@ import {
   HeartbeatInputSchema,
   HolderInputSchema,
   ListTasksInputSchema,
+  ReleaseInputSchema,
   SetPriorityInputSchema,
   TaskRefInputSchema,
 } from '../domain/schemas';
@@ -83,7 +84,13 @@ const isTask = (v: unknown): v is Task => typeof v === 'object' && v !== null &&
  * current state), so 256 remembered results stay small inside the continue-as-new input.
  */
 function compact(result: unknown): unknown {
-  if (isTask(result)) return { $task: result.id } satisfies Remembered;
+  if (isTask(result)) {
+    // A completion that reserved the completer's next task keeps that claim too (see completeTask below).
+    const reserved = (result as { reserved?: unknown }).reserved;
+    return reserved === undefined
+      ? ({ $task: result.id } satisfies Remembered)
+      : { $task: result.id, reserved: compact(reserved) };
+  }
   if (typeof result === 'object' && result !== null && 'lease_token' in result && 'task' in result) {
     const claim = result as { task: Task | null; lease_token: number | null; lease_expires_at: string | null };
     if (claim.task)
@@ -94,7 +101,11 @@ function compact(result: unknown): unknown {
 
 function rehydrate(state: goals.GoalState, kept: unknown): unknown {
   if (typeof kept !== 'object' || kept === null) return kept;
-  if ('$task' in kept) return goals.findTask(state, (kept as { $task: string }).$task) ?? null;
+  if ('$task' in kept) {
+    const task = goals.findTask(state, (kept as { $task: string }).$task) ?? null;
+    if (!('reserved' in kept) || !task) return task;
+    return { ...task, reserved: rehydrate(state, (kept as { reserved: unknown }).reserved) };
+  }
   if ('$claim' in kept) {
     const k = kept as { $claim: string; lease_token: number | null; lease_expires_at: string | null };
     return {
@@ -120,6 +131,7 @@ export async function goalWorkflow(input: GoalWorkflowInput): Promise<void> {
   // indexChangeIsUrgent). Runs started before this change keep publishing at once after every Update.
   const publishPerActivation = patched('publish-once-per-activation');
   const listMemo = patched('goal-list-memo');
+  const holdersUrgent = !patched('holders-wait-for-refresh');
   let dirty = false;
   let published: goals.GoalIndex | undefined;
   let publishedAt = 0;
@@ -139,7 +151,7 @@ export async function goalWorkflow(input: GoalWorkflowInput): Promise<void> {
       const due =
         !publishPerActivation ||
         published === undefined ||
-        goals.indexChangeIsUrgent(published, idx) ||
+        goals.indexChangeIsUrgent(published, idx, holdersUrgent) ||
         now - publishedAt >= INDEX_REFRESH_MS;
       if (due) {
         // Only what changed is written: each upsert is a history event.
@@ -242,7 +254,15 @@ export async function goalWorkflow(input: GoalWorkflowInput): Promise<void> {
     CompleteInputSchema,
     'completeTask input',
     (i) => goals.checkHolder(state, i, 'completed'),
-    (i, now) => goals.completeTask(state, i, now),
+    (i, now) => {
+      const task = goals.completeTask(state, i, now);
+      if (!i.reserveNext || i.agentId === undefined) return task;
+      // A prefetch: agents already waiting on this goal come first (the handoff), then the completer's next task.
+      if (waiters.length > 0) serveWaiters(now);
+      const claim = { ...i.reserveNext, agentId: i.agentId };
+      const next = goals.pickNextTask(state, claim);
+      return { ...task, reserved: next ? goals.claimTask(state, { ...claim, taskId: next.id }, now) : null };
+    },
   );
   update(
     failTaskUpdate,
@@ -253,9 +273,9 @@ export async function goalWorkflow(input: GoalWorkflowInput): Promise<void> {
   );
   update(
     releaseTaskUpdate,
-    HolderInputSchema,
+    ReleaseInputSchema,
     'releaseTask input',
-    (i) => goals.checkHolder(state, i, 'released'),
+    (i) => goals.checkRelease(state, i),
     (i, now) => goals.releaseTask(state, i, now),
   );
   update(

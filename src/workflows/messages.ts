@@ -39,6 +39,7 @@ import type {
   HeartbeatInput,
   HeartbeatResult,
   HolderInput,
+  ReleaseInput,
   ListTasksInput,
   SetPriorityInput,
   Task,
@@ -73,9 +74,12 @@ export const waitForTaskUpdate = defineUpdate<ClaimResult & { reason?: string },
 export const cancelWaitSignal = defineSignal<[{ updateId: string }]>('cancelWait');
 export const startTaskUpdate = defineUpdate<ClaimResult, [HolderInput]>('startTask');
 export const heartbeatUpdate = defineUpdate<HeartbeatResult, [HeartbeatInput]>('heartbeat');
-export const completeTaskUpdate = defineUpdate<Task, [CompleteInput]>('completeTask');
+/** With `reserveNext`, the result also carries `reserved`: the completer's next task, claimed in the same step. */
+export const completeTaskUpdate = defineUpdate<Task & { reserved?: ClaimResult | null }, [CompleteInput]>(
+  'completeTask',
+);
 export const failTaskUpdate = defineUpdate<Task, [FailInput]>('failTask');
-export const releaseTaskUpdate = defineUpdate<Task, [HolderInput]>('releaseTask');
+export const releaseTaskUpdate = defineUpdate<Task, [ReleaseInput]>('releaseTask');
 export const retryTaskUpdate = defineUpdate<Task, [TaskRefInput]>('retryTask');
 export const cancelTaskUpdate = defineUpdate<Task, [TaskRefInput]>('cancelTask');
 /** An operator forces a held task back to the queue, whoever holds it. */

@@ -245,6 +245,18 @@ describe('views', () => {
     expect(g.indexChangeIsUrgent(none, g.goalIndex(s))).toBe(true);
   });
 
+  test('a new holder alone waits for the refresh (runs started before that publish it at once)', () => {
+    const s = goal();
+    g.addTasks(s, [{ title: 'a' }, { title: 'b' }, { title: 'c' }], T0);
+    g.claimTask(s, { agentId: 'alice' }, T0);
+    const before = g.goalIndex(s);
+    g.claimTask(s, { agentId: 'bob' }, T0); // still a task ready, same priorities: only the holders change
+    const after = g.goalIndex(s);
+    expect(after.agents).toEqual(['alice', 'bob']);
+    expect(g.indexChangeIsUrgent(before, after)).toBe(false);
+    expect(g.indexChangeIsUrgent(before, after, true)).toBe(true);
+  });
+
   test('completing a task of a flat plan leaves the other ready tasks alone', () => {
     const s = goal();
     g.addTasks(s, [{ title: 'a' }, { title: 'b' }, { title: 'c', dependencies: [0] }], T0);

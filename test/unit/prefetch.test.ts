@@ -1,0 +1,152 @@
+/**
+ * The prefetch bookkeeping (client/prefetch.ts) without a server: who gets a reservation, when it is delivered, and
+ * when it goes back.
+ */
+import { createPrefetch, type LoopFilter, type Reservation } from '../../src/client/prefetch';
+import type { ClaimResult, Task } from '../../src/domain/schemas';
+
+function claim(id: string, agentId: string, token: number): ClaimResult {
+  const task = { id, agent_id: agentId, status: 'claimed', lease_token: token } as unknown as Task;
+  return { task, lease_token: token, lease_expires_at: null };
+}
+
+function setup(holdMs = 1000) {
+  let clock = 0;
+  const released: Reservation[] = [];
+  const p = createPrefetch({ holdMs, release: (r) => released.push(r), now: () => clock });
+  return {
+    p,
+    released,
+    advance: (ms: number) => (clock += ms),
+  };
+}
+
+const G: LoopFilter = { goalId: 'g' };
+
+/** The agent claims, completes and comes back at once: from now on it is seen to loop. */
+function looping(p: ReturnType<typeof setup>['p'], advance: (ms: number) => void, filter = G) {
+  p.take('a', filter);
+  advance(50);
+  p.completed('a', filter.goalId, undefined);
+  advance(2);
+  p.take('a', filter);
+  advance(50);
+}
+
+test('an agent seen to loop has its next task reserved; the next matching claim takes it once', () => {
+  const { p, advance } = setup();
+  expect(p.take('a', G)).toBeUndefined();
+  advance(50);
+  expect(p.ask('a', 'g')).toBeUndefined(); // one task so far: no loop seen
+  p.completed('a', 'g', undefined);
+  advance(2);
+  expect(p.take('a', G)).toBeUndefined();
+  advance(50);
+  expect(p.ask('a', 'g')).toEqual({ scope: undefined, tags: undefined, leaseSeconds: undefined });
+  expect(p.ask('a', 'other-goal')).toBeUndefined();
+  p.completed('a', 'g', claim('g/2', 'a', 7));
+  expect(p.held()).toBe(1);
+  expect(p.ask('a', 'g')).toBeUndefined(); // one reservation at a time
+  advance(2);
+  expect(p.take('a', G)?.claim.task?.id).toBe('g/2');
+  expect(p.held()).toBe(0);
+  expect(p.take('a', G)).toBeUndefined();
+});
+
+test('a slow worker is not prefetched for, until it comes back quickly after a completion', () => {
+  const { p, advance } = setup();
+  p.take('a', G);
+  advance(5000); // worked for 5 s
+  expect(p.ask('a', 'g')).toBeUndefined();
+  p.completed('a', 'g', undefined);
+  advance(3000); // thought for 3 s before asking again
+  p.take('a', G);
+  advance(5000);
+  expect(p.ask('a', 'g')).toBeUndefined();
+  p.completed('a', 'g', undefined);
+  advance(10); // back at once: a loop
+  p.take('a', G);
+  advance(5000);
+  expect(p.ask('a', 'g')).toBeDefined();
+  // Another goal, or another filter, is not the same loop.
+  expect(p.ask('a', 'other')).toBeUndefined();
+  p.completed('a', 'g', undefined);
+  advance(10);
+  p.take('a', { goalId: 'g', scope: 'src' });
+  expect(p.ask('a', 'g')).toBeUndefined();
+});
+
+test('a reservation not picked up within the hold is released, once', () => {
+  jest.useFakeTimers();
+  try {
+    const { p, released, advance } = setup(1000);
+    looping(p, advance);
+    p.completed('a', 'g', claim('g/2', 'a', 3));
+    jest.advanceTimersByTime(999);
+    expect(released).toHaveLength(0);
+    jest.advanceTimersByTime(1);
+    expect(released.map((r) => r.claim.task?.id)).toEqual(['g/2']);
+    expect(p.take('a', G)).toBeUndefined();
+    jest.advanceTimersByTime(5000);
+    expect(released).toHaveLength(1);
+  } finally {
+    jest.useRealTimers();
+  }
+});
+
+test('a claim with another filter, or one that must be answerable again, releases the reservation', () => {
+  const { p, released, advance } = setup();
+  looping(p, advance);
+  p.completed('a', 'g', claim('g/2', 'a', 3));
+  expect(p.take('a', { goalId: 'g', scope: 'src/api' })).toBeUndefined();
+  expect(released.map((r) => r.claim.task?.id)).toEqual(['g/2']);
+
+  looping(p, advance);
+  p.completed('a', 'g', claim('g/3', 'a', 4));
+  expect(p.take('a', undefined)).toBeUndefined();
+  expect(released.map((r) => r.claim.task?.id)).toEqual(['g/2', 'g/3']);
+});
+
+test('tags in another order are the same filter', () => {
+  const { p, advance } = setup();
+  looping(p, advance, { goalId: 'g', tags: ['x', 'y'] });
+  p.completed('a', 'g', claim('g/2', 'a', 3));
+  expect(p.take('a', { goalId: 'g', tags: ['y', 'x'] })?.claim.task?.id).toBe('g/2');
+});
+
+test('a retried completion does not deliver its reservation a second time', () => {
+  const { p, advance } = setup();
+  looping(p, advance);
+  const first = claim('g/2', 'a', 3);
+  p.completed('a', 'g', first);
+  expect(p.take('a', G)).toBeDefined();
+  p.completed('a', 'g', first); // the same answer again (a retry of the same request)
+  expect(p.held()).toBe(0);
+  // Nor one the agent no longer holds unstarted.
+  const started = claim('g/4', 'a', 9);
+  (started.task as Task).status = 'in_progress';
+  p.completed('a', 'g', started);
+  expect(p.held()).toBe(0);
+});
+
+test('off (0 ms): nothing is asked for or kept', () => {
+  const { p, advance } = setup(0);
+  looping(p, advance);
+  expect(p.ask('a', 'g')).toBeUndefined();
+  p.completed('a', 'g', claim('g/2', 'a', 3));
+  expect(p.held()).toBe(0);
+});
+
+test('releaseAll sends back every reservation still held', () => {
+  const { p, released, advance } = setup();
+  for (const a of ['a', 'b']) {
+    p.take(a, G);
+    p.completed(a, 'g', undefined);
+    advance(1);
+    p.take(a, G);
+    p.completed(a, 'g', claim(`g/${a}`, a, 1));
+  }
+  p.releaseAll();
+  expect(released.map((r) => r.agentId).sort()).toEqual(['a', 'b']);
+  expect(p.held()).toBe(0);
+});
