@@ -574,9 +574,10 @@ export function createGoalsClient(deps: ClientDeps) {
         pickupSeconds,
       };
       // A claim its agent's last completion already made (prefetch.ts) answers at once.
+      // (Not to a caller already gone: the reservation goes back instead.)
       const reservation = prefetch.take(
         req.agentId,
-        req.goalId !== undefined && req.requestId === undefined
+        req.goalId !== undefined && req.requestId === undefined && !req.signal?.aborted
           ? { goalId: req.goalId, scope: req.scope, tags: req.tags, leaseSeconds: req.leaseSeconds }
           : undefined,
       );
