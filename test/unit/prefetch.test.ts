@@ -4,6 +4,7 @@
  */
 import { createPrefetch, type LoopFilter, type Reservation } from '../../src/client/prefetch';
 import type { ClaimResult, Task } from '../../src/domain/schemas';
+import { PREFETCH_MS_DEFAULT, prefetchMsFrom } from '../../src/client/goals';
 
 function claim(id: string, agentId: string, token: number): ClaimResult {
   const task = { id, agent_id: agentId, status: 'claimed', lease_token: token } as unknown as Task;
@@ -149,4 +150,14 @@ test('releaseAll sends back every reservation still held', () => {
   p.releaseAll();
   expect(released.map((r) => r.agentId).sort()).toEqual(['a', 'b']);
   expect(p.held()).toBe(0);
+});
+
+test('AGENT_RUNTIME_PREFETCH_MS: default 1000, 0 turns it off, anything else is refused with the range', () => {
+  expect(prefetchMsFrom({})).toBe(PREFETCH_MS_DEFAULT);
+  expect(PREFETCH_MS_DEFAULT).toBe(1000);
+  expect(prefetchMsFrom({ AGENT_RUNTIME_PREFETCH_MS: '0' })).toBe(0);
+  expect(prefetchMsFrom({ AGENT_RUNTIME_PREFETCH_MS: ' 250 ' })).toBe(250);
+  for (const bad of ['-1', '1.5', 'soon', '60001']) {
+    expect(() => prefetchMsFrom({ AGENT_RUNTIME_PREFETCH_MS: bad })).toThrow(/from 0 \(off\) to 60000/);
+  }
 });
