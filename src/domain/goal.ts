@@ -565,9 +565,16 @@ export function checkRelease(state: GoalState, input: ReleaseInput): Task {
 
 export function releaseTask(state: GoalState, input: ReleaseInput, now: number): Task {
   const task = checkRelease(state, input);
-  if (input.reservation) {
-    backToQueue(state, task, now, 'task_released', actor(task, input), 'a prefetched claim not picked up', false);
-  } else backToQueue(state, task, now, 'task_released', actor(task, input));
+  const unused = input.reservation === true; // a prefetched claim: its agent never had it, so no attempt is counted
+  backToQueue(
+    state,
+    task,
+    now,
+    'task_released',
+    actor(task, input),
+    unused ? 'a prefetched claim not picked up' : undefined,
+    !unused,
+  );
   return task;
 }
 
