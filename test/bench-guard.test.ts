@@ -17,6 +17,7 @@ test('npm run bench (tiny) writes a JSON report with every latency figure', asyn
     'floor',
     'claim_direct',
     'claim_mcp',
+    'claim_mcp_node_http',
     'handoff',
     'decompose_sequential',
     'decompose_plan_100',
@@ -27,6 +28,8 @@ test('npm run bench (tiny) writes a JSON report with every latency figure', asyn
     expect(report[key].n).toBeGreaterThan(0);
     expect(report[key].p50_ms).toBeGreaterThan(0);
   }
+  expect(typeof report.mcp_overhead_p50_ms).toBe('number');
+  expect(typeof report.mcp_overhead_node_http_p50_ms).toBe('number');
   expect(report.pull.map((p: any) => p.agents)).toEqual([1, 2]);
   const numbers = (row: Record<string, unknown>, keys: string[]) =>
     expect(keys.filter((k) => typeof row[k] !== 'number')).toEqual([]);

@@ -1,15 +1,18 @@
 /**
  * npm run bench [-- --quick]: latencies agents feel, against the Temporal floor measured in the same run.
- * Figures: the floor (a no-op Update), get_next_task claim (direct and through MCP over HTTP), relay handoff
+ * Figures: the floor (a no-op Update), get_next_task claim (direct, and through MCP over HTTP with the MCP SDK's client
+ * and with node:http), relay handoff
  * (advance_relay → the next agent's get_relay_baton shows the new baton), decompose_goal (sequential, and a
  * 100-task plan). Writes bench/results/latest.json, a dated copy and latest.md.
  */
 import fs from 'node:fs';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { Client as McpClient } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { LATEST_PROTOCOL_VERSION } from '@modelcontextprotocol/sdk/types.js';
 import { createRelayClient } from '../client/relay';
 import { freePort } from '../dev-server';
 import { serveHttp } from '../mcp/http';
@@ -78,11 +81,39 @@ async function runScenarios(env: BenchEnvironment, mode: Mode, say: (m: string) 
   const { quick, tiny, n, warmup } = mode;
   const { address, taskQueue, client, goals } = env;
   const relays = createRelayClient(goals);
-  const http = await serveHttp({ host: '127.0.0.1', port: await freePort(), goals, toolsets: ['all'] });
+  const httpServer = await serveHttp({ host: '127.0.0.1', port: await freePort(), goals, toolsets: ['all'] });
   const mcp = new McpClient({ name: 'bench', version: '1' });
   await mcp.connect(
-    new StreamableHTTPClientTransport(new URL(http.url), { requestInit: { headers: { 'X-Agent-Id': 'bench' } } }),
+    new StreamableHTTPClientTransport(new URL(httpServer.url), { requestInit: { headers: { 'X-Agent-Id': 'bench' } } }),
   );
+  // The same tools/call through Node's own keep-alive HTTP client: separates what the MCP SDK client's fetch costs from
+  // what MCP over HTTP (protocol and server) adds.
+  const keepAlive = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  const postJson = (body: string) =>
+    new Promise<string>((resolve, reject) => {
+      const req = http.request(
+        httpServer.url,
+        {
+          method: 'POST',
+          agent: keepAlive,
+          headers: {
+            'content-type': 'application/json',
+            accept: 'application/json, text/event-stream',
+            'mcp-protocol-version': LATEST_PROTOCOL_VERSION,
+            'x-agent-id': 'bench',
+          },
+        },
+        (res) => {
+          let text = '';
+          res.setEncoding('utf8');
+          res.on('data', (chunk: string) => (text += chunk));
+          res.on('end', () => resolve(text));
+          res.on('error', reject);
+        },
+      );
+      req.on('error', reject);
+      req.end(body);
+    });
   const results: Record<string, unknown> = {};
 
   const floorHandle = await client.workflow.start<typeof benchFloorWorkflow>('benchFloorWorkflow', {
@@ -102,6 +133,13 @@ async function runScenarios(env: BenchEnvironment, mode: Mode, say: (m: string) 
   };
   const direct = await goalWithTasks(n + warmup);
   const viaMcp = await goalWithTasks(n + warmup);
+  const viaNodeHttp = await goalWithTasks(n + warmup);
+  const nodeHttpClaim = JSON.stringify({
+    jsonrpc: '2.0',
+    id: 1,
+    method: 'tools/call',
+    params: { name: 'get_next_task', arguments: { goal_id: viaNodeHttp } },
+  });
 
   // A run-private agent type: its breaker (checked on every baton) belongs to this run alone.
   const benchAgentType = `bench-researcher-${taskQueue}`;
@@ -117,7 +155,7 @@ async function runScenarios(env: BenchEnvironment, mode: Mode, say: (m: string) 
   let pipeline = await newPipeline();
   let position = 1;
 
-  say(`floor, claim_direct, claim_mcp, handoff: ${n} rounds, one sample of each per round…`);
+  say(`floor, claim_direct, claim_mcp, claim_mcp_node_http, handoff: ${n} rounds, one sample of each per round…`);
   Object.assign(
     results,
     await interleaved(n, warmup, {
@@ -134,6 +172,15 @@ async function runScenarios(env: BenchEnvironment, mode: Mode, say: (m: string) 
       claim_mcp: async () => {
         const r = await mcp.callTool({ name: 'get_next_task', arguments: { goal_id: viaMcp } });
         if (r.isError || !(r.structuredContent as { claimed: boolean }).claimed) throw new Error('MCP claim failed');
+      },
+      // The same JSON-RPC call as one POST through node:http with a kept-alive connection.
+      claim_mcp_node_http: async () => {
+        const answer = JSON.parse(await postJson(nodeHttpClaim)) as {
+          result?: { isError?: boolean; structuredContent?: { claimed?: boolean } };
+        };
+        if (answer.result?.isError || !answer.result?.structuredContent?.claimed) {
+          throw new Error('MCP claim over node:http failed');
+        }
       },
       // advance_relay → the next agent's get_relay_baton shows the new baton.
       handoff: async () => {
@@ -185,7 +232,7 @@ async function runScenarios(env: BenchEnvironment, mode: Mode, say: (m: string) 
   const tgClient = async (): Promise<McpClient> => {
     const c = new McpClient({ name: 'bench-task-graph', version: '1' });
     await c.connect(
-      new StreamableHTTPClientTransport(new URL(http.url), {
+      new StreamableHTTPClientTransport(new URL(httpServer.url), {
         requestInit: { headers: { 'X-Agent-Runtime-Toolsets': 'task-graph' } },
       }),
     );
@@ -198,7 +245,7 @@ async function runScenarios(env: BenchEnvironment, mode: Mode, say: (m: string) 
   for (const set of ['goals,relay,breakers', ...ALL_TOOLSETS, 'all']) {
     const c = new McpClient({ name: 'bench-tool-list', version: '1' });
     await c.connect(
-      new StreamableHTTPClientTransport(new URL(http.url), {
+      new StreamableHTTPClientTransport(new URL(httpServer.url), {
         requestInit: { headers: { 'X-Agent-Runtime-Toolsets': set } },
       }),
     );
@@ -250,6 +297,8 @@ async function runScenarios(env: BenchEnvironment, mode: Mode, say: (m: string) 
 
   const floor = (results.floor as Latency).p50_ms;
   const ratio = (k: string) => Math.round(((results[k] as Latency).p50_ms / floor) * 100) / 100;
+  const overhead = (k: string) =>
+    Math.round(((results[k] as Latency).p50_ms - (results.claim_direct as Latency).p50_ms) * 100) / 100;
   const report = {
     date: new Date().toISOString(),
     mode: tiny ? 'tiny' : quick ? 'quick' : 'full',
@@ -265,6 +314,7 @@ async function runScenarios(env: BenchEnvironment, mode: Mode, say: (m: string) 
     ratios_to_floor_p50: {
       claim_direct: ratio('claim_direct'),
       claim_mcp: ratio('claim_mcp'),
+      claim_mcp_node_http: ratio('claim_mcp_node_http'),
       handoff: ratio('handoff'),
       decompose_sequential: ratio('decompose_sequential'),
       decompose_plan_100: ratio('decompose_plan_100'),
@@ -281,13 +331,14 @@ async function runScenarios(env: BenchEnvironment, mode: Mode, say: (m: string) 
       })),
       handoff_ratio: Math.round((oneGoal.handoff_p50_ms / (results.floor as Latency).p50_ms) * 100) / 100,
     },
-    mcp_overhead_p50_ms:
-      Math.round(((results.claim_mcp as Latency).p50_ms - (results.claim_direct as Latency).p50_ms) * 100) / 100,
+    mcp_overhead_p50_ms: overhead('claim_mcp'),
+    mcp_overhead_node_http_p50_ms: overhead('claim_mcp_node_http'),
   };
   const rows = [
     'floor',
     'claim_direct',
     'claim_mcp',
+    'claim_mcp_node_http',
     'handoff',
     'decompose_sequential',
     'decompose_plan_100',
@@ -308,7 +359,7 @@ async function runScenarios(env: BenchEnvironment, mode: Mode, say: (m: string) 
     '| --- | --- | --- | --- | --- | --- | --- |',
     ...rows,
     '',
-    `MCP over HTTP adds ${report.mcp_overhead_p50_ms} ms p50 to a direct claim.`,
+    `MCP over HTTP adds ${report.mcp_overhead_p50_ms} ms p50 to a direct claim with the MCP SDK's client, ${report.mcp_overhead_node_http_p50_ms} ms with node:http (kept-alive connection).`,
     ...(lists
       ? [
           '',
@@ -330,7 +381,6 @@ async function runScenarios(env: BenchEnvironment, mode: Mode, say: (m: string) 
     ...pullRows,
   ].join('\n');
   const oneGoalMd = [
-    '',
     `One goal, many agents, each its own \`agent-runtime mcp\` through the daemon (${oneGoal.tasks} independent tasks; stdio start p50 ${oneGoal.stdio_start_p50_ms} ms; chain handoff p50 ${oneGoal.handoff_p50_ms} ms = ${report.one_goal_stdio_vs_floor.handoff_ratio} × floor):`,
     '',
     '| agents | work ms | claims/s | claim p50 ms | claim p99 ms | p50 / floor | double claims | errors |',
@@ -343,7 +393,6 @@ async function runScenarios(env: BenchEnvironment, mode: Mode, say: (m: string) 
     `Target at 32 agents: ≥ ${report.one_goal_stdio_vs_floor.claims_per_s_target_at_32} claims/s (5 ÷ floor p50).`,
   ].join('\n');
   const toolListMd = [
-    '',
     'Tool list (`tools/list` over MCP; tokens estimated as bytes ÷ 4; targets: default ≤ 24 KB, all ≤ 60 KB):',
     '',
     '| toolsets | tools | bytes | ≈ tokens |',
@@ -352,7 +401,6 @@ async function runScenarios(env: BenchEnvironment, mode: Mode, say: (m: string) 
   ].join('\n');
   const big = results.task_graph_workspace as BigWorkspaceResult;
   const tgMd = [
-    '',
     `Task-graph workspace of ${big.tasks} tasks: create_tree ${big.create_tree_ms} ms; p50 list_tasks(ready) ${big.list_ready.p50_ms} ms, claim ${big.claim.p50_ms} ms, complete ${big.complete.p50_ms} ms, get ${big.get.p50_ms} ms; a SQL metric over it ${big.query_ms} ms.`,
     '',
     "Task-graph pure pull (the seed's experiment: 40 independent tasks, no work time), the two-step protocol beside the one-step claim:",
@@ -366,11 +414,16 @@ async function runScenarios(env: BenchEnvironment, mode: Mode, say: (m: string) 
   ].join('\n');
   const scale = results.scale as ScaleResult | undefined;
   const scaleMd = scale
-    ? `\n\nScale scenario: ${scale.projects} projects × ${scale.steps} steps, ${scale.agents} agents: ${scale.wall_s} s wall, ${scale.claims_per_s} claims/s, ${scale.double_claims} double claims, ${scale.lost_completions} lost completions, largest history ${scale.max_history_length} events.`
+    ? `Scale scenario: ${scale.projects} projects × ${scale.steps} steps, ${scale.agents} agents: ${scale.wall_s} s wall, ${scale.claims_per_s} claims/s, ${scale.double_claims} double claims, ${scale.lost_completions} lost completions, largest history ${scale.max_history_length} events.`
     : '';
   await mcp.close();
-  await http.close();
-  return { report, md: fullMd + oneGoalMd + tgMd + toolListMd + scaleMd, svg: pullChart(pull) };
+  keepAlive.destroy();
+  await httpServer.close();
+  return {
+    report,
+    md: [fullMd, oneGoalMd, tgMd, toolListMd, scaleMd].filter(Boolean).join('\n\n'),
+    svg: pullChart(pull),
+  };
 }
 
 async function main(): Promise<void> {

@@ -176,7 +176,10 @@ function readJson(req: http.IncomingMessage): Promise<unknown> {
 }
 
 function sendJson(res: http.ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+  const text = JSON.stringify(body);
+  res
+    .writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) })
+    .end(text);
 }
 
 export async function serveHttp(options: HttpOptions): Promise<HttpServer> {
