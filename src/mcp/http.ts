@@ -177,9 +177,7 @@ function readJson(req: http.IncomingMessage): Promise<unknown> {
 
 function sendJson(res: http.ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
-  res
-    .writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) })
-    .end(text);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) }).end(text);
 }
 
 export async function serveHttp(options: HttpOptions): Promise<HttpServer> {
