@@ -224,6 +224,7 @@ async function runScenarios(env: BenchEnvironment, mode: Mode, say: (m: string) 
     agentCounts: tiny ? [1, 2] : [1, 4, 16, 32],
     workMs: tiny ? [0] : [0, 50],
     tasks: tiny ? 20 : 200,
+    warmupTasks: tiny ? 20 : 1000,
     chain: tiny ? 4 : 40,
     say,
   });

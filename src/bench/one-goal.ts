@@ -51,6 +51,47 @@ async function tool(agent: Agent, name: string, args: Record<string, unknown>): 
   return r.structuredContent as Structured;
 }
 
+/** The agents loop get_next_task → work → complete over a new goal of `tasks` independent tasks until none is left. */
+async function workOneGoal(goals: GoalsClient, agents: Agent[], tasks: number, workMs: number) {
+  const goal = await goals.createGoal({
+    name: `one goal ${agents.length}×${workMs}`,
+    tasks: Array.from({ length: tasks }, (_, k) => ({ title: `t${k}` })),
+  });
+  const claimed = new Map<string, string>();
+  let doubles = 0;
+  let errors = 0;
+  const latencies: number[] = [];
+  const t0 = performance.now();
+  await Promise.all(
+    agents.map(async (agent) => {
+      for (;;) {
+        let claim: Structured;
+        const t = performance.now();
+        try {
+          claim = await tool(agent, 'get_next_task', { goal_id: goal.id });
+        } catch {
+          errors += 1;
+          continue;
+        }
+        latencies.push(performance.now() - t);
+        if (!claim.claimed || !claim.id) return;
+        if (claimed.has(claim.id)) doubles += 1;
+        claimed.set(claim.id, agent.id);
+        if (workMs > 0) await sleep(workMs);
+        try {
+          await tool(agent, 'update_task_status', { task_id: claim.id, status: 'completed', result: 'ok' });
+        } catch {
+          errors += 1;
+        }
+      }
+    }),
+  );
+  const seconds = (performance.now() - t0) / 1000;
+  const done = (await goals.getGoal(goal.id)).goal.task_counts.completed;
+  if (done !== tasks) errors += tasks - done; // lost work counts as errors
+  return { claimed: claimed.size, doubles, errors, latencies, seconds };
+}
+
 export async function oneGoalStdio(
   goals: GoalsClient,
   opts: {
@@ -60,6 +101,8 @@ export async function oneGoalStdio(
     agentCounts: number[];
     workMs: number[];
     tasks: number;
+    /** Tasks of an unmeasured goal all agents work first (0: none). */
+    warmupTasks: number;
     chain: number;
     say: (m: string) => void;
   },
@@ -102,58 +145,32 @@ export async function oneGoalStdio(
       agents.push({ id: `agent-${i}`, client });
     }
 
+    // Every agent works one goal of `warmupTasks` first, unmeasured (as every other figure has a warm-up): the fronts,
+    // the daemon and the worker are then past their JIT warm-up, and the rows measure a team at work, not one starting.
+    if (opts.warmupTasks > 0) {
+      opts.say(`  warm-up: ${max} agents, ${opts.warmupTasks} tasks…`);
+      const w = await workOneGoal(goals, agents, opts.warmupTasks, 0);
+      if (w.doubles > 0 || w.errors > 0) {
+        throw new Error(`warm-up: ${w.doubles} double claims, ${w.errors} errors`);
+      }
+    }
     const rows: OneGoalRow[] = [];
     for (const workMs of opts.workMs) {
       for (const n of opts.agentCounts) {
-        const goal = await goals.createGoal({
-          name: `one goal ${n}×${workMs}`,
-          tasks: Array.from({ length: opts.tasks }, (_, k) => ({ title: `t${k}` })),
-        });
-        const claimed = new Map<string, string>();
-        let doubles = 0;
-        let errors = 0;
-        const latencies: number[] = [];
-        const t0 = performance.now();
-        await Promise.all(
-          agents.slice(0, n).map(async (agent) => {
-            for (;;) {
-              let claim: Structured;
-              const t = performance.now();
-              try {
-                claim = await tool(agent, 'get_next_task', { goal_id: goal.id });
-              } catch {
-                errors += 1;
-                continue;
-              }
-              latencies.push(performance.now() - t);
-              if (!claim.claimed || !claim.id) return;
-              if (claimed.has(claim.id)) doubles += 1;
-              claimed.set(claim.id, agent.id);
-              if (workMs > 0) await sleep(workMs);
-              try {
-                await tool(agent, 'update_task_status', { task_id: claim.id, status: 'completed', result: 'ok' });
-              } catch {
-                errors += 1;
-              }
-            }
-          }),
-        );
-        const seconds = (performance.now() - t0) / 1000;
-        const done = (await goals.getGoal(goal.id)).goal.task_counts.completed;
-        if (done !== opts.tasks) errors += opts.tasks - done; // lost work counts as errors
-        const l = summarize(latencies);
+        const r = await workOneGoal(goals, agents.slice(0, n), opts.tasks, workMs);
+        const l = summarize(r.latencies);
         const row: OneGoalRow = {
           agents: n,
           work_ms: workMs,
-          claims_per_s: Math.round((claimed.size / seconds) * 10) / 10,
+          claims_per_s: Math.round((r.claimed / r.seconds) * 10) / 10,
           claim_p50_ms: l.p50_ms,
           claim_p99_ms: l.p99_ms,
-          double_claims: doubles,
-          errors,
+          double_claims: r.doubles,
+          errors: r.errors,
         };
         rows.push(row);
         opts.say(
-          `  ${n} agent(s), ${workMs} ms work: ${row.claims_per_s} claims/s, claim p50 ${row.claim_p50_ms} ms, p99 ${row.claim_p99_ms} ms, ${doubles} double, ${errors} errors`,
+          `  ${n} agent(s), ${workMs} ms work: ${row.claims_per_s} claims/s, claim p50 ${row.claim_p50_ms} ms, p99 ${row.claim_p99_ms} ms, ${r.doubles} double, ${r.errors} errors`,
         );
       }
     }
