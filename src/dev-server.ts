@@ -14,8 +14,11 @@ import { freePort, isPortOpen } from './ports';
 import { resolveTemporalCli } from './temporal-cli';
 import { SEARCH_ATTRIBUTES } from './workflows/search-attributes';
 
+/** Also in deploy/dynamicconfig.yaml, so the production server admits what the dev server does (a test checks). */
 export const DEV_SERVER_DYNAMIC_CONFIG: Record<string, unknown> = {
   'history.maxInFlightUpdates': 1000,
+  // The CLI's dev server raises Visibility calls per namespace to 100 a second; the server's own default is 10.
+  'frontend.namespaceRPS.visibility': 100,
 };
 
 export interface DevServerOptions {

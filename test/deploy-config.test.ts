@@ -16,6 +16,7 @@ import {
   serverEnvironment,
   uiEnvironment,
 } from '../src/postgres-stack';
+import { DEV_SERVER_DYNAMIC_CONFIG } from '../src/dev-server';
 import { SEARCH_ATTRIBUTES } from '../src/workflows/search-attributes';
 import { interpolate, renderTemplate, templateVariables } from './support/deploy-render';
 import { ROOT, uid } from './support/harness';
@@ -215,6 +216,14 @@ describe('docker-compose.yml against deploy/ and up --postgres', () => {
       /set AGENT_RUNTIME_TOKEN/,
     );
   });
+});
+
+test('the production dynamic config admits what the embedded dev server does', () => {
+  const yaml = parse(fs.readFileSync(DEPLOY_FILES.dynamicConfig, 'utf8')) as Record<string, Array<{ value: unknown }>>;
+  for (const [key, value] of Object.entries(DEV_SERVER_DYNAMIC_CONFIG)) {
+    expect([key, yaml[key]?.[0]?.value]).toEqual([key, value]);
+  }
+  expect(DEV_SERVER_DYNAMIC_CONFIG['frontend.namespaceRPS.visibility']).toBeGreaterThanOrEqual(100);
 });
 
 describe('agent-runtime setup (the compose one-shot)', () => {
