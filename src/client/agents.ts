@@ -41,11 +41,20 @@ const RECENT_PUSH_MS = 5_000;
 const CAPS_MS = 5_000;
 const caps = new Map<string, { at: number; value: string[] | undefined }>();
 const recent = new Map<string, number[]>();
+/** Agents chosen for a push whose push has not been sent yet (see notePick). */
+const picks = new Map<string, number[]>();
+function fresh(times: number[] | undefined, now: number): number[] {
+  return (times ?? []).filter((at) => now - at < RECENT_PUSH_MS);
+}
 function pushedRecently(agentId: string): void {
   const now = Date.now();
-  const kept = (recent.get(agentId) ?? []).filter((at) => now - at < RECENT_PUSH_MS);
+  const kept = fresh(recent.get(agentId), now);
   kept.push(now);
   recent.set(agentId, kept);
+  // The push a pick announced has now been sent: it counts once, as a push.
+  const pending = fresh(picks.get(agentId), now);
+  pending.shift();
+  picks.set(agentId, pending);
 }
 
 export interface SendRequest {
@@ -80,7 +89,15 @@ function within<T>(ms: number, p: Promise<T>, fallback: T): Promise<T> {
   });
 }
 
+/** An agent's row on the board, with what it has planned (its inbox head) and recently done, from its memo. */
+export interface BoardDetail {
+  row: AgentRow;
+  planned: AgentState['inbox'];
+  recent: AgentState['history'];
+}
+
 export function createAgentsClient(goals: GoalsClient) {
+  const boardReads = new Map<string, Promise<BoardDetail[]>>();
   let seen = touches.get(goals);
   if (!seen) touches.set(goals, (seen = new Map<string, { at: number; registered: boolean }>()));
   const lastTouch = seen;
@@ -295,10 +312,23 @@ export function createAgentsClient(goals: GoalsClient) {
       return lastTouch.get(agentId)?.registered === true;
     },
 
-    /** Pushes made by this process in the last few seconds, per agent: the board lags behind them. */
+    /**
+     * Pushes made by this process in the last few seconds, per agent, and agents picked for a push about to be sent:
+     * the board lags behind both.
+     */
     recentPushes(agentId: string): number {
       const now = Date.now();
-      return (recent.get(agentId) ?? []).filter((at) => now - at < RECENT_PUSH_MS).length;
+      return fresh(recent.get(agentId), now).length + fresh(picks.get(agentId), now).length;
+    },
+
+    /**
+     * Counts an agent as pushed to from the moment it is picked, until its push is sent (or a few seconds pass): calls
+     * ranked from one board read then spread over the agents instead of all picking the same one.
+     */
+    notePick(agentId: string): void {
+      const pending = fresh(picks.get(agentId), Date.now());
+      pending.push(Date.now());
+      picks.set(agentId, pending);
     },
 
     async acknowledge(agentId: string, messageId: string, requestId?: string): Promise<Message> {
@@ -313,28 +343,36 @@ export function createAgentsClient(goals: GoalsClient) {
     },
 
     /** The rows with what each agent has planned (its inbox head) and recently done, from the same memos. */
-    async boardDetails(
-      agentId?: string,
-      codebaseId?: string,
-    ): Promise<Array<{ row: AgentRow; planned: AgentState['inbox']; recent: AgentState['history'] }>> {
+    async boardDetails(agentId?: string, codebaseId?: string): Promise<BoardDetail[]> {
       const quote = (s: string): string => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
       const filter = agentId ? ` AND ArName = ${quote(agentId)}` : '';
       const query = `ArEntity = 'agent' AND ExecutionStatus = 'Running' AND TaskQueue = ${quote(goals.taskQueue)}${filter}`;
-      const rows = await goals.withClient(async (client) => {
-        const out: Array<{ row: AgentRow; planned: AgentState['inbox']; recent: AgentState['history'] }> = [];
-        for await (const info of client.workflow.list({ query, pageSize: 1000 })) {
-          const parsed = AgentRowSchema.safeParse(info.memo?.row);
-          if (!parsed.success) continue;
-          const memo = info.memo as { planned?: AgentState['inbox']; recent?: AgentState['history'] };
-          out.push({ row: parsed.data, planned: memo.planned ?? [], recent: memo.recent ?? [] });
-        }
-        return out;
-      });
+      // Calls that arrive while the same list is in flight share it: 500 tasks created at once read Visibility a few
+      // times, not 500 (the server admits 100 Visibility calls a second per namespace).
+      let reading = boardReads.get(query);
+      if (!reading) {
+        reading = listBoard(query).finally(() => boardReads.delete(query));
+        boardReads.set(query, reading);
+      }
+      const rows = await reading;
       return rows
         .filter((r) => codebaseId === undefined || r.row.codebase_id === codebaseId)
         .sort((a, b) => a.row.agent_id.localeCompare(b.row.agent_id));
     },
   };
+
+  function listBoard(query: string): Promise<BoardDetail[]> {
+    return goals.withClient(async (client) => {
+      const out: BoardDetail[] = [];
+      for await (const info of client.workflow.list({ query, pageSize: 1000 })) {
+        const parsed = AgentRowSchema.safeParse(info.memo?.row);
+        if (!parsed.success) continue;
+        const memo = info.memo as { planned?: AgentState['inbox']; recent?: AgentState['history'] };
+        out.push({ row: parsed.data, planned: memo.planned ?? [], recent: memo.recent ?? [] });
+      }
+      return out;
+    });
+  }
   return api;
 }
 

@@ -50,7 +50,10 @@ export function createAssigner(goals: GoalsClient, agents: AgentsClient) {
     /** The fitting agents, best first; create the task assigned to the first (one Update), then deliver(). */
     async candidates(opts: PushOptions): Promise<AgentRow[]> {
       const rows = await agents.board(undefined, undefined);
-      return rankCandidates(rows, opts, (id) => agents.recentPushes(id)).slice(0, 8);
+      const ranked = rankCandidates(rows, opts, (id) => agents.recentPushes(id)).slice(0, 8);
+      // Many calls ranked from one board read (it is shared while in flight) must not all pick the same agent.
+      if (ranked[0]) agents.notePick(ranked[0].agent_id);
+      return ranked;
     },
 
     /**

@@ -1,5 +1,8 @@
 /** The agent registry, liveness and mailbox as pure functions. */
 import * as a from '../../src/domain/agents';
+import { createAgentsClient } from '../../src/client/agents';
+import { rankCandidates } from '../../src/client/assign';
+import type { GoalsClient } from '../../src/client/goals';
 import { codeOf } from '../support/domain';
 
 const T0 = Date.parse('2026-01-01T00:00:00Z');
@@ -73,4 +76,21 @@ test('unregister needs a registration, and releases the work', () => {
   expect(a.unregister(s, 'bye', T0 + 1)).toMatchObject({ status: 'offline', online: false });
   expect(s.released).toBe(true);
   expect(a.livenessDeadline(s)).toBeUndefined();
+});
+
+test('calls ranked from one shared board read spread their pushes: a pick counts until its push is sent', () => {
+  // Three idle agents with the same capabilities, as one board read shows them to many create_task calls at once.
+  const board = ['ada', 'bob', 'cy'].map((agentId, i) => {
+    const s = a.newAgentState(input({ agentId, name: agentId }), T0 + i);
+    return a.register(s, input({ agentId, name: agentId }), T0 + i);
+  });
+  const agents = createAgentsClient({} as GoalsClient); // notePick and recentPushes read no Temporal
+  const chosen: string[] = [];
+  for (let k = 0; k < 6; k++) {
+    const [first] = rankCandidates(board, { required: ['ts'] }, (id) => agents.recentPushes(id));
+    chosen.push(first!.agent_id);
+    agents.notePick(first!.agent_id);
+  }
+  expect(chosen).toEqual(['ada', 'bob', 'cy', 'ada', 'bob', 'cy']);
+  expect(['ada', 'bob', 'cy'].map((id) => agents.recentPushes(id))).toEqual([2, 2, 2]);
 });
