@@ -347,8 +347,8 @@ export function createAgentsClient(goals: GoalsClient) {
       const quote = (s: string): string => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
       const filter = agentId ? ` AND ArName = ${quote(agentId)}` : '';
       const query = `ArEntity = 'agent' AND ExecutionStatus = 'Running' AND TaskQueue = ${quote(goals.taskQueue)}${filter}`;
-      // Calls that arrive while the same list is in flight share it: 500 tasks created at once read Visibility a few
-      // times, not 500 (the server admits 100 Visibility calls a second per namespace).
+      // Calls that arrive while the same list is in flight share it (500 tasks created by 25 callers at a time: 282
+      // list calls instead of 500; the server admits 100 Visibility calls a second per namespace).
       let reading = boardReads.get(query);
       if (!reading) {
         reading = listBoard(query).finally(() => boardReads.delete(query));
