@@ -76,6 +76,34 @@ interface EngineRun {
   svg: string;
 }
 
+/** One JSON-RPC POST to an MCP endpoint through node:http; resolves with the response body. */
+function postJson(url: string, agent: http.Agent, body: string): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
+    const req = http.request(
+      url,
+      {
+        method: 'POST',
+        agent,
+        headers: {
+          'content-type': 'application/json',
+          accept: 'application/json, text/event-stream',
+          'mcp-protocol-version': LATEST_PROTOCOL_VERSION,
+          'x-agent-id': 'bench',
+        },
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (text += chunk));
+        res.on('end', () => resolve(text));
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
 /** Every scenario on one engine; the report of that engine and its markdown. */
 async function runScenarios(env: BenchEnvironment, mode: Mode, say: (m: string) => void): Promise<EngineRun> {
   const { quick, tiny, n, warmup } = mode;
@@ -89,31 +117,6 @@ async function runScenarios(env: BenchEnvironment, mode: Mode, say: (m: string) 
   // The same tools/call through Node's own keep-alive HTTP client: separates what the MCP SDK client's fetch costs from
   // what MCP over HTTP (protocol and server) adds.
   const keepAlive = new http.Agent({ keepAlive: true, maxSockets: 1 });
-  const postJson = (body: string) =>
-    new Promise<string>((resolve, reject) => {
-      const req = http.request(
-        httpServer.url,
-        {
-          method: 'POST',
-          agent: keepAlive,
-          headers: {
-            'content-type': 'application/json',
-            accept: 'application/json, text/event-stream',
-            'mcp-protocol-version': LATEST_PROTOCOL_VERSION,
-            'x-agent-id': 'bench',
-          },
-        },
-        (res) => {
-          let text = '';
-          res.setEncoding('utf8');
-          res.on('data', (chunk: string) => (text += chunk));
-          res.on('end', () => resolve(text));
-          res.on('error', reject);
-        },
-      );
-      req.on('error', reject);
-      req.end(body);
-    });
   const results: Record<string, unknown> = {};
 
   const floorHandle = await client.workflow.start<typeof benchFloorWorkflow>('benchFloorWorkflow', {
@@ -175,7 +178,7 @@ async function runScenarios(env: BenchEnvironment, mode: Mode, say: (m: string) 
       },
       // The same JSON-RPC call as one POST through node:http with a kept-alive connection.
       claim_mcp_node_http: async () => {
-        const answer = JSON.parse(await postJson(nodeHttpClaim)) as {
+        const answer = JSON.parse(await postJson(httpServer.url, keepAlive, nodeHttpClaim)) as {
           result?: { isError?: boolean; structuredContent?: { claimed?: boolean } };
         };
         if (answer.result?.isError || !answer.result?.structuredContent?.claimed) {
