@@ -77,7 +77,8 @@ import {
   AR_TOP_PRIORITY,
 } from '../workflows/search-attributes';
 import { createCoalescer } from './coalescer';
-import { createPrefetch } from './prefetch';
+import { callContext } from './call-context';
+import { createPrefetch, type Reservation } from './prefetch';
 import { bounded, createLiveness } from './liveness';
 import { AppError, UNAVAILABLE_HINT, isResourceExhausted, toAppError } from './errors';
 
@@ -252,20 +253,20 @@ export function createGoalsClient(deps: ClientDeps) {
   const pickupSeconds = deps.pickupSeconds ?? pickupSecondsFrom(process.env);
   /** Releases of prefetched claims on their way to Temporal (see drain()). */
   const releasing = new Set<Promise<unknown>>();
-  const prefetch = createPrefetch({
-    holdMs: deps.prefetchMs ?? prefetchMsFrom(process.env),
-    release: ({ agentId, goalId, claim }) => {
-      const task = claim.task as Task;
-      const sent = update(goalId, releaseTaskUpdate, {
-        taskId: task.id,
-        agentId,
-        leaseToken: claim.lease_token ?? undefined,
-        reservation: true,
-      }).catch(() => undefined); // taken back already (its lease ran out, the task was cancelled): nothing to undo
-      releasing.add(sent);
-      void sent.finally(() => releasing.delete(sent));
-    },
-  });
+  /** Sends a reservation nobody took back to the queue, without counting an attempt. */
+  const release = ({ agentId, goalId, claim }: Reservation): void => {
+    const task = claim.task as Task;
+    const sent = update(goalId, releaseTaskUpdate, {
+      taskId: task.id,
+      agentId,
+      leaseToken: claim.lease_token ?? undefined,
+      reservation: true,
+    }).catch(() => undefined); // taken back already (its lease ran out, the task was cancelled): nothing to undo
+    releasing.add(sent);
+    void sent.finally(() => releasing.delete(sent));
+  };
+  const holdMs = deps.prefetchMs ?? prefetchMsFrom(process.env);
+  const prefetch = createPrefetch({ holdMs, release });
   /** Whether Temporal and a worker are there, checked when a call waits long (see liveness.ts). */
   const liveness = createLiveness({ client: deps.client, taskQueue: deps.taskQueue, address: deps.address });
   /** Cancellations of waits on their way to Temporal: a closing server lets them arrive (see drain()). */
@@ -575,13 +576,22 @@ export function createGoalsClient(deps: ClientDeps) {
       };
       // A claim its agent's last completion already made (prefetch.ts) answers at once.
       // (Not to a caller already gone: the reservation goes back instead.)
-      const reservation = prefetch.take(
-        req.agentId,
+      const filter =
         req.goalId !== undefined && req.requestId === undefined && !req.signal?.aborted
           ? { goalId: req.goalId, scope: req.scope, tags: req.tags, leaseSeconds: req.leaseSeconds }
-          : undefined,
-      );
-      if (reservation) return { ...reservation.claim, claimed: true, goal_id: reservation.goalId, reason: null };
+          : undefined;
+      const reservation = prefetch.take(req.agentId, filter);
+      // Said to the daemon's local socket, which may hand the agent's next claim to its front (call-context.ts).
+      const context = callContext.getStore();
+      if (context && filter) context.loopClaim = true;
+      if (reservation) {
+        if (context) context.delivered = reservation;
+        return { ...reservation.claim, claimed: true, goal_id: reservation.goalId, reason: null };
+      }
+      if (context?.reservationOnly) {
+        const reason = 'No claim was made ahead of this call.';
+        return { claimed: false, task: null, lease_token: null, lease_expires_at: null, goal_id: null, reason };
+      }
       let pause = 100;
       const stop = req.signal;
       for (;;) {
@@ -725,7 +735,10 @@ export function createGoalsClient(deps: ClientDeps) {
             { ...holder, result: change.result, reserveNext },
             change.requestId,
           );
-          if (agentId !== undefined) prefetch.completed(agentId, goalId, reserved);
+          if (agentId !== undefined && prefetch.completed(agentId, goalId, reserved)) {
+            const context = callContext.getStore();
+            if (context) context.reserved = true;
+          }
           noteHold(goalId, reserved);
           return task;
         }
@@ -868,6 +881,16 @@ export function createGoalsClient(deps: ClientDeps) {
     async health(): Promise<{ temporal: boolean; workers: number | undefined }> {
       const temporal = await liveness.temporal();
       return { temporal, workers: temporal ? await liveness.workers() : undefined };
+    },
+    /** How long a prefetched claim waits for its agent (0: prefetch is off). */
+    prefetchHoldMs: holdMs,
+    /**
+     * Sends back a reservation a call delivered (callContext) but its agent never took: the agent is not looping fast
+     * (it called something else, or not within the hold), so its next completion reserves nothing.
+     */
+    returnReservation(r: Reservation): void {
+      prefetch.forgetLoop(r.agentId);
+      release(r);
     },
     /** Waits (at most `ms`) for cancellations of long-polls still on their way, before the connection closes. */
     async drain(ms = 2000): Promise<void> {

@@ -43,8 +43,10 @@ export interface Prefetch {
   take(agentId: string, filter: LoopFilter | undefined): Reservation | undefined;
   /** What a completion of a task of this goal by this agent should reserve, or undefined (no loop seen, or off). */
   ask(agentId: string, goalId: string): Omit<ReserveNext, 'pickupSeconds'> | undefined;
-  /** After a completion was answered: its time, and the reservation it carries, if any. */
-  completed(agentId: string, goalId: string, reserved: ClaimResult | null | undefined): void;
+  /** After a completion was answered: its time, and the reservation it carries, if any; whether one is now held. */
+  completed(agentId: string, goalId: string, reserved: ClaimResult | null | undefined): boolean;
+  /** The agent did not take a reservation it was handed: its next claim no longer counts as part of a loop. */
+  forgetLoop(agentId: string): void;
   /** Releases every reservation not delivered (on shutdown). */
   releaseAll(): void;
   /** Reservations waiting for their agents. */
@@ -107,11 +109,13 @@ export function createPrefetch(options: PrefetchOptions): Prefetch {
       const loop = loops.get(agentId);
       if (loop && loop.filter.goalId === goalId) loop.completedAt = now();
       const task = reserved?.task;
-      if (!reserved || !task || !loop || options.holdMs <= 0) return;
+      if (!reserved || !task || !loop || options.holdMs <= 0) return false;
       // A retried completion answers with the reservation it made the first time: deliver it at most once, and only
       // while the agent still holds it unstarted.
-      if (delivered.get(agentId) === reserved.lease_token) return;
-      if (task.agent_id !== agentId || task.status !== 'claimed' || task.lease_token !== reserved.lease_token) return;
+      if (delivered.get(agentId) === reserved.lease_token) return false;
+      if (task.agent_id !== agentId || task.status !== 'claimed' || task.lease_token !== reserved.lease_token) {
+        return false;
+      }
       const r: Reservation = { agentId, goalId, claim: reserved };
       const previous = drop(agentId);
       if (previous) options.release(previous.r);
@@ -123,6 +127,11 @@ export function createPrefetch(options: PrefetchOptions): Prefetch {
       }, options.holdMs);
       timer.unref?.();
       held.set(agentId, { r, key: loop.key, timer });
+      return true;
+    },
+
+    forgetLoop(agentId) {
+      loops.delete(agentId);
     },
 
     releaseAll() {

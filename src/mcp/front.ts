@@ -72,6 +72,7 @@ function proxy(daemon: DaemonInfo, env: NodeJS.ProcessEnv): void {
         agent_runtime_hello: 1,
         agent_id: env.AGENT_ID || null,
         toolsets: env.AGENT_RUNTIME_TOOLSETS ? env.AGENT_RUNTIME_TOOLSETS.split(',').map((t) => t.trim()) : null,
+        ahead: true,
       })}\n`,
     );
     const early = queued;
@@ -79,6 +80,7 @@ function proxy(daemon: DaemonInfo, env: NodeJS.ProcessEnv): void {
     for (const m of early) send(m);
   });
   // Answers start with {"jsonrpc":"2.0","id":…: the id is read off the line without parsing the (large) result.
+  const AHEAD = '{"agent_runtime_ahead":';
   const ID = /^\{"jsonrpc":"2\.0","id":("(?:[^"\\]|\\.)*"|-?[0-9.eE+-]+|null)/;
   let buffer = '';
   socket.on('data', (chunk: string) => {
@@ -87,13 +89,64 @@ function proxy(daemon: DaemonInfo, env: NodeJS.ProcessEnv): void {
     while (nl >= 0) {
       const line = buffer.slice(0, nl + 1);
       buffer = buffer.slice(nl + 1);
-      const id = ID.exec(line)?.[1];
-      if (id !== undefined) pending.delete(id);
-      write(line);
+      if (line.startsWith(AHEAD)) keepAhead(line);
+      else {
+        const id = ID.exec(line)?.[1];
+        if (id !== undefined) pending.delete(id);
+        write(line);
+      }
       nl = buffer.indexOf('\n');
     }
     finishIfDone();
   });
+
+  // The agent's next claim, handed over with the completion that reserved it (see local-socket.ts): it answers the
+  // agent's next call if that is the same claim, within the daemon's hold; anything else sends it back.
+  let ahead: { n: number; key: string; result: unknown; timer: ReturnType<typeof setTimeout> } | undefined;
+  const giveBack = (): void => {
+    if (!ahead) return;
+    clearTimeout(ahead.timer);
+    if (!gone) socket.write(`{"agent_runtime_untaken":${ahead.n}}\n`);
+    ahead = undefined;
+  };
+  const keepAhead = (line: string): void => {
+    giveBack();
+    const a = (
+      JSON.parse(line) as { agent_runtime_ahead: { n: number; params: unknown; hold_ms: number; result: unknown } }
+    ).agent_runtime_ahead;
+    ahead = { n: a.n, key: JSON.stringify(a.params), result: a.result, timer: setTimeout(giveBack, a.hold_ms) };
+    ahead.timer.unref();
+  };
+  /** Answers `message` from the claim handed over, if it asks for exactly that claim. */
+  const answeredAhead = (message: Message): boolean => {
+    if (!ahead || message.method !== 'tools/call' || message.id === undefined) return false;
+    const { _meta: _m, ...params } = (message.params ?? {}) as Record<string, unknown>;
+    if (JSON.stringify(params) !== ahead.key) return false;
+    const { n, result, timer } = ahead;
+    ahead = undefined;
+    clearTimeout(timer);
+    // The daemon hears the claim was taken before the agent sees it: it sends back what a front that goes away never
+    // said was taken. If that cannot be said, the claim may be back in the queue already, and the call is served as
+    // any other. With the daemon gone before, the claim is still the agent's: durable, with its lease.
+    localInFlight += 1;
+    const settled = (): void => {
+      localInFlight -= 1;
+      finishIfDone();
+    };
+    const deliver = (): void => {
+      write(JSON.stringify({ jsonrpc: '2.0', id: message.id, result }));
+      settled();
+    };
+    if (gone) deliver();
+    else {
+      socket.write(`{"agent_runtime_taken":${n}}\n`, (err) => {
+        if (!err) return deliver();
+        serveLocally(message);
+        settled();
+      });
+    }
+    return true;
+  };
   const lost = (why: string): void => {
     if (gone) return;
     gone = true;
@@ -115,6 +168,10 @@ function proxy(daemon: DaemonInfo, env: NodeJS.ProcessEnv): void {
   socket.on('close', () => lost('went away'));
 
   function send(message: Message): void {
+    if (isRequest(message) && message.method !== 'ping') {
+      if (answeredAhead(message)) return;
+      giveBack();
+    }
     if (gone) return serveLocally(message);
     if (!connected) {
       queued.push(message);
@@ -138,6 +195,7 @@ function proxy(daemon: DaemonInfo, env: NodeJS.ProcessEnv): void {
   });
   lines.on('close', () => {
     ended = true;
+    giveBack();
     finishIfDone();
   });
   process.once('SIGTERM', () => process.exit(0));

@@ -356,7 +356,7 @@ export async function serveHttp(options: HttpOptions): Promise<HttpServer> {
     server.once('error', reject);
     server.listen(options.port, options.host, () => resolve());
   });
-  const local = options.socketPath ? await listenLocalSocket(options.socketPath, exchange) : undefined;
+  const local = options.socketPath ? await listenLocalSocket(options.socketPath, exchange, options.goals) : undefined;
   const { port } = server.address() as { port: number };
   const host = options.host.includes(':') ? `[${options.host}]` : options.host;
   const closeServer = (s: http.Server) =>

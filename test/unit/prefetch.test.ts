@@ -138,6 +138,26 @@ test('off (0 ms): nothing is asked for or kept', () => {
   expect(p.held()).toBe(0);
 });
 
+test('a reservation handed over and not taken ends the loop: the next completion reserves nothing', () => {
+  const { p, advance } = setup();
+  looping(p, advance);
+  expect(p.completed('a', 'g', claim('g/2', 'a', 3))).toBe(true);
+  advance(2);
+  const r = p.take('a', G); // taken at once, to be handed to the agent's front
+  expect(r?.claim.task?.id).toBe('g/2');
+  p.forgetLoop('a'); // the agent called something else: it came back not taken
+  expect(p.ask('a', 'g')).toBeUndefined();
+  // Seen to loop again only after a claim that follows a completion within the hold.
+  advance(5000);
+  p.take('a', G);
+  advance(50);
+  expect(p.ask('a', 'g')).toBeUndefined();
+  p.completed('a', 'g', undefined);
+  advance(2);
+  p.take('a', G);
+  expect(p.ask('a', 'g')).toBeDefined();
+});
+
 test('releaseAll sends back every reservation still held', () => {
   const { p, released, advance } = setup();
   for (const a of ['a', 'b']) {
