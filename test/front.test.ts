@@ -3,75 +3,29 @@
  * sends every message to the daemon's local socket. Identity, request ids, errors and toolsets behave as they do on a
  * direct stdio server, and the front serves the session itself when the daemon goes away.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { freePort } from '../src/dev-server';
 import { goalWorkflowId } from '../src/workflows/messages';
-import { call, eventually, killHard, ok, ROOT, startHarness, uid, type Harness } from './support/harness';
+import { daemonSupport } from './support/daemon';
+import { call, eventually, killHard, ok, startHarness, uid, type Harness } from './support/harness';
 
-const CLI = path.join(ROOT, 'dist', 'cli.js');
 let h: Harness;
-let home: string;
-let daemon: ChildProcess;
-
-function env(extra: Record<string, string> = {}): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && k !== 'AGENT_ID') out[k] = v;
-  return {
-    ...out,
-    AGENT_RUNTIME_HOME: home,
-    TEMPORAL_ADDRESS: h.config.temporalAddress,
-    AGENT_RUNTIME_TASK_QUEUE: h.config.taskQueue,
-    AGENT_RUNTIME_LOG_LEVEL: 'warn',
-    ...extra,
-  };
-}
-
-async function startDaemon(): Promise<ChildProcess> {
-  fs.rmSync(path.join(home, 'daemon.json'), { force: true });
-  const child = spawn(process.execPath, [CLI, 'serve'], {
-    env: env({ PORT: String(await freePort()), AGENT_RUNTIME_LOG_LEVEL: 'info' }),
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  await eventually(() => Promise.resolve(fs.existsSync(path.join(home, 'daemon.json'))));
-  return child;
-}
-
-async function front(extra: Record<string, string> = {}): Promise<{ client: Client; stderr: () => string }> {
-  const transport = new StdioClientTransport({
-    command: process.execPath,
-    args: [CLI, 'mcp'],
-    env: env(extra),
-    stderr: 'pipe',
-  });
-  let err = '';
-  transport.stderr?.on('data', (d: Buffer) => (err += d.toString()));
-  const client = new Client({ name: 'front-test', version: '1.0.0' });
-  await client.connect(transport);
-  clients.push(client);
-  return { client, stderr: () => err };
-}
-const clients: Client[] = [];
+const d = daemonSupport(() => h);
+const front = (extra?: Record<string, string>) => d.front(extra);
 
 beforeAll(async () => {
   h = await startHarness();
-  home = fs.mkdtempSync(path.join(os.tmpdir(), 'front-home-'));
-  daemon = await startDaemon();
+  await d.start();
 });
 afterAll(async () => {
-  await Promise.all(clients.map((c) => c.close().catch(() => undefined)));
-  await killHard(daemon);
+  await d.close();
   await h.close();
 });
 
 test('the daemon says where it listens; the front speaks for its AGENT_ID, with the same errors and request ids', async () => {
-  const info = JSON.parse(fs.readFileSync(path.join(home, 'daemon.json'), 'utf8'));
+  const info = JSON.parse(fs.readFileSync(path.join(d.home, 'daemon.json'), 'utf8'));
   expect(info).toMatchObject({
-    pid: daemon.pid,
+    pid: d.process.pid,
     taskQueue: h.config.taskQueue,
     socket: expect.stringContaining('mcp.sock'),
   });
@@ -165,7 +119,7 @@ test('when the daemon goes away mid-session the front serves the rest itself', a
   const goalId = uid('front-dies');
   await ok(client, 'create_goal', { name: 'outlives the daemon', goal_id: goalId });
   await ok(client, 'decompose_goal', { goal_id: goalId, strategy: 'sequential' });
-  await killHard(daemon);
+  await killHard(d.process);
   // A call racing the daemon's death may be told its outcome is unknown; the answer says to call again with the same
   // request_id, which is then applied once.
   const args = { goal_id: goalId, request_id: `${goalId}-claim` };
@@ -179,5 +133,5 @@ test('when the daemon goes away mid-session the front serves the rest itself', a
   // A front started now finds the daemon file stale and serves directly from the start.
   const late = await front({ AGENT_ID: 'late' });
   expect((await ok(late.client, 'get_goal', { goal_id: goalId })).id).toBe(goalId);
-  daemon = await startDaemon(); // for afterAll
+  await d.start(); // for afterAll
 });

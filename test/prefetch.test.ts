@@ -6,7 +6,7 @@
  */
 import type { temporal } from '@temporalio/proto';
 import { getEventsQuery, goalWorkflowId } from '../src/workflows/messages';
-import { call, eventually, ok, uid, useWorkerProcess } from './support/harness';
+import { call, eventually, loopThroughWorkerKill, ok, uid, useWorkerProcess } from './support/harness';
 
 // A hold longer than the default (1 s), so that steps of these tests on a busy machine still count as a fast loop.
 process.env.AGENT_RUNTIME_PREFETCH_MS = '3000';
@@ -163,32 +163,11 @@ test('16 agents looping on one goal, the worker killed mid-run: every task compl
     'many',
     Array.from({ length: tasks }, (_, i) => ({ title: `t${i}` })),
   );
-  const holders = new Map<string, string>(); // task → the agent holding it now
-  const doubles: string[] = [];
-  const completed: string[] = [];
-  const agent = async (name: string) => {
-    for (;;) {
-      const claim = await ok(w.mcp, 'get_next_task', { goal_id: goalId, agent_id: name });
-      if (!claim.claimed) {
-        const { goal } = await ok(w.mcp, 'get_goal', { goal_id: goalId });
-        if (goal.status === 'completed') return;
-        await new Promise((r) => setTimeout(r, 100)); // the rest is held by others (or a reservation on its way back)
-        continue;
-      }
-      if (holders.has(claim.id) || completed.includes(claim.id)) doubles.push(claim.id);
-      holders.set(claim.id, name);
-      await new Promise((r) => setTimeout(r, 5));
-      await complete(claim.id, name, claim.lease_token);
-      holders.delete(claim.id);
-      completed.push(claim.id);
-    }
-  };
-  const agents = Promise.all(Array.from({ length: 16 }, (_, i) => agent(`m${i}`)));
-  await eventually(() => Promise.resolve(completed.length >= 30), 60_000, 20);
-  await w.kill();
-  await new Promise((r) => setTimeout(r, 1000));
-  w.start();
-  await agents;
+  const { completed, doubles } = await loopThroughWorkerKill(
+    w,
+    goalId,
+    Array.from({ length: 16 }, (_, i) => ({ client: w.mcp, name: `m${i}`, agentArg: true })),
+  );
 
   expect(doubles).toEqual([]);
   expect(completed).toHaveLength(tasks);

@@ -170,6 +170,55 @@ export async function killHard(child: ChildProcess): Promise<void> {
   await exited;
 }
 
+/** One agent of loopThroughWorkerKill: its MCP client, and the agent_id it names (none: the client's own). */
+export interface LoopingAgent {
+  client: McpClient;
+  name: string;
+  agentArg?: boolean;
+}
+
+/**
+ * The agents loop get_next_task → complete on one goal until it is completed; once `killAfter` tasks are done the
+ * worker is killed hard and, a second later, started again. Returns the tasks completed (in order) and every claim
+ * of a task someone else held or had completed.
+ */
+export async function loopThroughWorkerKill(
+  w: { kill(): Promise<void>; start(): void },
+  goalId: string,
+  agents: LoopingAgent[],
+  killAfter = 30,
+): Promise<{ completed: string[]; doubles: string[] }> {
+  const holders = new Map<string, string>(); // task → the agent holding it now
+  const doubles: string[] = [];
+  const completed: string[] = [];
+  const loop = async ({ client, name, agentArg }: LoopingAgent) => {
+    const me = agentArg ? { agent_id: name } : {};
+    for (;;) {
+      const claim = await ok(client, 'get_next_task', { goal_id: goalId, ...me });
+      if (!claim.claimed) {
+        const { goal } = await ok(client, 'get_goal', { goal_id: goalId });
+        if (goal.status === 'completed') return;
+        await new Promise((r) => setTimeout(r, 100)); // the rest is held by others (or a reservation on its way back)
+        continue;
+      }
+      if (holders.has(claim.id) || completed.includes(claim.id)) doubles.push(claim.id);
+      holders.set(claim.id, name);
+      await new Promise((r) => setTimeout(r, 5));
+      const done = { task_id: claim.id, status: 'completed', lease_token: claim.lease_token, ...me };
+      await ok(client, 'update_task_status', done);
+      holders.delete(claim.id);
+      completed.push(claim.id);
+    }
+  };
+  const all = Promise.all(agents.map(loop));
+  await eventually(() => Promise.resolve(completed.length >= killAfter), 60_000, 20);
+  await w.kill();
+  await new Promise((r) => setTimeout(r, 1000));
+  w.start();
+  await all;
+  return { completed, doubles };
+}
+
 /**
  * For tests that SIGKILL the worker: a harness whose worker runs in its own process, set up and torn down around
  * the file. `kill()` kills it hard; `start()` starts a new one.

@@ -1,0 +1,125 @@
+/**
+ * Claims handed over ahead: behind a daemon, a looping agent's completion brings its next claim (the reservation it
+ * left, client/prefetch.ts) to the agent's stdio front, which answers the agent's next get_next_task by itself. A
+ * claim not taken — another call, the hold passing, the front killed — goes back to the queue without counting an
+ * attempt; many fronts and a worker killed mid-run lose nothing and claim nothing twice.
+ */
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { daemonSupport } from './support/daemon';
+import { eventually, loopThroughWorkerKill, ok, uid, useWorkerProcess } from './support/harness';
+
+const w = useWorkerProcess();
+// A hold longer than the default (1 s), so that steps of these tests on a busy machine still count as a fast loop.
+const d = daemonSupport(() => w.h, { AGENT_RUNTIME_PREFETCH_MS: '3000' });
+// A hold far longer than any test: a claim back in the queue before it was sent back for another reason.
+const patient = daemonSupport(() => w.h, { AGENT_RUNTIME_PREFETCH_MS: '60000' });
+beforeAll(async () => {
+  await Promise.all([d.start(), patient.start()]);
+});
+afterAll(async () => {
+  await Promise.all([d.close(), patient.close()]);
+});
+
+async function newGoal(name: string, tasks: number): Promise<string> {
+  const goalId = uid(name.replace(/ /g, '-'));
+  await w.h.goals.createGoal({ goalId, name, tasks: Array.from({ length: tasks }, (_, i) => ({ title: `t${i}` })) });
+  return goalId;
+}
+
+/** Two tasks claimed and completed at once: the second completion leaves the agent's next task claimed for it. */
+async function loopTwice(client: Client, goalId: string): Promise<void> {
+  for (let i = 0; i < 2; i++) {
+    const c = await ok(client, 'get_next_task', { goal_id: goalId });
+    expect(c.claimed).toBe(true);
+    await ok(client, 'update_task_status', { task_id: c.id, status: 'completed', lease_token: c.lease_token });
+  }
+}
+
+function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  return Promise.race([
+    p,
+    new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`${what} did not answer within ${ms} ms`)), ms)),
+  ]);
+}
+
+test("a looping agent's next claim comes with its completion, and its front answers get_next_task by itself", async () => {
+  const goalId = await newGoal('ahead', 4);
+  const { client } = await d.front({ AGENT_ID: 'looper' });
+  await loopTwice(client, goalId);
+  const held = await w.h.goals.getTask(`${goalId}/3`);
+  expect(held).toMatchObject({ status: 'claimed', agent_id: 'looper', attempts: 0 });
+
+  // With the daemon stopped, only the front can answer: it does, with the claim its completion brought.
+  d.process.kill('SIGSTOP');
+  let third: Record<string, any>;
+  try {
+    third = await within(ok(client, 'get_next_task', { goal_id: goalId }), 10_000, 'the front');
+  } finally {
+    d.process.kill('SIGCONT');
+  }
+  expect(third).toMatchObject({ claimed: true, id: held.id, agent_id: 'looper', lease_token: held.lease_token });
+
+  // An ordinary claim: completed with its token, and the loop goes on to the end of the goal.
+  await ok(client, 'update_task_status', { task_id: third.id, status: 'completed', lease_token: third.lease_token });
+  const fourth = await ok(client, 'get_next_task', { goal_id: goalId });
+  expect(fourth).toMatchObject({ claimed: true, id: `${goalId}/4` });
+  await ok(client, 'update_task_status', { task_id: fourth.id, status: 'completed', lease_token: fourth.lease_token });
+  expect((await ok(client, 'get_next_task', { goal_id: goalId })).claimed).toBe(false);
+  const view = await ok(client, 'get_goal', { goal_id: goalId });
+  expect(view.goal).toMatchObject({ status: 'completed' });
+  expect(view.goal.task_counts.completed).toBe(4);
+});
+
+/** The task is back in the queue as if never claimed, and another agent gets it. */
+async function expectBack(taskId: string): Promise<void> {
+  const back = await eventually(async () => {
+    const t = await w.h.goals.getTask(taskId);
+    return t.status === 'ready' ? t : undefined;
+  }, 20_000);
+  expect(back).toMatchObject({ agent_id: null, attempts: 0 });
+}
+
+test('a claim handed over and not taken goes back without an attempt: another call, or the hold passing', async () => {
+  // The agent calls something else first: the claim goes back though the daemon would hold it for a minute.
+  const g1 = await newGoal('other call', 3);
+  const busy = await patient.front({ AGENT_ID: 'switcher' });
+  await loopTwice(busy.client, g1);
+  expect(await w.h.goals.getTask(`${g1}/3`)).toMatchObject({ status: 'claimed', agent_id: 'switcher' });
+  await ok(busy.client, 'get_goal', { goal_id: g1 });
+  await expectBack(`${g1}/3`);
+  const other = await ok(busy.client, 'get_next_task', { goal_id: g1, agent_id: 'someone-else' });
+  expect(other).toMatchObject({ claimed: true, id: `${g1}/3`, agent_id: 'someone-else' });
+
+  // The agent never calls again: the claim goes back after the hold.
+  const g2 = await newGoal('hold passes', 3);
+  const quiet = await d.front({ AGENT_ID: 'quiet' });
+  await loopTwice(quiet.client, g2);
+  expect(await w.h.goals.getTask(`${g2}/3`)).toMatchObject({ status: 'claimed', agent_id: 'quiet' });
+  await expectBack(`${g2}/3`);
+});
+
+test('a front killed holding a claim it never answered with: the daemon sends the claim back', async () => {
+  const goalId = await newGoal('front killed', 3);
+  const doomed = await patient.front({ AGENT_ID: 'doomed' });
+  await loopTwice(doomed.client, goalId);
+  expect(await w.h.goals.getTask(`${goalId}/3`)).toMatchObject({ status: 'claimed', agent_id: 'doomed' });
+  process.kill(doomed.pid, 'SIGKILL');
+  await expectBack(`${goalId}/3`);
+});
+
+test('12 fronts looping on one goal, the worker killed mid-run: every task completed once, none held twice', async () => {
+  const tasks = 120;
+  const goalId = await newGoal('many fronts', tasks);
+  const fronts = await Promise.all(Array.from({ length: 12 }, (_, i) => d.front({ AGENT_ID: `f${i}` })));
+  const { completed, doubles } = await loopThroughWorkerKill(
+    w,
+    goalId,
+    fronts.map((f, i) => ({ client: f.client, name: `f${i}` })),
+  );
+
+  expect(doubles).toEqual([]);
+  expect(completed).toHaveLength(tasks);
+  expect(new Set(completed).size).toBe(tasks);
+  const view = await ok(fronts[0]!.client, 'get_goal', { goal_id: goalId });
+  expect(view.goal.task_counts.completed).toBe(tasks);
+}, 180_000);
