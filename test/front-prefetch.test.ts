@@ -2,11 +2,12 @@
  * Claims handed over ahead: behind a daemon, a looping agent's completion brings its next claim (the reservation it
  * left, client/prefetch.ts) to the agent's stdio front, which answers the agent's next get_next_task by itself. A
  * claim not taken — another call, the hold passing, the front killed — goes back to the queue without counting an
- * attempt; many fronts and a worker killed mid-run lose nothing and claim nothing twice.
+ * attempt; many fronts and a worker killed mid-run lose nothing and claim nothing twice; with the daemon killed, the
+ * claim a front holds is still the agent's.
  */
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { daemonSupport } from './support/daemon';
-import { eventually, loopThroughWorkerKill, ok, uid, useWorkerProcess } from './support/harness';
+import { eventually, killHard, loopThroughWorkerKill, ok, uid, useWorkerProcess } from './support/harness';
 
 const w = useWorkerProcess();
 // A hold longer than the default (1 s), so that steps of these tests on a busy machine still count as a fast loop.
@@ -123,3 +124,20 @@ test('12 fronts looping on one goal, the worker killed mid-run: every task compl
   const view = await ok(fronts[0]!.client, 'get_goal', { goal_id: goalId });
   expect(view.goal.task_counts.completed).toBe(tasks);
 }, 180_000);
+
+test('the daemon killed while a front holds a claim handed over: the agent still gets it and completes it', async () => {
+  const goalId = await newGoal('daemon killed', 4);
+  const { client, stderr } = await patient.front({ AGENT_ID: 'orphan' });
+  await loopTwice(client, goalId);
+  const held = await w.h.goals.getTask(`${goalId}/3`);
+  expect(held).toMatchObject({ status: 'claimed', agent_id: 'orphan' });
+  await killHard(patient.process);
+  await eventually(() => Promise.resolve(/went away; serving this session directly/.test(stderr())));
+  // The claim is durable in the goal, with the agent's lease: the front answers with it, and the agent finishes it
+  // through the server the front now runs itself.
+  const third = await ok(client, 'get_next_task', { goal_id: goalId });
+  expect(third).toMatchObject({ claimed: true, id: held.id, lease_token: held.lease_token });
+  await ok(client, 'update_task_status', { task_id: third.id, status: 'completed', lease_token: third.lease_token });
+  expect(await w.h.goals.getTask(held.id)).toMatchObject({ status: 'completed', agent_id: 'orphan' });
+  await patient.start(); // for afterAll
+});
