@@ -103,6 +103,11 @@ function proxy(daemon: DaemonInfo, env: NodeJS.ProcessEnv): void {
   // The agent's next claim, handed over with the completion that reserved it (see local-socket.ts): it answers the
   // agent's next call if that is the same claim, within the daemon's hold; anything else sends it back.
   let ahead: { n: number; key: string; result: unknown; timer: ReturnType<typeof setTimeout> } | undefined;
+  /** Which call a claim answers: the same tool and arguments (the client's `_meta`, such as a progress token, aside). */
+  const callKey = (params: unknown): string => {
+    const { _meta: _m, ...rest } = (params ?? {}) as Record<string, unknown>;
+    return JSON.stringify(rest);
+  };
   const giveBack = (): void => {
     if (!ahead) return;
     clearTimeout(ahead.timer);
@@ -114,14 +119,13 @@ function proxy(daemon: DaemonInfo, env: NodeJS.ProcessEnv): void {
     const a = (
       JSON.parse(line) as { agent_runtime_ahead: { n: number; params: unknown; hold_ms: number; result: unknown } }
     ).agent_runtime_ahead;
-    ahead = { n: a.n, key: JSON.stringify(a.params), result: a.result, timer: setTimeout(giveBack, a.hold_ms) };
+    ahead = { n: a.n, key: callKey(a.params), result: a.result, timer: setTimeout(giveBack, a.hold_ms) };
     ahead.timer.unref();
   };
   /** Answers `message` from the claim handed over, if it asks for exactly that claim. */
   const answeredAhead = (message: Message): boolean => {
     if (!ahead || message.method !== 'tools/call' || message.id === undefined) return false;
-    const { _meta: _m, ...params } = (message.params ?? {}) as Record<string, unknown>;
-    if (JSON.stringify(params) !== ahead.key) return false;
+    if (callKey(message.params) !== ahead.key) return false;
     const { n, result, timer } = ahead;
     ahead = undefined;
     clearTimeout(timer);

@@ -79,7 +79,7 @@ function serveConnection(socket: net.Socket, exchange: RequestResponseTransport,
    */
   const handOver = async (claim: JSONRPCRequest, asked: MessageExtraInfo): Promise<string> => {
     const context: CallContext = { reservationOnly: true };
-    const answer = await callContext.run(context, () => exchange.request({ ...claim, id: `ahead` }, asked));
+    const answer = await callContext.run(context, () => exchange.request({ ...claim, id: 'ahead' }, asked));
     const r = context.delivered;
     if (!r) return '';
     if (!('result' in answer) || (answer.result as { isError?: boolean }).isError || socket.destroyed) {
@@ -88,8 +88,8 @@ function serveConnection(socket: net.Socket, exchange: RequestResponseTransport,
     }
     handed += 1;
     handedOver.set(handed, r);
-    const { _meta: _m, ...params } = claim.params ?? {};
-    return `${JSON.stringify({ agent_runtime_ahead: { n: handed, params, hold_ms: goals.prefetchHoldMs, result: answer.result } })}\n`;
+    const ahead = { n: handed, params: claim.params, hold_ms: goals.prefetchHoldMs, result: answer.result };
+    return `${JSON.stringify({ agent_runtime_ahead: ahead })}\n`;
   };
   const onLine = (line: string): void => {
     if (line.trim() === '') return;
