@@ -101,8 +101,12 @@ test('Temporal killed mid-flow: TEMPORAL_UNAVAILABLE within 3 s, /healthz within
   const mcp = new McpClient({ name: 'faults', version: '1' });
   await mcp.connect(clientSide);
   try {
-    const healthy = await timed(() => healthz(httpPort));
-    expect(healthy.value).toMatchObject({ status: 200, body: { ok: true, temporal: true, workers: 1 } });
+    // A worker shows in /healthz once its first poll reaches the server, a moment after it starts.
+    const healthy = await eventually(async () => {
+      const h = await healthz(httpPort);
+      return h.body.workers === 1 && h;
+    }, 10_000);
+    expect(healthy).toMatchObject({ status: 200, body: { ok: true, temporal: true, workers: 1 } });
     const goalId = uid('killed');
     await ok(mcp, 'create_goal', { name: 'killed mid-flow', goal_id: goalId });
     for (let i = 0; i < 6; i++) await ok(mcp, 'create_task', { goal_id: goalId, title: `t${i}`, request_id: `c${i}` });
