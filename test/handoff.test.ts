@@ -88,3 +88,36 @@ test('agents waiting while the worker is killed are handed tasks once a worker i
   const goal = await w.h.goals.getGoal(goalId);
   expect(goal.tasks.map((t) => t.status)).toEqual(['claimed', 'claimed', 'claimed']);
 });
+
+test('each wait ends at its own deadline, whatever waits came before it or were served early', async () => {
+  const goalId = uid('deadlines');
+  await w.h.goals.createGoal({ goalId, name: 'deadlines' });
+  /** A wait, with how long it took in seconds. */
+  const wait = async (agent: string, seconds: number) => {
+    const t = Date.now();
+    const r = await ok(w.mcp, 'get_next_task', { goal_id: goalId, agent_id: agent, wait_seconds: seconds });
+    return { r, took: (Date.now() - t) / 1000 };
+  };
+  // Served at once: its 10 s deadline timer stays armed.
+  const served = wait('served', 10);
+  await eventually(async () => acceptedWaits(await history(goalId)) === 1);
+  await w.h.goals.createTasks(goalId, [{ title: 'first' }]);
+  expect((await served).r).toMatchObject({ claimed: true, agent_id: 'served' });
+
+  const long = wait('long', 30);
+  const after = wait('after', 11); // due after that timer fires
+  const short = wait('short', 2); // due before it
+  const ended = await Promise.all([short, after]);
+  for (const [{ r, took }, seconds] of [
+    [ended[0], 2],
+    [ended[1], 11],
+  ] as const) {
+    expect(r).toMatchObject({ claimed: false });
+    expect(r.message).toMatch(/No tasks available/);
+    expect(took).toBeGreaterThanOrEqual(seconds - 0.05);
+    expect(took).toBeLessThan(seconds + 4); // not at some later deadline
+  }
+  // The long wait is still there, and is handed the next task.
+  await w.h.goals.createTasks(goalId, [{ title: 'second' }]);
+  expect((await long).r).toMatchObject({ claimed: true, id: `${goalId}/2`, agent_id: 'long' });
+});

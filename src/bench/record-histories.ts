@@ -1,8 +1,8 @@
 /**
  * `npm run record-histories`: runs every workflow type through its documented flows on a private dev server (goals
- * with batches, long-polls handed over and cancelled, leases and pickup leases expiring; relays; breakers opening and
- * cooling down; agents and messages; hq projects; task-graph workspaces and their shards; id aliases), then writes one
- * history per workflow type to test/histories/<type>.json. test/replay.test.ts replays them against the current
+ * with batches, long-polls handed over, cancelled and ending empty, leases and pickup leases expiring; relays;
+ * breakers opening and cooling down; agents and messages; hq projects; task-graph workspaces and their shards; id
+ * aliases), then writes one history per workflow type to test/histories/<type>.json. test/replay.test.ts replays them against the current
  * workflow code, so a change that would break a running workflow fails CI. Re-record after a deliberate change made
  * with `patched()` (see docs/DECISIONS.md, "Changing workflow code").
  */
@@ -83,6 +83,7 @@ async function main(): Promise<void> {
     await tool(alice, 'update_task_status', { task_id: c1.id, status: 'completed', result: 'done' });
     const handed = await waiting;
     await tool(bob, 'update_task_status', { task_id: handed.id, status: 'completed', result: 'ok' });
+    await tool(bob, 'get_next_task', { goal_id: g, tags: ['none'], wait_seconds: 1 }); // ends with no task
     const abort = new AbortController();
     const cancelled = alice
       .callTool({ name: 'get_next_task', arguments: { goal_id: g, tags: ['none'], wait_seconds: 10 } }, undefined, {

@@ -132,6 +132,8 @@ export async function goalWorkflow(input: GoalWorkflowInput): Promise<void> {
   const publishPerActivation = patched('publish-once-per-activation');
   const listMemo = patched('goal-list-memo');
   const holdersUrgent = !patched('holders-wait-for-refresh');
+  // Long-polls share deadline timers instead of each arming and cancelling its own (see watchWaits).
+  const sharedWaitTimers = patched('shared-wait-timers');
   let dirty = false;
   let published: goals.GoalIndex | undefined;
   let publishedAt = 0;
@@ -191,7 +193,37 @@ export async function goalWorkflow(input: GoalWorkflowInput): Promise<void> {
 
   // Agents long-polling this goal (waitForTask), oldest first. Not workflow state: a continue-as-new sends them back
   // to their client, which calls again on the new run.
-  const waiters: Array<{ id?: string; input: ClaimInput; result?: ClaimResult; cancelled?: boolean }> = [];
+  const waiters: Array<{
+    id?: string;
+    input: ClaimInput;
+    result?: ClaimResult;
+    cancelled?: boolean;
+    deadline: number;
+    expired?: boolean;
+  }> = [];
+  /**
+   * When the armed wait timers fire. A wait served early leaves its timer armed instead of cancelling it (a cancel is
+   * a command and a history event in the very workflow task that hands the task over), and a new wait arms none while
+   * a timer fires at or before its deadline: firing, a timer ends the waits that are due and arms one for the next.
+   */
+  const waitTimers = new Set<number>();
+  const watchWaits = (deadline: number): void => {
+    for (const at of waitTimers) if (at <= deadline) return;
+    waitTimers.add(deadline);
+    void sleep(Math.max(1, deadline - Date.now()), { summary: `long-poll deadlines in goal ${state.goal.id}` }).then(
+      () => {
+        waitTimers.delete(deadline);
+        const now = Date.now();
+        let next: number | undefined;
+        for (const w of waiters) {
+          if (w.result || w.cancelled || w.expired) continue;
+          if (w.deadline <= now) w.expired = true;
+          else next = Math.min(next ?? w.deadline, w.deadline);
+        }
+        if (next !== undefined) watchWaits(next);
+      },
+    );
+  };
   /** Waits cancelled before their Update arrived (a Signal can overtake it): they end as soon as they start. */
   const cancelledWaits: string[] = [];
   /** Hands ready tasks to waiting agents, in the same workflow task as the change that made them ready. */
@@ -337,17 +369,20 @@ export async function goalWorkflow(input: GoalWorkflowInput): Promise<void> {
           id,
           input: claim,
           cancelled: id !== undefined && cancelledWaits.includes(id),
+          deadline: Date.now() + waitMs,
         };
         waiters.push(waiter);
-        await condition(
-          () =>
-            waiter.result !== undefined ||
-            waiter.cancelled === true ||
-            continueAsNewSuggested() ||
-            state.goal.status === 'cancelled',
-          waitMs,
-          { summary: `get_next_task long-poll by ${claim.agentId}` },
-        );
+        const ends = (): boolean =>
+          waiter.result !== undefined ||
+          waiter.cancelled === true ||
+          continueAsNewSuggested() ||
+          state.goal.status === 'cancelled';
+        if (sharedWaitTimers) {
+          watchWaits(waiter.deadline);
+          await condition(() => ends() || waiter.expired === true);
+        } else {
+          await condition(ends, waitMs, { summary: `get_next_task long-poll by ${claim.agentId}` });
+        }
         waiters.splice(waiters.indexOf(waiter), 1);
         result = waiter.result;
         if (!result && waiter.cancelled) {
