@@ -4,7 +4,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { eventually, ok, startHarness, uid, type Harness } from './support/harness';
+import { call, eventually, ok, startHarness, uid, type Harness } from './support/harness';
 
 let h: Harness;
 let mcp: Client;
@@ -218,4 +218,43 @@ test('bad input to a query or an update from the CLI gets a sentence naming the 
     '{"task":"t1"}',
   );
   expect(refused).toMatch(/Invalid claim input: worker_id/);
+});
+
+test('workflow cancel on a goal or a workspace ends it as cancelled: a waiting agent is told, later calls say it is closed', async () => {
+  const { goal_id: goalId } = await ok(mcp, 'create_goal', { name: `cancelled ${uid()}` });
+  await ok(mcp, 'create_task', { goal_id: goalId, title: 'held' });
+  await ok(mcp, 'get_next_task', { goal_id: goalId, agent_id: 'holder' });
+  const waiting = call(mcp, 'get_next_task', { goal_id: goalId, agent_id: 'waiter', wait_seconds: 30 });
+  await eventually(async () =>
+    (await cli('workflow', 'show', '-w', `goal-${goalId}`, '-o', 'json')).includes('waitForTask'),
+  );
+  await cli('workflow', 'cancel', '-w', `goal-${goalId}`);
+
+  const told = await waiting;
+  expect(told.error).toMatchObject({ code: 'GOAL_CLOSED' });
+  expect(told.error?.message).toMatch(/was cancelled/);
+  const described = await eventually(async () => {
+    const d = JSON.parse(await cli('workflow', 'describe', '-w', `goal-${goalId}`, '-o', 'json')) as {
+      workflowExecutionInfo: { status: string };
+    };
+    return d.workflowExecutionInfo.status.includes('CANCELED') && d;
+  });
+  expect(described.workflowExecutionInfo.status).toMatch(/CANCELED/);
+  // Its last state is still readable, and says what happened; a change is refused with a sentence.
+  const goal = await ok(mcp, 'get_goal', { goal_id: goalId });
+  expect(goal.goal ?? goal).toMatchObject({ status: 'cancelled' });
+  const later = await call(mcp, 'get_next_task', { goal_id: goalId, agent_id: 'late' });
+  expect(later.error?.message).toMatch(/is closed: its workflow has ended/);
+
+  const tg = await h.mcp(undefined, ['task-graph']);
+  const workspace = uid('cancelws');
+  await ok(tg, 'create', { workspace, id: 'job', title: 'a job' });
+  await cli('workflow', 'cancel', '-w', `workspace-${workspace}`);
+  const ws = await eventually(async () => {
+    const d = JSON.parse(await cli('workflow', 'describe', '-w', `workspace-${workspace}`, '-o', 'json')) as {
+      workflowExecutionInfo: { status: string };
+    };
+    return d.workflowExecutionInfo.status.includes('CANCELED') && d;
+  });
+  expect(ws.workflowExecutionInfo.status).toMatch(/CANCELED/);
 });

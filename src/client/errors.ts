@@ -79,6 +79,12 @@ export function toAppError(err: unknown, context: { entity?: string; address?: s
     );
   }
   if (err instanceof WorkflowNotFoundError || grpcCode(err) === GRPC.NOT_FOUND) {
+    if (/already completed/i.test((err as Error).message)) {
+      return new AppError(
+        'NOT_FOUND',
+        `${context.entity ?? 'The workflow'} is closed: its workflow has ended (finished, or cancelled or terminated in Temporal), so it takes no more changes; its history stays readable in the Web UI.`,
+      );
+    }
     return new AppError(
       'NOT_FOUND',
       `${context.entity ?? 'The workflow'} does not exist (or has been closed and deleted).`,

@@ -295,6 +295,17 @@ export function refreshWaitingTasks(state: GoalState, now: number): void {
   }
 }
 
+/**
+ * Closes the goal for good (its workflow was asked to cancel): nothing more is created or claimed in it; its tasks stay
+ * as they were, the record of what was in flight.
+ */
+export function cancelGoal(state: GoalState, now: number, reason: string): void {
+  if (state.goal.status === 'cancelled') return;
+  state.goal.status = 'cancelled';
+  state.goal.updated_at = iso(now);
+  logEvent(state, now, 'goal_cancelled', null, null, reason);
+}
+
 function touchGoal(state: GoalState, now: number): void {
   state.goal.updated_at = iso(now);
   if (state.goal.status === 'cancelled') return;

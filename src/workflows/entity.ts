@@ -2,7 +2,13 @@
  * What every entity workflow shares: Updates whose validators run the domain's checks (so refusals never reach
  * history), idempotency by update id carried across continue-as-new, and domain errors as ApplicationFailures.
  */
-import { ApplicationFailure, currentUpdateInfo, setHandler, type QueryDefinition } from '@temporalio/workflow';
+import {
+  ApplicationFailure,
+  currentUpdateInfo,
+  isCancellation,
+  setHandler,
+  type QueryDefinition,
+} from '@temporalio/workflow';
 import type { z } from 'zod';
 import { DomainError } from '../domain/errors';
 import { refuseReusedKey, sameCall, splitRequestId } from '../domain/request-ids';
@@ -25,6 +31,16 @@ export function toFailure(err: unknown): ApplicationFailure {
   }
   const message = err instanceof Error ? err.message : String(err);
   return ApplicationFailure.create({ type: 'INTERNAL', message, nonRetryable: true });
+}
+
+/**
+ * For work a workflow runs on the side (a loop, a timer it does not await): a cancellation request on the workflow
+ * (the Web UI's "Request Cancellation", `temporal workflow cancel`) ends it quietly, so the run can end as cancelled;
+ * any other error still fails the workflow task. Without it such a promise's rejection goes unhandled and every
+ * workflow task after the request fails.
+ */
+export function unlessCancelled(err: unknown): void {
+  if (!isCancellation(err)) throw err;
 }
 
 /** What is kept for an update id that carried the digest of its arguments (see domain/request-ids.ts). */

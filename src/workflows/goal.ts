@@ -5,9 +5,11 @@
  */
 import {
   allHandlersFinished,
+  CancellationScope,
   condition,
   continueAsNew,
   currentUpdateInfo,
+  isCancellation,
   patched,
   sleep,
   setCurrentDetails,
@@ -35,7 +37,7 @@ import { WaitClaimInputSchema, type ClaimInput, type ClaimResult, type Task } fr
 import { EventsQuerySchema, TaskIdQuerySchema, TaskIdsQuerySchema } from '../domain/schemas';
 import { DomainError } from '../domain/errors';
 import { parseOrFail } from '../domain/validate';
-import { recall, toFailure, updateRegistrar, validatedQuery } from './entity';
+import { recall, toFailure, unlessCancelled, updateRegistrar, validatedQuery } from './entity';
 import {
   applyBatchUpdate,
   assignTaskUpdate,
@@ -180,10 +182,12 @@ export async function goalWorkflow(input: GoalWorkflowInput): Promise<void> {
         refreshArmed = true;
         void sleep(Math.max(1, publishedAt + INDEX_REFRESH_MS - now), {
           summary: `refresh the search attributes of goal ${state.goal.id}`,
-        }).then(() => {
-          refreshArmed = false;
-          dirty = true;
-        });
+        })
+          .then(() => {
+            refreshArmed = false;
+            dirty = true;
+          })
+          .catch(unlessCancelled);
       }
     }
     setCurrentDetails(
@@ -210,8 +214,8 @@ export async function goalWorkflow(input: GoalWorkflowInput): Promise<void> {
   const watchWaits = (deadline: number): void => {
     for (const at of waitTimers) if (at <= deadline) return;
     waitTimers.add(deadline);
-    void sleep(Math.max(1, deadline - Date.now()), { summary: `long-poll deadlines in goal ${state.goal.id}` }).then(
-      () => {
+    void sleep(Math.max(1, deadline - Date.now()), { summary: `long-poll deadlines in goal ${state.goal.id}` })
+      .then(() => {
         waitTimers.delete(deadline);
         const now = Date.now();
         let next: number | undefined;
@@ -221,8 +225,8 @@ export async function goalWorkflow(input: GoalWorkflowInput): Promise<void> {
           else next = Math.min(next ?? w.deadline, w.deadline);
         }
         if (next !== undefined) watchWaits(next);
-      },
-    );
+      })
+      .catch(unlessCancelled);
   };
   /** Waits cancelled before their Update arrived (a Signal can overtake it): they end as soon as they start. */
   const cancelledWaits: string[] = [];
@@ -377,11 +381,20 @@ export async function goalWorkflow(input: GoalWorkflowInput): Promise<void> {
           waiter.cancelled === true ||
           continueAsNewSuggested() ||
           state.goal.status === 'cancelled';
-        if (sharedWaitTimers) {
-          watchWaits(waiter.deadline);
-          await condition(() => ends() || waiter.expired === true);
-        } else {
-          await condition(ends, waitMs, { summary: `get_next_task long-poll by ${claim.agentId}` });
+        try {
+          if (sharedWaitTimers) {
+            watchWaits(waiter.deadline);
+            await condition(() => ends() || waiter.expired === true);
+          } else {
+            await condition(ends, waitMs, { summary: `get_next_task long-poll by ${claim.agentId}` });
+          }
+        } catch (err) {
+          if (!isCancellation(err)) throw err;
+          // The workflow was asked to cancel (see the main loop): the wait ends with nothing claimed.
+          waiters.splice(waiters.indexOf(waiter), 1);
+          throw toFailure(
+            new DomainError('GOAL_CLOSED', `Goal ${state.goal.id} was cancelled; it has no work to claim.`),
+          );
         }
         waiters.splice(waiters.indexOf(waiter), 1);
         result = waiter.result;
@@ -443,7 +456,7 @@ export async function goalWorkflow(input: GoalWorkflowInput): Promise<void> {
         dirty = false;
         publish();
       }
-    })();
+    })().catch(unlessCancelled);
   }
 
   // Main loop: sleep until a lease is due, a handler asks to re-arm, or Temporal suggests continue-as-new.
@@ -451,14 +464,24 @@ export async function goalWorkflow(input: GoalWorkflowInput): Promise<void> {
     rearm = false;
     armedFor = goals.earliestLeaseExpiry(state);
     const wakeUp = (): boolean => rearm || continueAsNewSuggested();
-    if (armedFor === undefined) await condition(wakeUp);
-    else {
-      const held = state.tasks.find(
-        (t) => t.lease_expires_at !== null && Date.parse(t.lease_expires_at) === armedFor && t.agent_id !== null,
-      );
-      await condition(wakeUp, Math.max(1, armedFor - Date.now()), {
-        summary: held ? `lease of ${held.id} for ${held.agent_id}` : `lease expiry in goal ${state.goal.id}`,
-      });
+    try {
+      if (armedFor === undefined) await condition(wakeUp);
+      else {
+        const held = state.tasks.find(
+          (t) => t.lease_expires_at !== null && Date.parse(t.lease_expires_at) === armedFor && t.agent_id !== null,
+        );
+        await condition(wakeUp, Math.max(1, armedFor - Date.now()), {
+          summary: held ? `lease of ${held.id} for ${held.agent_id}` : `lease expiry in goal ${state.goal.id}`,
+        });
+      }
+    } catch (err) {
+      if (!isCancellation(err)) throw err;
+      // Asked to cancel (the Web UI's "Request Cancellation", `temporal workflow cancel`): the goal is closed, its
+      // row says so, its long-polls end with nothing claimed, and the run ends as cancelled.
+      goals.cancelGoal(state, Date.now(), 'its workflow was cancelled');
+      publish();
+      await CancellationScope.nonCancellable(() => condition(allHandlersFinished));
+      throw err;
     }
     noteRecordedWork(); // a handler re-armed the loop, or the lease timer fired
 

@@ -22,7 +22,7 @@ import * as S from '../domain/workspace-schemas';
 import type { DepType } from '../domain/tg-config';
 import { parseOrFail } from '../domain/validate';
 import { DomainError } from '../domain/errors';
-import { updateRegistrar } from './entity';
+import { unlessCancelled, updateRegistrar } from './entity';
 import * as M from './workspace-messages';
 import { AR_AGENTS, AR_ENTITY, AR_NAME } from './search-attributes';
 import { workspaceShardWorkflow } from './workspace-shard';
@@ -268,7 +268,7 @@ export async function workspaceWorkflow(input: M.WorkspaceInput): Promise<void> 
       const last = batch[batch.length - 1]?.o ?? 0;
       state.outbox = state.outbox.filter((op) => op.o > last);
     }
-  })();
+  })().catch(unlessCancelled);
 
   const ensureShard = async (k: number): Promise<void> => {
     if (state.shards.includes(k)) return;

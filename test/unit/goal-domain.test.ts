@@ -269,3 +269,20 @@ describe('views', () => {
     ]);
   });
 });
+
+describe('cancelling the goal', () => {
+  test('a cancelled goal refuses claims and new tasks, keeps its tasks as they were, and stays cancelled', () => {
+    const s = goal();
+    g.addTasks(s, [{ title: 'a' }, { title: 'b' }], T0);
+    g.claimTask(s, { agentId: 'x', taskId: 'demo/1' }, T0);
+    g.cancelGoal(s, T0 + 1000, 'its workflow was cancelled');
+    expect(s.goal.status).toBe('cancelled');
+    expect(s.events.at(-1)).toMatchObject({ type: 'goal_cancelled' });
+    expect(codeOf(() => g.claimTask(s, { agentId: 'y', taskId: 'demo/2' }, T0 + 2000))).toBe('GOAL_CLOSED');
+    expect(codeOf(() => g.addTasks(s, [{ title: 'c' }], T0 + 2000))).toBe('GOAL_CLOSED');
+    expect(s.tasks.map((t) => t.status)).toEqual(['claimed', 'ready']);
+    const logged = s.events.length;
+    g.cancelGoal(s, T0 + 3000, 'again');
+    expect(s.events).toHaveLength(logged);
+  });
+});
