@@ -119,10 +119,23 @@ test('a request_id applied inside a batch is answered, not applied again, when r
   expect(held).toHaveLength(1);
 });
 
+/**
+ * History events other than workflow tasks. The server may keep the empty workflow task of a refused Update: measured,
+ * once, when the refusal comes straight after a goal's first workflow task (one carrying a dozen commands).
+ */
+async function recorded(goalId: string): Promise<number> {
+  return (await history(goalId)).filter(
+    (e) =>
+      !e.workflowTaskScheduledEventAttributes &&
+      !e.workflowTaskStartedEventAttributes &&
+      !e.workflowTaskCompletedEventAttributes,
+  ).length;
+}
+
 test('a malformed batch is refused with INVALID_ARGUMENT and changes nothing', async () => {
   const goalId = await goalWith(1);
   await h.goals.getGoal(goalId); // its first workflow task is done
-  const before = (await history(goalId)).length;
+  const before = await recorded(goalId);
   const handle = (await h.lazy.get()).workflow.getHandle(goalWorkflowId(goalId));
   for (const ops of [[], [{ id: 'x', update: 'createTasks', input: {} }], [{ update: 'claimTask', input: {} }]]) {
     const err = await handle
@@ -130,6 +143,6 @@ test('a malformed batch is refused with INVALID_ARGUMENT and changes nothing', a
       .catch((e: unknown) => e);
     expect(String((err as { cause?: { type?: string } }).cause?.type)).toBe('INVALID_ARGUMENT');
   }
-  expect((await history(goalId)).length).toBe(before);
+  expect(await recorded(goalId)).toBe(before);
   expect((await h.goals.getGoal(goalId)).tasks[0]?.status).toBe('ready');
 });
