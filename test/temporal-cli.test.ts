@@ -220,6 +220,15 @@ test('bad input to a query or an update from the CLI gets a sentence naming the 
   expect(refused).toMatch(/Invalid claim input: worker_id/);
 });
 
+/** A workflow's execution status as `temporal workflow describe` prints it, once it has ended as cancelled. */
+const endsCancelled = (workflowId: string) =>
+  eventually(async () => {
+    const d = JSON.parse(await cli('workflow', 'describe', '-w', workflowId, '-o', 'json')) as {
+      workflowExecutionInfo: { status: string };
+    };
+    return d.workflowExecutionInfo.status.includes('CANCELED') && d.workflowExecutionInfo.status;
+  });
+
 test('workflow cancel on a goal or a workspace ends it as cancelled: a waiting agent is told, later calls say it is closed', async () => {
   const { goal_id: goalId } = await ok(mcp, 'create_goal', { name: `cancelled ${uid()}` });
   await ok(mcp, 'create_task', { goal_id: goalId, title: 'held' });
@@ -233,13 +242,7 @@ test('workflow cancel on a goal or a workspace ends it as cancelled: a waiting a
   const told = await waiting;
   expect(told.error).toMatchObject({ code: 'GOAL_CLOSED' });
   expect(told.error?.message).toMatch(/was cancelled/);
-  const described = await eventually(async () => {
-    const d = JSON.parse(await cli('workflow', 'describe', '-w', `goal-${goalId}`, '-o', 'json')) as {
-      workflowExecutionInfo: { status: string };
-    };
-    return d.workflowExecutionInfo.status.includes('CANCELED') && d;
-  });
-  expect(described.workflowExecutionInfo.status).toMatch(/CANCELED/);
+  expect(await endsCancelled(`goal-${goalId}`)).toMatch(/CANCELED/);
   // Its last state is still readable, and says what happened; a change is refused with a sentence.
   const goal = await ok(mcp, 'get_goal', { goal_id: goalId });
   expect(goal.goal ?? goal).toMatchObject({ status: 'cancelled' });
@@ -250,11 +253,5 @@ test('workflow cancel on a goal or a workspace ends it as cancelled: a waiting a
   const workspace = uid('cancelws');
   await ok(tg, 'create', { workspace, id: 'job', title: 'a job' });
   await cli('workflow', 'cancel', '-w', `workspace-${workspace}`);
-  const ws = await eventually(async () => {
-    const d = JSON.parse(await cli('workflow', 'describe', '-w', `workspace-${workspace}`, '-o', 'json')) as {
-      workflowExecutionInfo: { status: string };
-    };
-    return d.workflowExecutionInfo.status.includes('CANCELED') && d;
-  });
-  expect(ws.workflowExecutionInfo.status).toMatch(/CANCELED/);
+  expect(await endsCancelled(`workspace-${workspace}`)).toMatch(/CANCELED/);
 });
