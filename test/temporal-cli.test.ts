@@ -229,7 +229,7 @@ const endsCancelled = (workflowId: string) =>
     return d.workflowExecutionInfo.status.includes('CANCELED') && d.workflowExecutionInfo.status;
   });
 
-test('workflow cancel on a goal or a workspace ends it as cancelled: a waiting agent is told, later calls say it is closed', async () => {
+test('workflow cancel on a goal, an agent or a workspace ends it as cancelled: a waiting caller is told, later calls say it is closed', async () => {
   const { goal_id: goalId } = await ok(mcp, 'create_goal', { name: `cancelled ${uid()}` });
   await ok(mcp, 'create_task', { goal_id: goalId, title: 'held' });
   await ok(mcp, 'get_next_task', { goal_id: goalId, agent_id: 'holder' });
@@ -248,6 +248,17 @@ test('workflow cancel on a goal or a workspace ends it as cancelled: a waiting a
   expect(goal.goal ?? goal).toMatchObject({ status: 'cancelled' });
   const later = await call(mcp, 'get_next_task', { goal_id: goalId, agent_id: 'late' });
   expect(later.error?.message).toMatch(/is closed: its workflow has ended/);
+
+  // An agent's record: its long-polling fetch_inbox is told the same.
+  const agent = uid('cancelled-agent');
+  await ok(mcp, 'register_agent', { agent_id: agent, name: agent, capabilities: ['code'] });
+  const inbox = call(mcp, 'fetch_inbox', { agent_id: agent, wait_seconds: 30 });
+  await eventually(async () =>
+    (await cli('workflow', 'show', '-w', `agent-${agent}`, '-o', 'json')).includes('fetchMessages'),
+  );
+  await cli('workflow', 'cancel', '-w', `agent-${agent}`);
+  expect((await inbox).error?.message).toMatch(/is closed: its workflow was cancelled/);
+  expect(await endsCancelled(`agent-${agent}`)).toMatch(/CANCELED/);
 
   const tg = await h.mcp(undefined, ['task-graph']);
   const workspace = uid('cancelws');

@@ -3,7 +3,7 @@
  * The MCP layer shows these as isError results.
  */
 import { WorkflowUpdateFailedError, isGrpcServiceError, ServiceError } from '@temporalio/client';
-import { ApplicationFailure, WorkflowNotFoundError } from '@temporalio/common';
+import { ApplicationFailure, CancelledFailure, WorkflowNotFoundError } from '@temporalio/common';
 import { DomainError, isErrorCode, type ErrorCode } from '../domain/errors';
 
 export class AppError extends Error {
@@ -76,6 +76,12 @@ export function toAppError(err: unknown, context: { entity?: string; address?: s
       code,
       f.message,
       details && typeof details === 'object' ? (details as Record<string, unknown>) : undefined,
+    );
+  }
+  if (err instanceof WorkflowUpdateFailedError && err.cause instanceof CancelledFailure) {
+    return new AppError(
+      'NOT_FOUND',
+      `${context.entity ?? 'The workflow'} is closed: its workflow was cancelled while this call waited, so it takes no more changes.`,
     );
   }
   if (err instanceof WorkflowNotFoundError || grpcCode(err) === GRPC.NOT_FOUND) {
