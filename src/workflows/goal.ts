@@ -391,12 +391,12 @@ export async function goalWorkflow(input: GoalWorkflowInput): Promise<void> {
         } catch (err) {
           if (!isCancellation(err)) throw err;
           // The workflow was asked to cancel (see the main loop): the wait ends with nothing claimed.
-          waiters.splice(waiters.indexOf(waiter), 1);
           throw toFailure(
             new DomainError('GOAL_CLOSED', `Goal ${state.goal.id} was cancelled; it has no work to claim.`),
           );
+        } finally {
+          waiters.splice(waiters.indexOf(waiter), 1);
         }
-        waiters.splice(waiters.indexOf(waiter), 1);
         result = waiter.result;
         if (!result && waiter.cancelled) {
           return { task: null, lease_token: null, lease_expires_at: null, reason: 'The caller stopped waiting.' };
