@@ -210,14 +210,19 @@ test('a relay that is part of a goal completes its task, and the goal’s depend
   expect((await ok(mcp, 'list_tasks', { goal_id: goalId, status: 'ready' })).tasks[0].title).toBe('after the relay');
 });
 
-test('list_relay_pipelines filters by status; the CLI retryStep retries exactly as the tool does', async () => {
+test('list_relay_pipelines filters by status and shows the caller its own changes at once; the CLI retryStep retries exactly as the tool does', async () => {
+  // The caller's own changes show at once (pipelines this server changed a moment ago are read live).
+  const listed = async (status: string) =>
+    (await ok(mcp, 'list_relay_pipelines', { status, limit: 1000 })).pipelines.find((p: any) => p.pipeline_id === id);
   const id = await pipeline();
+  expect(await listed('pending')).toMatchObject({ current_step: 0 });
   await ok(mcp, 'advance_relay', { pipeline_id: id, quality_score: 0.1, l_score: 0.5, tokens_used: 1 });
-  const listed = await eventually(async () => {
-    const r = await ok(mcp, 'list_relay_pipelines', { status: 'awaiting_retry', limit: 1000 });
-    return r.pipelines.find((p: any) => p.pipeline_id === id);
-  });
-  expect(listed.current_step).toBe(0);
+  expect(await listed('awaiting_retry')).toMatchObject({ current_step: 0 });
+  expect(await listed('running')).toBeUndefined();
+  await ok(mcp, 'retry_relay_step', { pipeline_id: id, step_index: 0 });
+  expect(await listed('running')).toMatchObject({ current_step: 0 });
+  expect(await listed('awaiting_retry')).toBeUndefined();
+  await ok(mcp, 'advance_relay', { pipeline_id: id, quality_score: 0.1, l_score: 0.5, tokens_used: 1 });
 
   const cli = promisify(execFile);
   await cli(process.env.TEMPORAL_CLI_PATH as string, [
@@ -234,7 +239,7 @@ test('list_relay_pipelines filters by status; the CLI retryStep retries exactly 
     h.config.temporalAddress,
   ]);
   const status = await ok(mcp, 'get_relay_status', { pipeline_id: id });
-  expect(status).toMatchObject({ status: 'in_progress', state: 'running', total_retries: 1 });
+  expect(status).toMatchObject({ status: 'in_progress', state: 'running', total_retries: 2 });
   const metadata = await cli(process.env.TEMPORAL_CLI_PATH as string, [
     'workflow',
     'metadata',

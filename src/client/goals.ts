@@ -15,6 +15,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { QueryDefinition, UpdateDefinition } from '@temporalio/common';
 import { DomainError, fail, isErrorCode } from '../domain/errors';
 import { callerKey, refuseReusedKey } from '../domain/request-ids';
+import { mergeTouched, RECENT_CHANGE_MS, recentlyTouched } from './recent';
 import {
   addTasks,
   goalIdOfTask,
@@ -226,8 +227,8 @@ export function goalStartOptions(state: GoalState) {
   };
 }
 
-/** How long a goal this process created or added tasks to is tried by cross-goal claims before Visibility lists it. */
-const RECENT_GOAL_MS = 5_000;
+/** How long a goal this process created or changed is tried by cross-goal claims and read live by listGoals. */
+const RECENT_GOAL_MS = RECENT_CHANGE_MS;
 
 /** List cursors are opaque to callers: where the next page starts (a goal and an offset in it). */
 function encodeCursor(at: { g: string; o: number }): string {
@@ -272,12 +273,12 @@ export function createGoalsClient(deps: ClientDeps) {
   /** Cancellations of waits on their way to Temporal: a closing server lets them arrive (see drain()). */
   const cancelling = new Set<Promise<unknown>>();
   // Visibility lags a moment behind a new goal; the agent that just planned it should still be able to claim from it.
-  const recentGoals = new Map<string, number>();
-  const touchRecent = (goalId: string): void => {
-    const now = Date.now();
-    recentGoals.set(goalId, now);
-    for (const [id, at] of recentGoals) if (now - at > RECENT_GOAL_MS) recentGoals.delete(id);
-  };
+  const recentGoals = recentlyTouched(RECENT_GOAL_MS);
+  const touchRecent = (goalId: string): void => recentGoals.touch(goalId);
+  /** Goals this process started or sent a change to a moment ago: listGoals reads them live. */
+  const changedGoals = recentlyTouched(RECENT_CHANGE_MS);
+  /** Goals this process started a moment ago: lists of running goals include them before Visibility does. */
+  const startedGoals = recentlyTouched(RECENT_CHANGE_MS);
   // Goals where this process saw each agent take a task a moment ago: Visibility lists a new holder only at the goal's
   // next refresh (up to 2 s; see indexChangeIsUrgent), and an agent-wide heartbeat must reach the goal anyway.
   const recentHolds = new Map<string, Map<string, number>>();
@@ -384,6 +385,7 @@ export function createGoalsClient(deps: ClientDeps) {
   /** Runs an Update with one update id for all its retries; hot-path Updates are coalesced per goal. */
   async function update<R, A>(goalId: string, def: UpdateDefinition<R, [A]>, arg: A, requestId?: string): Promise<R> {
     const updateId = requestId ?? randomUUID();
+    changedGoals.touch(goalId);
     const sent = BATCHABLE_UPDATES.includes(def.name)
       ? (coalescer.submit(goalId, { def: def, input: arg, id: updateId }) as Promise<R>)
       : call(goalId, (client) => executeUpdate(client, goalId, def, arg, updateId));
@@ -424,6 +426,15 @@ export function createGoalsClient(deps: ClientDeps) {
       }
       return out;
     });
+  }
+
+  /** Running goals, the oldest first; those this process started a moment ago and Visibility does not list yet last. */
+  async function runningGoalIds(limit = 200): Promise<string[]> {
+    const listed = (await listIndexed(`${AR_ENTITY.name} = 'goal' AND ExecutionStatus = 'Running'`, limit))
+      .sort((a, b) => a.startTime - b.startTime)
+      .map((g) => g.id);
+    const known = new Set(listed);
+    return [...listed, ...startedGoals.ids().filter((id) => !known.has(id))];
   }
 
   function indexed(info: WorkflowExecutionInfo): IndexedGoal {
@@ -480,6 +491,8 @@ export function createGoalsClient(deps: ClientDeps) {
             args: [{ state } satisfies GoalWorkflowInput],
             ...goalStartOptions(state),
           });
+          changedGoals.touch(goalId);
+          startedGoals.touch(goalId);
           if (index.readyCount > 0) touchRecent(goalId);
           return summarizeGoal(state);
         } catch (err) {
@@ -670,9 +683,8 @@ export function createGoalsClient(deps: ClientDeps) {
           );
           // Goals this process filled a moment ago that Visibility does not list yet come after the indexed ones.
           const listed = new Set(candidates.map((c) => c.id));
-          const now = Date.now();
-          for (const [id, at] of recentGoals) {
-            if (!listed.has(id) && now - at <= RECENT_GOAL_MS) {
+          for (const [id, at] of recentGoals.entries()) {
+            if (!listed.has(id)) {
               candidates.push({
                 id,
                 name: '',
@@ -793,10 +805,10 @@ export function createGoalsClient(deps: ClientDeps) {
       return { agent_id: agentId, tasks: results.flatMap((r) => r.tasks) };
     },
 
-    /** Goals from Visibility, each read live from its workflow (falls back to the index if it cannot answer). */
     /**
      * Goal rows from Visibility in one call (their memos: see goalMemoStatic), newest first; a goal started before
-     * memos is asked itself. Rows may lag a change by up to two seconds.
+     * memos, or one this process changed a moment ago, is asked itself. Changes made through other processes may take
+     * up to two seconds to show.
      */
     async listGoals(status?: GoalStatus, limit = 50): Promise<GoalSummary[]> {
       const filter = status ? ` AND ${AR_STATUS.name} = ${quote(status)}` : '';
@@ -809,7 +821,9 @@ export function createGoalsClient(deps: ClientDeps) {
         }
         return out;
       });
-      const live = await mapLimited(rows, 16, async (r) => {
+      // Goals this process changed a moment ago are read live (Visibility may not show the change yet).
+      const candidates = mergeTouched(rows, changedGoals.ids());
+      const live = await mapLimited(candidates, 16, async (r) => {
         if (r.row) return r.row;
         try {
           return (await api.getGoal(r.id)).goal;
@@ -817,7 +831,9 @@ export function createGoalsClient(deps: ClientDeps) {
           return undefined;
         }
       });
-      return live.filter((g): g is GoalSummary => g !== undefined && (status === undefined || g.status === status));
+      return live
+        .filter((g): g is GoalSummary => g !== undefined && (status === undefined || g.status === status))
+        .slice(0, limit);
     },
 
     /**
@@ -831,12 +847,7 @@ export function createGoalsClient(deps: ClientDeps) {
       cursor?: string,
     ): Promise<{ tasks: Task[]; nextCursor: string | null }> {
       const at = decodeCursor(cursor);
-      const ids =
-        goalId !== undefined
-          ? [checkGoalId(goalId)]
-          : (await listIndexed(`${AR_ENTITY.name} = 'goal' AND ExecutionStatus = 'Running'`, 200))
-              .sort((a, b) => a.startTime - b.startTime)
-              .map((g) => g.id);
+      const ids = goalId !== undefined ? [checkGoalId(goalId)] : await runningGoalIds();
       const start = at.g === undefined ? 0 : Math.max(0, ids.indexOf(at.g));
       const out: Array<{ task: Task; goal: string; offset: number }> = [];
       for (let n = start; n < ids.length && out.length <= limit; n++) {
@@ -858,13 +869,11 @@ export function createGoalsClient(deps: ClientDeps) {
 
     async listTasks(goalId: string | undefined, status: TaskStatus | undefined, limit = 50): Promise<Task[]> {
       if (goalId !== undefined) return query(checkGoalId(goalId), listTasksQuery, { status, limit });
-      const goals = await listIndexed(`${AR_ENTITY.name} = 'goal' AND ExecutionStatus = 'Running'`, 200);
-      goals.sort((a, b) => a.startTime - b.startTime);
       const out: Task[] = [];
-      for (const g of goals) {
+      for (const id of await runningGoalIds()) {
         if (out.length >= limit) break;
         try {
-          out.push(...(await query(g.id, listTasksQuery, { status, limit: limit - out.length })));
+          out.push(...(await query(id, listTasksQuery, { status, limit: limit - out.length })));
         } catch (err) {
           if (!(err instanceof AppError) || err.code !== 'NOT_FOUND') throw err;
         }
@@ -873,6 +882,7 @@ export function createGoalsClient(deps: ClientDeps) {
     },
 
     listIndexed,
+    runningGoalIds,
     taskQueue: deps.taskQueue,
     queryGoal: query,
     /** Runs fn with the connected client, mapping errors to AppError. */

@@ -74,8 +74,8 @@ const isProject = (g: GoalSummary): boolean => g.metadata.kind === 'project';
 export function createProjectsClient(goals: GoalsClient) {
   /** Every running project with all its tasks (for cross-project reads). */
   async function allProjects(limit = 500): Promise<Array<{ goal: GoalSummary; tasks: Task[] }>> {
-    const indexed = await goals.listIndexed(`ArEntity = 'goal' AND ExecutionStatus = 'Running'`, limit);
-    const views = await goals.mapLimited(indexed, 16, (g) => goals.getGoal(g.id).catch(() => undefined));
+    const ids = await goals.runningGoalIds(limit);
+    const views = await goals.mapLimited(ids, 16, (id) => goals.getGoal(id).catch(() => undefined));
     return views.filter((v): v is NonNullable<typeof v> => v !== undefined && isProject(v.goal));
   }
 

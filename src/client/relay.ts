@@ -28,6 +28,7 @@ import { AppError } from './errors';
 import { refuseReusedKey } from '../domain/request-ids';
 import { createBreakersClient } from './breakers';
 import { makeGoalId, type GoalsClient } from './goals';
+import { mergeTouched, RECENT_CHANGE_MS, recentlyTouched } from './recent';
 
 export interface CreateRelayRequest {
   name: string;
@@ -58,6 +59,8 @@ export function createRelayClient(goals: GoalsClient, options: { breakerAutoReco
   const taskQueue = goals.taskQueue;
   const breakers = createBreakersClient(goals);
   const entity = (id: string) => `Pipeline ${id}`;
+  /** Pipelines this process created or changed a moment ago, which Visibility may not show as they are yet. */
+  const recent = recentlyTouched(RECENT_CHANGE_MS);
 
   /** Updates on a pipeline; a closed one answers CONFLICT with its final status instead of a bare NOT_FOUND. */
   async function update<R>(
@@ -65,6 +68,7 @@ export function createRelayClient(goals: GoalsClient, options: { breakerAutoReco
     run: (h: ReturnType<typeof handleOf>) => Promise<R>,
     onEnded?: (view: RelayStatusView) => AppError | undefined,
   ): Promise<R> {
+    recent.touch(pipelineId);
     return goals.withClient(async (client) => {
       const handle = client.workflow.getHandle(relayWorkflowId(pipelineId));
       try {
@@ -131,6 +135,7 @@ export function createRelayClient(goals: GoalsClient, options: { breakerAutoReco
         goalTaskId = (task as { id: string }).id;
         await goals.claimAndStart(goalTaskId, goalAgentId, 0, req.requestId && `${req.requestId}:hold`);
       }
+      recent.touch(pipelineId);
       const state = newRelayState(
         {
           pipelineId,
@@ -236,14 +241,20 @@ export function createRelayClient(goals: GoalsClient, options: { breakerAutoReco
       return { step, baton: await api.baton(pipelineId) };
     },
 
-    async list(status?: RelayStatus, limit = 50): Promise<RelayStatusView[]> {
-      const filter = status ? ` AND ArStatus = '${status}'` : '';
-      const found = await goals.listIndexed(`ArEntity = 'relay'${filter}`, limit);
-      const views = await goals.mapLimited(found, 16, (g) =>
-        api.status(g.id.replace(/^relay-/, '')).catch(() => undefined),
+    /**
+     * Pipelines in any of `statuses` (all when absent), each read live from its workflow. Visibility lags a change by a
+     * moment, so pipelines this process changed a moment ago are read live too: a call sees its own changes at once.
+     */
+    async list(statuses?: readonly RelayStatus[], limit = 50): Promise<RelayStatusView[]> {
+      const filter = statuses?.length ? ` AND ${AR_STATUS.name} IN (${statuses.map((s) => `'${s}'`).join(', ')})` : '';
+      const found = (await goals.listIndexed(`${AR_ENTITY.name} = 'relay'${filter}`, limit)).map((g) => ({
+        id: g.id.replace(/^relay-/, ''),
+      }));
+      const views = await goals.mapLimited(mergeTouched(found, recent.ids()), 16, (r) =>
+        api.status(r.id).catch(() => undefined),
       );
       return views.filter(
-        (v): v is RelayStatusView => v !== undefined && (status === undefined || v.status === status),
+        (v): v is RelayStatusView => v !== undefined && (statuses === undefined || statuses.includes(v.status)),
       );
     },
   };

@@ -267,10 +267,7 @@ export function relayTools(deps: ToolDeps): ToolDef[] {
       annotations: { readOnlyHint: true, openWorldHint: false },
       async run(a) {
         const filter = a.status;
-        const found =
-          filter === undefined
-            ? await relays.list(undefined, a.limit)
-            : (await Promise.all(statesFor(filter).map((st) => relays.list(st, a.limit)))).flat();
+        const found = await relays.list(filter === undefined ? undefined : statesFor(filter), a.limit);
         const pipelines = found
           .filter((v) => filter === undefined || matchesFilter(v, filter))
           .sort((x, y) => y.created_at.localeCompare(x.created_at))
