@@ -31,6 +31,7 @@ import { log } from '../logger';
 import { AppError } from './errors';
 
 import type { GoalsClient } from './goals';
+import { mergeTouched, RECENT_CHANGE_MS, recentlyTouched } from './recent';
 
 /** How long a breaker read may take before a claim goes ahead without it. */
 const READ_DEADLINE_MS = 3_000;
@@ -47,6 +48,7 @@ interface Cached {
 }
 /** One cache per goals client, shared by every breakers client made from it (MCP tools, relay, breaker tools). */
 const caches = new WeakMap<GoalsClient, Map<string, Cached>>();
+const recents = new WeakMap<GoalsClient, ReturnType<typeof recentlyTouched>>();
 
 /** What a breaker workflow starts with besides its state: the search attributes and summary it is found by. */
 export function breakerStartOptions(agentId: string, state: string) {
@@ -65,9 +67,14 @@ export function createBreakersClient(goals: GoalsClient) {
   let cache = caches.get(goals);
   if (!cache) caches.set(goals, (cache = new Map<string, Cached>()));
   const cached = cache;
+  // Breakers this process changed a moment ago, which Visibility may not list yet (shared like the cache).
+  let recent = recents.get(goals);
+  if (!recent) recents.set(goals, (recent = recentlyTouched(RECENT_CHANGE_MS)));
+  const touched = recent;
 
   async function change<A>(agentId: string, def: UpdateDefinition<BreakerStatus, [A]>, arg: A, requestId?: string) {
     cached.delete(agentId);
+    touched.touch(agentId);
     return goals.withClient(async (client) => {
       const start = new WithStartWorkflowOperation<typeof circuitBreakerWorkflow>('circuitBreakerWorkflow', {
         workflowId: breakerWorkflowId(agentId),
@@ -195,9 +202,11 @@ export function createBreakersClient(goals: GoalsClient) {
       half_open: BreakerStatus[];
       closed: BreakerStatus[];
     }> {
-      const found = await goals.listIndexed(`ArEntity = 'breaker' AND ExecutionStatus = 'Running'`, 1000);
-      const all = await goals.mapLimited(found, 16, (g) =>
-        api.status(g.id.replace(/^breaker-/, '')).catch(() => undefined),
+      const found = (await goals.listIndexed(`ArEntity = 'breaker' AND ExecutionStatus = 'Running'`, 1000)).map(
+        (g) => ({ id: g.id.replace(/^breaker-/, '') }),
+      );
+      const all = await goals.mapLimited(mergeTouched(found, touched.ids()), 16, (b) =>
+        api.status(b.id).catch(() => undefined),
       );
       const live = all.filter((s): s is BreakerStatus => s !== undefined);
       return {
