@@ -15,7 +15,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { QueryDefinition, UpdateDefinition } from '@temporalio/common';
 import { DomainError, fail, isErrorCode } from '../domain/errors';
 import { callerKey, refuseReusedKey } from '../domain/request-ids';
-import { mergeTouched, RECENT_CHANGE_MS, recentlyTouched } from './recent';
+import { mergeTouched, RECENT_CHANGE_MS, RECENT_LIVE_MAX, recentlyTouched } from './recent';
 import {
   addTasks,
   goalIdOfTask,
@@ -434,7 +434,13 @@ export function createGoalsClient(deps: ClientDeps) {
       .sort((a, b) => a.startTime - b.startTime)
       .map((g) => g.id);
     const known = new Set(listed);
-    return [...listed, ...startedGoals.ids().filter((id) => !known.has(id))];
+    return [
+      ...listed,
+      ...startedGoals
+        .ids()
+        .slice(-RECENT_LIVE_MAX)
+        .filter((id) => !known.has(id)),
+    ];
   }
 
   function indexed(info: WorkflowExecutionInfo): IndexedGoal {

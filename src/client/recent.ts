@@ -32,13 +32,22 @@ export function recentlyTouched(windowMs: number) {
 }
 
 /**
- * Rows from Visibility merged with the ids this process touched a moment ago: a touched row loses its indexed form
- * (`row`), so the caller reads it live; touched ids Visibility does not list yet come first, the newest first.
+ * At most this many of the ids touched a moment ago are read live by a list (one wave of Queries, 16 at a time): a
+ * process that just created a thousand goals lists them from Visibility (one call) rather than with a thousand Queries.
+ */
+export const RECENT_LIVE_MAX = 16;
+
+/**
+ * Rows from Visibility merged with the ids this process touched a moment ago (the newest `max` of them): a touched row
+ * loses its indexed form (`row`), so the caller reads it live; touched ids Visibility does not list yet come first,
+ * the newest first.
  */
 export function mergeTouched<R>(
   listed: ReadonlyArray<{ id: string; row?: R }>,
-  touched: readonly string[],
+  allTouched: readonly string[],
+  max = RECENT_LIVE_MAX,
 ): Array<{ id: string; row?: R }> {
+  const touched = allTouched.slice(-max);
   const fresh = new Set(touched);
   const listedIds = new Set(listed.map((r) => r.id));
   const unlisted = touched

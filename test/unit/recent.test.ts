@@ -39,6 +39,15 @@ describe('mergeTouched', () => {
     ]);
   });
 
+  test('only the newest touched ids are read live: many changes at once are listed from Visibility', () => {
+    expect(mergeTouched(listed, ['g1', 'g4', 'g2'], 2)).toEqual([
+      { id: 'g4' },
+      { id: 'g3', row: 'indexed g3' },
+      { id: 'g2' },
+      { id: 'g1', row: 'indexed g1' },
+    ]);
+  });
+
   test('with nothing touched the rows are as listed', () => {
     expect(mergeTouched(listed, [])).toEqual(listed);
   });
