@@ -4,7 +4,8 @@
  * waiters, and with the worker killed while they wait.
  */
 import type { temporal } from '@temporalio/proto';
-import { goalWorkflowId } from '../src/workflows/messages';
+import { WorkflowUpdateStage } from '@temporalio/client';
+import { completeTaskUpdate, goalWorkflowId, waitForTaskUpdate } from '../src/workflows/messages';
 import { callerKey } from '../src/domain/request-ids';
 import { ok, uid, useWorkerProcess, eventually } from './support/harness';
 
@@ -51,6 +52,47 @@ test('a completion hands the unblocked task to the waiting agent in the same wor
   expect(second).toMatchObject({ claimed: true, id: `${goalId}/2`, agent_id: 'B', status: 'claimed' });
   const events = await history(goalId);
   expect(taskThatCompleted(events, 'b-waits')).toBe(taskThatCompleted(events, 'a-completes'));
+});
+
+test("the completion's answer carries the claim it handed over, so a waiting client in the same process answers at once", async () => {
+  const goalId = uid('riders');
+  await w.h.goals.createGoal({
+    goalId,
+    name: 'chain',
+    tasks: [{ title: 'first' }, { title: 'second', dependencies: [0] }],
+  });
+  const first = await w.h.goals.claimNextTask({ goalId, agentId: 'A' });
+  const client = await w.h.lazy.get();
+  const handle = client.workflow.getHandle(goalWorkflowId(goalId));
+  const wait = await handle.startUpdate(waitForTaskUpdate, {
+    args: [{ agentId: 'B', waitMs: 30_000 }],
+    updateId: 'b-waits-raw',
+    waitForStage: WorkflowUpdateStage.ACCEPTED,
+  });
+  const complete = { taskId: first.task?.id as string, agentId: 'A', result: 'done' };
+  const answer = (await handle.executeUpdate(completeTaskUpdate, {
+    args: [complete],
+    updateId: 'a-done-raw',
+  })) as Record<string, unknown>;
+  const waited = await wait.result();
+  expect(waited.task).toMatchObject({ id: `${goalId}/2`, agent_id: 'B' });
+  expect(answer.handed).toEqual([{ id: 'b-waits-raw', claim: waited }]);
+
+  // Through the tools the answer never shows another agent's claim (nor its lease token): nothing of task 2.
+  const goal2 = uid('riders');
+  await w.h.goals.createGoal({
+    goalId: goal2,
+    name: 'chain',
+    tasks: [{ title: 'first' }, { title: 'second', dependencies: [0] }],
+  });
+  const held = await ok(w.mcp, 'get_next_task', { goal_id: goal2, agent_id: 'A' });
+  const waiting = ok(w.mcp, 'get_next_task', { goal_id: goal2, agent_id: 'B', wait_seconds: 30 });
+  await eventually(async () => acceptedWaits(await history(goal2)) === 1);
+  const done = await ok(w.mcp, 'update_task_status', { task_id: held.id, status: 'completed', agent_id: 'A' });
+  const handed = await waiting;
+  expect(handed).toMatchObject({ claimed: true, id: `${goal2}/2`, agent_id: 'B' });
+  expect(done).not.toHaveProperty('handed');
+  expect(JSON.stringify(done)).not.toContain(`${goal2}/2`);
 });
 
 test('16 waiting agents get 16 distinct tasks when they appear; the rest are told no task came', async () => {

@@ -331,6 +331,25 @@ export function createGoalsClient(deps: ClientDeps) {
   }
 
   /** Runs an Update, retrying (same update id) while the workflow has too many updates in flight. */
+  /**
+   * Long-polls of this process waiting in a goal, by their update id. A change's answer carries the claims it handed
+   * to waiting agents (`handed`, see the goal workflow's riders): a wait found here is answered from it at once,
+   * before its own Update's answer arrives (the claim is as durable: both were written in one workflow task).
+   */
+  const handoffs = new Map<string, (claim: ClaimResult) => void>();
+  /** Answers this process's waits from what a change handed them, and takes `handed` out of the change's answer. */
+  function deliverHanded<R>(result: R): R {
+    const strip = (value: unknown): unknown => {
+      if (typeof value !== 'object' || value === null || !('handed' in value)) return value;
+      const { handed, ...rest } = value as { handed?: Array<{ id: string; claim: ClaimResult }> };
+      for (const h of handed ?? []) handoffs.get(h.id)?.(h.claim);
+      return rest;
+    };
+    if (!Array.isArray(result)) return strip(result) as R;
+    // A batch: each call's outcome.
+    return result.map((o: { ok?: boolean; value?: unknown }) => (o?.ok ? { ...o, value: strip(o.value) } : o)) as R;
+  }
+
   async function executeUpdate<R, A>(
     client: Client,
     goalId: string,
@@ -341,7 +360,7 @@ export function createGoalsClient(deps: ClientDeps) {
     const handle = client.workflow.getHandle(goalWorkflowId(goalId));
     for (let attempt = 0; ; attempt++) {
       try {
-        return await handle.executeUpdate(def, { args: [arg], updateId });
+        return deliverHanded(await handle.executeUpdate(def, { args: [arg], updateId }));
       } catch (err) {
         if (isResourceExhausted(err) && attempt < 40) {
           await sleep(Math.min(500, 10 * 2 ** Math.min(attempt, 6)) * (0.5 + Math.random()));
@@ -657,7 +676,7 @@ export function createGoalsClient(deps: ClientDeps) {
               void sent.finally(() => cancelling.delete(sent));
             };
             stop?.addEventListener('abort', cancel, { once: true });
-            const waited = await call(goalId, (client) =>
+            const asked = call(goalId, (client) =>
               executeUpdate(
                 client,
                 goalId as string,
@@ -665,7 +684,15 @@ export function createGoalsClient(deps: ClientDeps) {
                 { ...input, waitMs: Math.ceil(left) },
                 updateId,
               ),
-            ).finally(() => stop?.removeEventListener('abort', cancel));
+            );
+            // Handed a task by a change this process sent: answered from that change's answer (the wait's own answer,
+            // the same claim, is then not needed).
+            const handed = new Promise<ClaimResult>((resolve) => handoffs.set(updateId, resolve));
+            asked.catch(() => undefined);
+            const waited: ClaimResult & { reason?: string } = await Promise.race([asked, handed]).finally(() => {
+              handoffs.delete(updateId);
+              stop?.removeEventListener('abort', cancel);
+            });
             if (waited.task) {
               noteHold(goalId, waited);
               return { ...waited, claimed: true, goal_id: goalId, reason: null };

@@ -976,3 +976,20 @@ export function renderGoalDetails(state: GoalState, maxRows = 25, now = Date.now
 }
 
 export { DomainError };
+
+/**
+ * Claims that ride on a change's answer: the first few, within a size budget, so that a change serving hundreds of
+ * waiting agents (or tasks with large descriptions) keeps its answer small; the others are answered by their own wait.
+ */
+export const RIDERS_MAX = 16;
+export const RIDERS_MAX_CHARS = 64 * 1024;
+export function ridingClaims<T>(handed: readonly T[]): T[] {
+  const out: T[] = [];
+  let size = 0;
+  for (const h of handed.slice(0, RIDERS_MAX)) {
+    size += JSON.stringify(h).length;
+    if (size > RIDERS_MAX_CHARS) break;
+    out.push(h);
+  }
+  return out;
+}

@@ -88,6 +88,12 @@ export interface UpdateRegistrarOptions {
   /** Shrinks a result before it is remembered; rehydrate() restores it for a retried call. */
   compact?: (result: unknown) => unknown;
   rehydrate?: (kept: unknown) => unknown;
+  /**
+   * What a change did for other callers, to ride on its answer (fields added to an object result; in a batch, to the
+   * first call's that has one). Taken (and emptied) after each change; also emptied before one, so what a timer did
+   * never rides on the next answer. Not remembered with the result: a retried call gets its own result alone.
+   */
+  riders?: () => Record<string, unknown> | undefined;
 }
 
 export type RegisterUpdate = (<I, R>(
@@ -161,8 +167,15 @@ function batchOps(raw: unknown, names: readonly string[]): BatchOpIn[] {
  * updates arriving together are applied one after another and need no mutex.
  */
 export function updateRegistrar(options: UpdateRegistrarOptions): RegisterUpdate {
-  const { applied, afterChange, compact = (r) => r, rehydrate = (k) => k } = options;
+  const { applied, afterChange, compact = (r) => r, rehydrate = (k) => k, riders = () => undefined } = options;
   const registered = new Map<string, Registered>();
+  const isRecord = (v: unknown): v is Record<string, unknown> =>
+    typeof v === 'object' && v !== null && !Array.isArray(v);
+  /** The result with what the change did for others added (a copy: the remembered result stays as it was). */
+  const withRiders = (result: unknown): unknown => {
+    const extra = riders();
+    return extra && isRecord(result) ? { ...result, ...extra } : result;
+  };
 
   const remember = (id: string, result: unknown): void => keep(applied, id, compact(result));
 
@@ -209,9 +222,11 @@ export function updateRegistrar(options: UpdateRegistrarOptions): RegisterUpdate
         noteRecordedWork();
         const id = currentUpdateInfo()?.id;
         const fresh = recall(applied, id) === undefined;
+        riders();
         const result = applyOne(entry, id, raw) as R;
-        if (fresh) afterChange();
-        return result;
+        if (!fresh) return result;
+        afterChange();
+        return withRiders(result) as R;
       }) as never,
       { validator: ((raw: unknown): void => checkOne(entry, currentUpdateInfo()?.id, raw)) as never },
     );
@@ -227,6 +242,7 @@ export function updateRegistrar(options: UpdateRegistrarOptions): RegisterUpdate
       def as never,
       ((raw: unknown): OpOutcome[] => {
         noteRecordedWork();
+        riders();
         const out = batchOps(raw, names).map((op): OpOutcome => {
           try {
             return { ok: true, value: applyOne(entryOf(op.update), op.id, op.input) };
@@ -235,6 +251,8 @@ export function updateRegistrar(options: UpdateRegistrarOptions): RegisterUpdate
           }
         });
         afterChange();
+        const first = out.findIndex((o) => o.ok && isRecord(o.value));
+        if (first >= 0) out[first] = { ok: true, value: withRiders((out[first] as { value: unknown }).value) };
         return out;
       }) as never,
       {

@@ -230,12 +230,19 @@ export async function goalWorkflow(input: GoalWorkflowInput): Promise<void> {
   };
   /** Waits cancelled before their Update arrived (a Signal can overtake it): they end as soon as they start. */
   const cancelledWaits: string[] = [];
+  /**
+   * Claims handed to waiting agents by the change being applied. They also ride on that change's answer (`handed`):
+   * a client waiting in the same process answers its agent from there, without waiting for the wait's own answer.
+   */
+  let handedNow: Array<{ id: string; claim: ClaimResult }> = [];
   /** Hands ready tasks to waiting agents, in the same workflow task as the change that made them ready. */
   const serveWaiters = (now: number): void => {
     for (const w of waiters) {
       if (w.result || w.cancelled) continue;
       const task = goals.pickNextTask(state, w.input);
-      if (task) w.result = goals.claimTask(state, { ...w.input, taskId: task.id }, now);
+      if (!task) continue;
+      w.result = goals.claimTask(state, { ...w.input, taskId: task.id }, now);
+      if (w.id !== undefined) handedNow.push({ id: w.id, claim: w.result });
     }
   };
 
@@ -252,6 +259,11 @@ export async function goalWorkflow(input: GoalWorkflowInput): Promise<void> {
     afterChange,
     compact,
     rehydrate: (kept) => rehydrate(state, kept),
+    riders: () => {
+      const handed = goals.ridingClaims(handedNow);
+      handedNow = [];
+      return handed.length > 0 ? { handed } : undefined;
+    },
   });
 
   update(

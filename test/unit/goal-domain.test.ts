@@ -286,3 +286,13 @@ describe('cancelling the goal', () => {
     expect(s.events).toHaveLength(logged);
   });
 });
+
+describe('ridingClaims', () => {
+  test('the first claims ride on the answer, at most RIDERS_MAX and RIDERS_MAX_CHARS of them', () => {
+    const small = Array.from({ length: 40 }, (_, i) => ({ id: `w${i}`, claim: { task: { id: `g/${i}` } } }));
+    expect(g.ridingClaims(small).map((h) => h.id)).toEqual(small.slice(0, g.RIDERS_MAX).map((h) => h.id));
+    const big = Array.from({ length: 5 }, (_, i) => ({ id: `w${i}`, description: 'x'.repeat(30_000) }));
+    expect(g.ridingClaims(big).map((h) => h.id)).toEqual(['w0', 'w1']); // a third would pass 64 KB
+    expect(g.ridingClaims([])).toEqual([]);
+  });
+});
