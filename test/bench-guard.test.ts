@@ -53,6 +53,7 @@ test('npm run bench (tiny) writes a JSON report with every latency figure', asyn
     expect(r.errors).toBe(0);
   }
   expect(oneGoal.handoff_p50_ms).toBeGreaterThan(0);
+  expect(oneGoal.handoff_both_answered_p50_ms).toBeGreaterThanOrEqual(oneGoal.handoff_p50_ms);
   expect(oneGoal.stdio_start_p50_ms).toBeGreaterThan(0);
   expect(report.tool_list['goals,relay,breakers'].bytes).toBeLessThanOrEqual(24 * 1024);
   expect(report.tool_list.all.bytes).toBeLessThanOrEqual(60 * 1024);

@@ -385,7 +385,7 @@ async function runScenarios(env: BenchEnvironment, mode: Mode, say: (m: string) 
     ...pullRows,
   ].join('\n');
   const oneGoalMd = [
-    `One goal, many agents, each its own \`agent-runtime mcp\` through the daemon (${oneGoal.tasks} independent tasks; stdio start p50 ${oneGoal.stdio_start_p50_ms} ms; chain handoff p50 ${oneGoal.handoff_p50_ms} ms = ${report.one_goal_stdio_vs_floor.handoff_ratio} × floor):`,
+    `One goal, many agents, each its own \`agent-runtime mcp\` through the daemon (${oneGoal.tasks} independent tasks; stdio start p50 ${oneGoal.stdio_start_p50_ms} ms; chain handoff p50 ${oneGoal.handoff_p50_ms} ms = ${report.one_goal_stdio_vs_floor.handoff_ratio} × floor, until the waiter holds the next task; ${oneGoal.handoff_both_answered_p50_ms} ms until the holder's own answer has come too):`,
     '',
     '| agents | work ms | claims/s | claim p50 ms | claim p99 ms | p50 / floor | double claims | errors |',
     '| --- | --- | --- | --- | --- | --- | --- | --- |',

@@ -31,6 +31,8 @@ export interface OneGoalResult {
   rows: OneGoalRow[];
   handoff_p50_ms: number;
   handoff_p99_ms: number;
+  /** The holder's completion call → both it and the waiter's claim answered (what handoff_p50_ms was before 2026-12-01). */
+  handoff_both_answered_p50_ms: number;
   /** spawn → initialize of one agent's `agent-runtime mcp`, through the daemon. */
   stdio_start_p50_ms: number;
 }
@@ -188,13 +190,19 @@ export async function oneGoalStdio(
     let waiter = b;
     let held = await tool(holder, 'get_next_task', { goal_id: chain.id });
     const handoffs: number[] = [];
+    const bothAnswered: number[] = [];
     for (let k = 0; k < opts.chain; k++) {
-      const waiting = tool(waiter, 'get_next_task', { goal_id: chain.id, wait_seconds: 30 });
+      const waiting = tool(waiter, 'get_next_task', { goal_id: chain.id, wait_seconds: 30 }).then((r) => ({
+        r,
+        at: performance.now(),
+      }));
       await sleep(30); // let the waiter's long-poll reach the workflow
       const t = performance.now();
       await tool(holder, 'update_task_status', { task_id: held.id, status: 'completed', result: 'ok' });
-      const next = await waiting;
-      handoffs.push(performance.now() - t);
+      const completed = performance.now();
+      const { r: next, at } = await waiting;
+      handoffs.push(at - t); // until the waiter holds the next task, whenever the holder's own answer comes
+      bothAnswered.push(Math.max(at, completed) - t);
       if (!next.claimed) throw new Error(`the chain's task ${k + 2} was not handed over`);
       held = next;
       [holder, waiter] = [waiter, holder];
@@ -205,6 +213,7 @@ export async function oneGoalStdio(
       rows,
       handoff_p50_ms: h.p50_ms,
       handoff_p99_ms: h.p99_ms,
+      handoff_both_answered_p50_ms: summarize(bothAnswered).p50_ms,
       stdio_start_p50_ms: summarize(starts).p50_ms,
     };
   } finally {
