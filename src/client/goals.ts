@@ -330,7 +330,6 @@ export function createGoalsClient(deps: ClientDeps) {
     }
   }
 
-  /** Runs an Update, retrying (same update id) while the workflow has too many updates in flight. */
   /**
    * Long-polls of this process waiting in a goal, by their update id. A change's answer carries the claims it handed
    * to waiting agents (`handed`, see the goal workflow's riders): a wait found here is answered from it at once,
@@ -350,6 +349,7 @@ export function createGoalsClient(deps: ClientDeps) {
     return result.map((o: { ok?: boolean; value?: unknown }) => (o?.ok ? { ...o, value: strip(o.value) } : o)) as R;
   }
 
+  /** Runs an Update, retrying (same update id) while the workflow has too many updates in flight. */
   async function executeUpdate<R, A>(
     client: Client,
     goalId: string,
