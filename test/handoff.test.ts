@@ -31,13 +31,13 @@ function taskThatCompleted(events: Event[], updateId: string): number {
   throw new Error(`update ${updateId} did not complete`);
 }
 
+/** A goal of two tasks, the second waiting on the first. */
+const chainOfTwo = (goalId: string) =>
+  w.h.goals.createGoal({ goalId, name: 'chain', tasks: [{ title: 'first' }, { title: 'second', dependencies: [0] }] });
+
 test('a completion hands the unblocked task to the waiting agent in the same workflow task', async () => {
   const goalId = uid('handoff');
-  await w.h.goals.createGoal({
-    goalId,
-    name: 'chain',
-    tasks: [{ title: 'first' }, { title: 'second', dependencies: [0] }],
-  });
+  await chainOfTwo(goalId);
   const mcp = w.mcp;
   const first = await ok(mcp, 'get_next_task', { goal_id: goalId, agent_id: 'A' });
   const waiting = ok(mcp, 'get_next_task', { goal_id: goalId, agent_id: 'B', wait_seconds: 30, request_id: 'b-waits' });
@@ -56,11 +56,7 @@ test('a completion hands the unblocked task to the waiting agent in the same wor
 
 test("the completion's answer carries the claim it handed over, so a waiting client in the same process answers at once", async () => {
   const goalId = uid('riders');
-  await w.h.goals.createGoal({
-    goalId,
-    name: 'chain',
-    tasks: [{ title: 'first' }, { title: 'second', dependencies: [0] }],
-  });
+  await chainOfTwo(goalId);
   const first = await w.h.goals.claimNextTask({ goalId, agentId: 'A' });
   const client = await w.h.lazy.get();
   const handle = client.workflow.getHandle(goalWorkflowId(goalId));
@@ -80,11 +76,7 @@ test("the completion's answer carries the claim it handed over, so a waiting cli
 
   // Through the tools the answer never shows another agent's claim (nor its lease token): nothing of task 2.
   const goal2 = uid('riders');
-  await w.h.goals.createGoal({
-    goalId: goal2,
-    name: 'chain',
-    tasks: [{ title: 'first' }, { title: 'second', dependencies: [0] }],
-  });
+  await chainOfTwo(goal2);
   const held = await ok(w.mcp, 'get_next_task', { goal_id: goal2, agent_id: 'A' });
   const waiting = ok(w.mcp, 'get_next_task', { goal_id: goal2, agent_id: 'B', wait_seconds: 30 });
   await eventually(async () => acceptedWaits(await history(goal2)) === 1);
