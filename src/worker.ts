@@ -2,6 +2,7 @@
  * The worker: all workflows and activities of the project on task queue `agent-runtime`. Wiring only.
  * Run as `node dist/worker.js` (or inside `agent-runtime up`); any number of workers may run on any machines.
  */
+import path from 'node:path';
 import { DefaultLogger, NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from './activities';
 import { loadConfig, type RuntimeConfig } from './config';
@@ -17,9 +18,19 @@ export interface WorkerHandle {
   shutdown(): Promise<void>;
 }
 
-export function workflowSource(): Pick<WorkerOptions, 'workflowsPath' | 'workflowBundle'> {
+/**
+ * The workflow bundler's options for the workflows at `workflowsPath`: the module of schemas shared by every workflow
+ * instance on a thread is preloaded (docs/DECISIONS.md, "Schemas built once per workflow thread").
+ */
+export function workflowBundlerOptions(workflowsPath: string): NonNullable<WorkerOptions['bundlerOptions']> {
+  return { preloadModules: [path.join(path.dirname(workflowsPath), '..', 'domain', 'shared')] };
+}
+
+export function workflowSource(): Pick<WorkerOptions, 'workflowsPath' | 'workflowBundle' | 'bundlerOptions'> {
   const bundle = process.env.AGENT_RUNTIME_WORKFLOW_BUNDLE;
-  return bundle ? { workflowBundle: { codePath: bundle } } : { workflowsPath: require.resolve('./workflows') };
+  if (bundle) return { workflowBundle: { codePath: bundle } };
+  const workflowsPath = require.resolve('./workflows');
+  return { workflowsPath, bundlerOptions: workflowBundlerOptions(workflowsPath) };
 }
 
 /** How long a workflow task waits for this worker's sticky queue before it goes to the shared task queue. */

@@ -12,6 +12,7 @@
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { Client as McpClient } from '@modelcontextprotocol/sdk/client/index.js';
 import { Worker } from '@temporalio/worker';
+import { workflowSource } from '../src/worker';
 import { LazyClient } from '../src/client/connection';
 import { createGoalsClient } from '../src/client/goals';
 import { loadConfig } from '../src/config';
@@ -126,7 +127,7 @@ test('a goal that continues as new under load with refused calls in between: not
   expect(histories.length).toBeGreaterThanOrEqual(3);
   const failures: string[] = [];
   for await (const r of Worker.runReplayHistories(
-    { workflowsPath: require.resolve('../src/workflows'), replayName: 'continue-as-new-test' },
+    { ...workflowSource(), replayName: 'continue-as-new-test' },
     histories,
   )) {
     if (r.error) failures.push(`${r.workflowId}: ${String(r.error).slice(0, 300)}`);

@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { Worker } from '@temporalio/worker';
+import { workflowSource } from '../src/worker';
 import * as workflows from '../src/workflows';
 import { quietRuntime } from './support/harness';
 
@@ -29,10 +30,7 @@ test('every workflow type has a recorded history, and each replays without a non
   expect(histories.length).toBeGreaterThan(current.length);
 
   const results: Array<{ workflowId: string; error?: string }> = [];
-  for await (const r of Worker.runReplayHistories(
-    { workflowsPath: require.resolve('../src/workflows'), replayName: 'replay-test' },
-    histories,
-  )) {
+  for await (const r of Worker.runReplayHistories({ ...workflowSource(), replayName: 'replay-test' }, histories)) {
     results.push({ workflowId: r.workflowId, ...(r.error ? { error: String(r.error) } : {}) });
   }
   expect(results).toEqual(histories.map((h) => ({ workflowId: h.workflowId })));

@@ -5,7 +5,8 @@
  *   idle | busy  --no heartbeat for ttl-->  offline  --offline for grace-->  offline, its work released
  *   offline      --any call of the agent / register-->  idle | busy
  */
-import { z } from 'zod';
+import type { z } from 'zod';
+import { sharedSchemas } from './shared';
 import { fail } from './errors';
 import { forPanel } from './text';
 import { AgentIdSchema, LIMITS } from './schemas';
@@ -21,77 +22,125 @@ export const MAX_UNACKED = 1_000;
 const EVENTS_KEPT = 100;
 const DELIVERED_KEPT = 2_000;
 
-const Capability = z.string().trim().min(1).max(LIMITS.tagLength);
+// Built once per workflow thread (see ./shared); the names below are those objects.
+const schemas = sharedSchemas('domain/agents', (z) => {
+  const Capability = z.string().trim().min(1).max(LIMITS.tagLength);
 
-export const RegisterInputSchema = z.object({
-  agentId: AgentIdSchema,
-  name: z.string().trim().min(1).max(LIMITS.nameLength),
-  capabilities: z.array(Capability).min(1).max(LIMITS.tagsPerTask),
-  tags: z.array(Capability).max(LIMITS.tagsPerTask).optional(),
-  codebaseId: z.string().trim().min(1).max(LIMITS.nameLength).optional(),
-  workspacePath: z.string().min(1).max(LIMITS.fileLength).optional(),
-  crossCodebaseCapable: z.boolean().optional(),
-  force: z.boolean().optional(),
-  ttlSeconds: z
-    .int()
-    .min(1)
-    .max(24 * 3600)
-    .optional(),
-  graceSeconds: z
-    .int()
-    .min(0)
-    .max(7 * 24 * 3600)
-    .optional(),
+  const RegisterInputSchema = z.object({
+    agentId: AgentIdSchema,
+    name: z.string().trim().min(1).max(LIMITS.nameLength),
+    capabilities: z.array(Capability).min(1).max(LIMITS.tagsPerTask),
+    tags: z.array(Capability).max(LIMITS.tagsPerTask).optional(),
+    codebaseId: z.string().trim().min(1).max(LIMITS.nameLength).optional(),
+    workspacePath: z.string().min(1).max(LIMITS.fileLength).optional(),
+    crossCodebaseCapable: z.boolean().optional(),
+    force: z.boolean().optional(),
+    ttlSeconds: z
+      .int()
+      .min(1)
+      .max(24 * 3600)
+      .optional(),
+    graceSeconds: z
+      .int()
+      .min(0)
+      .max(7 * 24 * 3600)
+      .optional(),
+  });
+
+  const MessageInputSchema = z.object({
+    id: z.string().min(1).max(200),
+    from: AgentIdSchema,
+    to: z.array(AgentIdSchema).min(1).max(500),
+    subject: z.string().max(LIMITS.titleLength),
+    body: z.string().max(LIMITS.resultLength * 5),
+    threadId: z.string().max(200).optional(),
+    importance: z.enum(IMPORTANCE).optional(),
+    ackRequired: z.boolean().optional(),
+  });
+
+  const FetchInputSchema = z.object({
+    since: z.union([z.int().min(0), z.iso.datetime()]).optional(),
+    limit: z.int().min(1).max(LIMITS.listLimitMax).optional(),
+    urgentOnly: z.boolean().optional(),
+    waitMs: z
+      .int()
+      .min(0)
+      .max(LIMITS.waitSecondsMax * 1000)
+      .optional(),
+  });
+
+  const AckInputSchema = z.object({ messageId: z.string().min(1).max(200) });
+
+  /** A task pushed to the agent: a reference; the task itself lives in its goal, which records the assignment. */
+  const TaskRefSchema = z.object({
+    taskId: z.string().min(1).max(200),
+    goalId: z.string().min(1).max(200),
+    title: z.string().max(LIMITS.titleLength),
+    priority: z.number(),
+    /** Capabilities the task needs: the push is refused unless the agent has them all. */
+    required: z.array(z.string()).max(LIMITS.tagsPerTask).optional(),
+    /** Into this agent's inbox even while it is offline (create_agent_task names the agent). */
+    direct: z.boolean().optional(),
+  });
+  const PopInputSchema = z.object({ taskId: z.string().min(1).max(200) });
+  const UnregisterInputSchema = z.object({ reason: z.string().max(LIMITS.resultLength).optional() });
+  /** What a call of the agent tells its workflow: it is alive, and maybe what it thinks, took or finished. */
+  const TouchInputSchema = z.object({
+    thought: z.string().max(LIMITS.titleLength).optional(),
+    took: z.object({ id: z.string().max(200), title: z.string().max(LIMITS.titleLength) }).optional(),
+    finished: z.object({ id: z.string().max(200), completed: z.boolean() }).optional(),
+  });
+
+  const AgentRowSchema = z.object({
+    agent_id: z.string(),
+    name: z.string(),
+    capabilities: z.array(z.string()),
+    tags: z.array(z.string()),
+    status: z.enum(AGENT_STATUSES),
+    online: z.boolean(),
+    codebase_id: z.string().nullable(),
+    workspace_path: z.string().nullable(),
+    cross_codebase_capable: z.boolean(),
+    current_task: z.object({ id: z.string(), title: z.string() }).nullable(),
+    current_thought: z.string().nullable(),
+    pending_messages: z.number(),
+    pending_tasks: z.number().describe('Tasks pushed to it and not taken yet.'),
+    idle_since: z.string().nullable(),
+    completed_tasks: z.number(),
+    last_heartbeat: z.string(),
+    expires_at: z.string().describe('When the agent turns offline unless it calls again.'),
+    registered_at: z.string(),
+  });
+
+  return {
+    RegisterInputSchema,
+    MessageInputSchema,
+    FetchInputSchema,
+    AckInputSchema,
+    TaskRefSchema,
+    PopInputSchema,
+    UnregisterInputSchema,
+    TouchInputSchema,
+    AgentRowSchema,
+  };
 });
+export const {
+  RegisterInputSchema,
+  MessageInputSchema,
+  FetchInputSchema,
+  AckInputSchema,
+  TaskRefSchema,
+  PopInputSchema,
+  UnregisterInputSchema,
+  TouchInputSchema,
+  AgentRowSchema,
+} = schemas;
+
 export type RegisterInput = z.infer<typeof RegisterInputSchema>;
-
-export const MessageInputSchema = z.object({
-  id: z.string().min(1).max(200),
-  from: AgentIdSchema,
-  to: z.array(AgentIdSchema).min(1).max(500),
-  subject: z.string().max(LIMITS.titleLength),
-  body: z.string().max(LIMITS.resultLength * 5),
-  threadId: z.string().max(200).optional(),
-  importance: z.enum(IMPORTANCE).optional(),
-  ackRequired: z.boolean().optional(),
-});
 export type MessageInput = z.infer<typeof MessageInputSchema>;
-
-export const FetchInputSchema = z.object({
-  since: z.union([z.int().min(0), z.iso.datetime()]).optional(),
-  limit: z.int().min(1).max(LIMITS.listLimitMax).optional(),
-  urgentOnly: z.boolean().optional(),
-  waitMs: z
-    .int()
-    .min(0)
-    .max(LIMITS.waitSecondsMax * 1000)
-    .optional(),
-});
 export type FetchInput = z.infer<typeof FetchInputSchema>;
-
-export const AckInputSchema = z.object({ messageId: z.string().min(1).max(200) });
-
-/** A task pushed to the agent: a reference; the task itself lives in its goal, which records the assignment. */
-export const TaskRefSchema = z.object({
-  taskId: z.string().min(1).max(200),
-  goalId: z.string().min(1).max(200),
-  title: z.string().max(LIMITS.titleLength),
-  priority: z.number(),
-  /** Capabilities the task needs: the push is refused unless the agent has them all. */
-  required: z.array(z.string()).max(LIMITS.tagsPerTask).optional(),
-  /** Into this agent's inbox even while it is offline (create_agent_task names the agent). */
-  direct: z.boolean().optional(),
-});
 export type TaskRef = z.infer<typeof TaskRefSchema>;
-export const PopInputSchema = z.object({ taskId: z.string().min(1).max(200) });
 export const MAX_INBOX = 1_000;
-export const UnregisterInputSchema = z.object({ reason: z.string().max(LIMITS.resultLength).optional() });
-/** What a call of the agent tells its workflow: it is alive, and maybe what it thinks, took or finished. */
-export const TouchInputSchema = z.object({
-  thought: z.string().max(LIMITS.titleLength).optional(),
-  took: z.object({ id: z.string().max(200), title: z.string().max(LIMITS.titleLength) }).optional(),
-  finished: z.object({ id: z.string().max(200), completed: z.boolean() }).optional(),
-});
 export type TouchInput = z.infer<typeof TouchInputSchema>;
 
 export interface Message {
@@ -152,27 +201,6 @@ export interface AgentState {
   message_seq: number;
   events: Array<{ at: string; type: string; detail: string | null }>;
 }
-
-export const AgentRowSchema = z.object({
-  agent_id: z.string(),
-  name: z.string(),
-  capabilities: z.array(z.string()),
-  tags: z.array(z.string()),
-  status: z.enum(AGENT_STATUSES),
-  online: z.boolean(),
-  codebase_id: z.string().nullable(),
-  workspace_path: z.string().nullable(),
-  cross_codebase_capable: z.boolean(),
-  current_task: z.object({ id: z.string(), title: z.string() }).nullable(),
-  current_thought: z.string().nullable(),
-  pending_messages: z.number(),
-  pending_tasks: z.number().describe('Tasks pushed to it and not taken yet.'),
-  idle_since: z.string().nullable(),
-  completed_tasks: z.number(),
-  last_heartbeat: z.string(),
-  expires_at: z.string().describe('When the agent turns offline unless it calls again.'),
-  registered_at: z.string(),
-});
 export type AgentRow = z.infer<typeof AgentRowSchema>;
 
 const iso = (ms: number): string => new Date(ms).toISOString();

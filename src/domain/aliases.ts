@@ -4,21 +4,32 @@
  * (`<goal_id>/<n>`), so a prompt or script that says `task_id: 101` still names the same task. Plain data, pure
  * functions: the registry workflow adds only durability.
  */
-import { z } from 'zod';
+import type { z } from 'zod';
+import { sharedSchemas } from './shared';
 import { TaskIdSchema } from './schemas';
 
 /** A bare positive integer written as a string: what a seed's numeric id becomes. */
 export const NUMERIC_REF = /^[1-9][0-9]{0,15}$/;
 
-export const AliasEntrySchema = z.object({
-  alias: z.string().regex(NUMERIC_REF, 'an alias is a positive integer'),
-  taskId: TaskIdSchema,
-  /** Where the number came from, e.g. "agent-runtime-mcp task" or "hq step". */
-  source: z.string().max(200),
-});
-export type AliasEntry = z.infer<typeof AliasEntrySchema>;
+// Built once per workflow thread (see ./shared); the names below are those objects.
+const schemas = sharedSchemas('domain/aliases', (z) => {
+  const AliasEntrySchema = z.object({
+    alias: z.string().regex(NUMERIC_REF, 'an alias is a positive integer'),
+    taskId: TaskIdSchema,
+    /** Where the number came from, e.g. "agent-runtime-mcp task" or "hq step". */
+    source: z.string().max(200),
+  });
 
-export const RegisterAliasesInputSchema = z.object({ entries: z.array(AliasEntrySchema).min(1).max(5_000) });
+  const RegisterAliasesInputSchema = z.object({ entries: z.array(AliasEntrySchema).min(1).max(5_000) });
+
+  /** resolveAlias Query input: the number as a string or an integer. */
+  const ResolveAliasQuerySchema = z.object({ alias: z.union([z.string().min(1), z.number().int()]).transform(String) });
+
+  return { AliasEntrySchema, RegisterAliasesInputSchema, ResolveAliasQuerySchema };
+});
+export const { AliasEntrySchema, RegisterAliasesInputSchema, ResolveAliasQuerySchema } = schemas;
+
+export type AliasEntry = z.infer<typeof AliasEntrySchema>;
 export type RegisterAliasesInput = z.infer<typeof RegisterAliasesInputSchema>;
 
 export interface AliasState {

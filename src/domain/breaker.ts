@@ -6,7 +6,8 @@
  *   HALF_OPEN → CLOSED     success_threshold successes; HALF_OPEN → OPEN on any failure
  *   any → CLOSED           manual reset
  */
-import { z } from 'zod';
+import type { z } from 'zod';
+import { sharedSchemas } from './shared';
 import { fail } from './errors';
 import { forPanel, utc } from './text';
 import { AgentIdSchema, LIMITS } from './schemas';
@@ -22,22 +23,66 @@ export const FAILURE_TYPES = [
 export const BREAKER_STATES = ['CLOSED', 'OPEN', 'HALF_OPEN'] as const;
 export type BreakerStateName = (typeof BREAKER_STATES)[number];
 
-export const BreakerConfigSchema = z.object({
-  failure_threshold: z.int().min(1).max(10_000),
-  window_seconds: z
-    .number()
-    .positive()
-    .max(30 * 24 * 3600),
-  cooldown_seconds: z
-    .number()
-    .positive()
-    .max(30 * 24 * 3600),
-  half_open_max_calls: z.int().min(1).max(10_000),
-  success_threshold: z.int().min(1).max(10_000),
-  fallback_agent: z.string().min(1).max(128),
+// Built once per workflow thread (see ./shared); the names below are those objects.
+const schemas = sharedSchemas('domain/breaker', (z) => {
+  const BreakerConfigSchema = z.object({
+    failure_threshold: z.int().min(1).max(10_000),
+    window_seconds: z
+      .number()
+      .positive()
+      .max(30 * 24 * 3600),
+    cooldown_seconds: z
+      .number()
+      .positive()
+      .max(30 * 24 * 3600),
+    half_open_max_calls: z.int().min(1).max(10_000),
+    success_threshold: z.int().min(1).max(10_000),
+    fallback_agent: z.string().min(1).max(128),
+  });
+  const ConfigureInputSchema = BreakerConfigSchema.partial();
+
+  const FailureInputSchema = z.object({
+    failureType: z.enum(FAILURE_TYPES),
+    errorMessage: z.string().max(LIMITS.resultLength).default(''),
+  });
+  const TripInputSchema = z.object({ reason: z.string().max(LIMITS.resultLength).optional() });
+  const EmptyInputSchema = z.object({}).optional();
+
+  const BreakerStatusSchema = z.object({
+    agent_id: z.string(),
+    state: z.enum(BREAKER_STATES),
+    failures_in_window: z.number(),
+    window_seconds: z.number(),
+    total_failures: z.number(),
+    total_successes: z.number(),
+    cooldown_remaining_seconds: z.number().nullable(),
+    half_open_calls: z.number(),
+    half_open_successes: z.number(),
+    config: BreakerConfigSchema,
+    recent_failures: z.array(z.object({ at: z.string(), type: z.string(), message: z.string() })),
+    transitions: z.array(z.object({ from: z.string(), to: z.string(), at: z.string(), reason: z.string() })),
+    updated_at: z.string(),
+  });
+
+  return {
+    BreakerConfigSchema,
+    ConfigureInputSchema,
+    FailureInputSchema,
+    TripInputSchema,
+    EmptyInputSchema,
+    BreakerStatusSchema,
+  };
 });
+export const {
+  BreakerConfigSchema,
+  ConfigureInputSchema,
+  FailureInputSchema,
+  TripInputSchema,
+  EmptyInputSchema,
+  BreakerStatusSchema,
+} = schemas;
+
 export type BreakerConfig = z.infer<typeof BreakerConfigSchema>;
-export const ConfigureInputSchema = BreakerConfigSchema.partial();
 
 export const DEFAULT_CONFIG: BreakerConfig = {
   failure_threshold: 5,
@@ -47,14 +92,7 @@ export const DEFAULT_CONFIG: BreakerConfig = {
   success_threshold: 2,
   fallback_agent: 'generalist',
 };
-
-export const FailureInputSchema = z.object({
-  failureType: z.enum(FAILURE_TYPES),
-  errorMessage: z.string().max(LIMITS.resultLength).default(''),
-});
 export type FailureInput = z.infer<typeof FailureInputSchema>;
-export const TripInputSchema = z.object({ reason: z.string().max(LIMITS.resultLength).optional() });
-export const EmptyInputSchema = z.object({}).optional();
 
 export const MAX_WINDOW_FAILURES = 1_000;
 export const MAX_TRANSITIONS = 50;
@@ -213,22 +251,6 @@ export function admit(s: BreakerState, now: number): { state: BreakerStateName; 
   }
   return { state: s.state, probe: false };
 }
-
-export const BreakerStatusSchema = z.object({
-  agent_id: z.string(),
-  state: z.enum(BREAKER_STATES),
-  failures_in_window: z.number(),
-  window_seconds: z.number(),
-  total_failures: z.number(),
-  total_successes: z.number(),
-  cooldown_remaining_seconds: z.number().nullable(),
-  half_open_calls: z.number(),
-  half_open_successes: z.number(),
-  config: BreakerConfigSchema,
-  recent_failures: z.array(z.object({ at: z.string(), type: z.string(), message: z.string() })),
-  transitions: z.array(z.object({ from: z.string(), to: z.string(), at: z.string(), reason: z.string() })),
-  updated_at: z.string(),
-});
 export type BreakerStatus = z.infer<typeof BreakerStatusSchema>;
 
 export function statusOf(s: BreakerState, now: number): BreakerStatus {

@@ -3,7 +3,7 @@
  * control characters (NUL, newlines), no bidirectional overrides or isolates (which make a Web UI show another name
  * than the real one), and no `..` path segment. Ids appear in workflow ids, the Web UI and logs.
  */
-import { z } from 'zod';
+import { zodApi } from './shared';
 
 // C0/C1 controls and DEL; bidi embeddings, overrides and isolates; zero-width and marks that render invisibly.
 // eslint-disable-next-line no-control-regex -- finding control characters is the point
@@ -19,7 +19,7 @@ export function idProblem(v: string): string | undefined {
 
 /** A free-form id of at most `max` characters under the rule above. */
 export function safeId(max: number) {
-  return z
+  return zodApi()
     .string()
     .min(1)
     .max(max)

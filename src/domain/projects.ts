@@ -2,25 +2,94 @@
  * hq's model on the goal model: a project is a goal (its name is the goal id), a step is a task carrying
  * step_num, branch and scope. Pure conversions, metrics and staleness; no Temporal here.
  */
-import { z } from 'zod';
+import type { z } from 'zod';
+import { sharedSchemas } from './shared';
 import { fail } from './errors';
 import { findCycle } from './goal';
 import { escapeCell, forPanel, utcShort } from './text';
 import type { GoalState } from './goal';
 import { LIMITS, TASK_STATUSES, type Task, type TaskCounts, type TaskSpec, type TaskStatus } from './schemas';
 
-export const StepSpecSchema = z.object({
-  step_num: z.int().min(0).max(1_000_000),
-  branch: z.string().min(1).max(LIMITS.nameLength),
-  scope: z.string().min(1).max(LIMITS.fileLength),
-  depends_on: z.array(z.int().min(0)).max(LIMITS.dependenciesPerTask).default([]),
-  title: z.string().trim().min(1).max(LIMITS.titleLength).optional(),
-  description: z.string().max(LIMITS.descriptionLength).optional(),
-});
-export type StepSpec = z.infer<typeof StepSpecSchema>;
-
 export const STEP_STATUSES = ['not_started', 'claimed', 'in_progress', 'completed', 'failed', 'cancelled'] as const;
 export type StepStatus = (typeof STEP_STATUSES)[number];
+
+// Built once per workflow thread (see ./shared); the names below are those objects.
+const schemas = sharedSchemas('domain/projects', (z) => {
+  const StepSpecSchema = z.object({
+    step_num: z.int().min(0).max(1_000_000),
+    branch: z.string().min(1).max(LIMITS.nameLength),
+    scope: z.string().min(1).max(LIMITS.fileLength),
+    depends_on: z.array(z.int().min(0)).max(LIMITS.dependenciesPerTask).default([]),
+    title: z.string().trim().min(1).max(LIMITS.titleLength).optional(),
+    description: z.string().max(LIMITS.descriptionLength).optional(),
+  });
+
+  const StepSchema = z.object({
+    id: z.string().describe('The step id (`<project>/<n>`): pass it to start_step, complete_step, …'),
+    project_id: z.string(),
+    step_num: z.number(),
+    branch: z.string(),
+    scope: z.string().nullable(),
+    status: z.enum(STEP_STATUSES),
+    ready: z.boolean().describe('Not started and every dependency completed: claimable now.'),
+    task_status: z.string().describe('The runtime’s finer state: pending, ready, blocked, claimed, …'),
+    depends_on: z.array(z.number()),
+    blocked_by: z.array(z.string()),
+    agent_id: z.string().nullable(),
+    claimed_at: z.string().nullable(),
+    started_at: z.string().nullable(),
+    last_heartbeat: z.string().nullable(),
+    completed_at: z.string().nullable(),
+    lease_expires_at: z.string().nullable(),
+    lease_token: z.number().nullable(),
+    worktree: z.string().nullable(),
+    commit_hash: z.string().nullable(),
+    last_commit: z.string().nullable().describe('hq’s name for commit_hash.'),
+    files_modified: z.array(z.string()),
+    notes: z.string().nullable(),
+    failure_reason: z.string().nullable(),
+    attempts: z.number(),
+    failures: z.array(z.unknown()),
+    title: z.string(),
+  });
+
+  // ------------------------------------------------------------------------------------------------ metrics
+
+  const CountsSchema = z.object({
+    total: z.number(),
+    not_started: z.number(),
+    claimed: z.number(),
+    in_progress: z.number(),
+    completed: z.number(),
+    failed: z.number(),
+    cancelled: z.number(),
+  });
+
+  const MetricsSchema = z.object({
+    counts: CountsSchema,
+    avg_seconds_claim_to_complete: z.number().nullable(),
+    avg_seconds_start_to_complete: z.number().nullable(),
+    by_scope: z.record(z.string(), CountsSchema),
+    by_agent: z.record(
+      z.string(),
+      z.object({
+        completed: z.number(),
+        failed: z.number(),
+        active: z.number(),
+        avg_seconds_claim_to_complete: z.number().nullable(),
+      }),
+    ),
+  });
+
+  const StepListSchema = z.array(StepSpecSchema).max(LIMITS.tasksPerCall);
+  const StringListSchema = z.array(z.string().max(LIMITS.fileLength)).max(LIMITS.filesPerTask);
+
+  return { StepSpecSchema, StepSchema, CountsSchema, MetricsSchema, StepListSchema, StringListSchema };
+});
+export const { StepSpecSchema, StepSchema, CountsSchema, MetricsSchema } = schemas;
+const { StepListSchema, StringListSchema } = schemas;
+
+export type StepSpec = z.infer<typeof StepSpecSchema>;
 
 /** hq's vocabulary: everything not yet claimed is not_started (ready says whether it can be claimed now). */
 export function stepStatus(status: TaskStatus): StepStatus {
@@ -33,35 +102,6 @@ export function stepStatus(status: TaskStatus): StepStatus {
       return status;
   }
 }
-
-export const StepSchema = z.object({
-  id: z.string().describe('The step id (`<project>/<n>`): pass it to start_step, complete_step, …'),
-  project_id: z.string(),
-  step_num: z.number(),
-  branch: z.string(),
-  scope: z.string().nullable(),
-  status: z.enum(STEP_STATUSES),
-  ready: z.boolean().describe('Not started and every dependency completed: claimable now.'),
-  task_status: z.string().describe('The runtime’s finer state: pending, ready, blocked, claimed, …'),
-  depends_on: z.array(z.number()),
-  blocked_by: z.array(z.string()),
-  agent_id: z.string().nullable(),
-  claimed_at: z.string().nullable(),
-  started_at: z.string().nullable(),
-  last_heartbeat: z.string().nullable(),
-  completed_at: z.string().nullable(),
-  lease_expires_at: z.string().nullable(),
-  lease_token: z.number().nullable(),
-  worktree: z.string().nullable(),
-  commit_hash: z.string().nullable(),
-  last_commit: z.string().nullable().describe('hq’s name for commit_hash.'),
-  files_modified: z.array(z.string()),
-  notes: z.string().nullable(),
-  failure_reason: z.string().nullable(),
-  attempts: z.number(),
-  failures: z.array(z.unknown()),
-  title: z.string(),
-});
 export type Step = z.infer<typeof StepSchema>;
 
 const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
@@ -156,7 +196,7 @@ export function parseSteps(raw: unknown): StepSpec[] {
       );
     }
   }
-  const parsed = z.array(StepSpecSchema).max(LIMITS.tasksPerCall).safeParse(value);
+  const parsed = StepListSchema.safeParse(value);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     fail(
@@ -180,7 +220,7 @@ export function parseStringList(raw: unknown, what: string): string[] {
         .filter(Boolean);
     }
   }
-  const parsed = z.array(z.string().max(LIMITS.fileLength)).max(LIMITS.filesPerTask).safeParse(value);
+  const parsed = StringListSchema.safeParse(value);
   if (!parsed.success) fail('INVALID_ARGUMENT', `${what} must be an array of strings (or a JSON string of one).`);
   return parsed.data;
 }
@@ -204,35 +244,7 @@ export function staleSteps(tasks: readonly Task[], now: number, timeoutMinutes: 
   }
   return out;
 }
-
-// ------------------------------------------------------------------------------------------------ metrics
-
-export const CountsSchema = z.object({
-  total: z.number(),
-  not_started: z.number(),
-  claimed: z.number(),
-  in_progress: z.number(),
-  completed: z.number(),
-  failed: z.number(),
-  cancelled: z.number(),
-});
 type Counts = z.infer<typeof CountsSchema>;
-
-export const MetricsSchema = z.object({
-  counts: CountsSchema,
-  avg_seconds_claim_to_complete: z.number().nullable(),
-  avg_seconds_start_to_complete: z.number().nullable(),
-  by_scope: z.record(z.string(), CountsSchema),
-  by_agent: z.record(
-    z.string(),
-    z.object({
-      completed: z.number(),
-      failed: z.number(),
-      active: z.number(),
-      avg_seconds_claim_to_complete: z.number().nullable(),
-    }),
-  ),
-});
 export type Metrics = z.infer<typeof MetricsSchema>;
 
 const emptyCounts = (): Counts => ({

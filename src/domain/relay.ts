@@ -7,7 +7,8 @@
  *   awaiting_retry → running                    retry_relay_step reopens the step (at most max_retries times)
  *   running | awaiting_retry → failed           retries exhausted, or the token budget exceeded
  */
-import { z } from 'zod';
+import type { z } from 'zod';
+import { sharedSchemas } from './shared';
 import { fail } from './errors';
 import { forPanel } from './text';
 import { AgentIdSchema, LIMITS } from './schemas';
@@ -37,37 +38,140 @@ export const RELAY_STATUSES = ['running', 'awaiting_retry', 'completed', 'failed
 export type RelayStatus = (typeof RELAY_STATUSES)[number];
 export const STEP_STATUSES = ['pending', 'active', 'passed', 'failed_gate'] as const;
 
-const Score = z.number().min(0).max(1);
+// Built once per workflow thread (see ./shared); the names below are those objects.
+const schemas = sharedSchemas('domain/relay', (z) => {
+  const Score = z.number().min(0).max(1);
 
-export const CreateRelayInputSchema = z.object({
-  pipelineId: z
-    .string()
-    .min(1)
-    .max(LIMITS.idLength)
-    .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/),
-  name: z.string().trim().min(1).max(LIMITS.nameLength),
-  goal: z.string().trim().min(1).max(LIMITS.descriptionLength),
-  description: z.string().max(LIMITS.descriptionLength).optional(),
-  agentTypes: z.array(z.string().trim().min(1).max(64)).min(1).max(MAX_RELAY_STEPS),
-  tokenBudget: z.int().min(1).max(100_000_000).optional(),
-  qualityThresholds: z.record(z.string(), Score).optional(),
-  maxRetries: z.int().min(0).max(20).optional(),
-  goalTaskId: z.string().optional(),
-  goalAgentId: z.string().optional(),
+  const CreateRelayInputSchema = z.object({
+    pipelineId: z
+      .string()
+      .min(1)
+      .max(LIMITS.idLength)
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/),
+    name: z.string().trim().min(1).max(LIMITS.nameLength),
+    goal: z.string().trim().min(1).max(LIMITS.descriptionLength),
+    description: z.string().max(LIMITS.descriptionLength).optional(),
+    agentTypes: z.array(z.string().trim().min(1).max(64)).min(1).max(MAX_RELAY_STEPS),
+    tokenBudget: z.int().min(1).max(100_000_000).optional(),
+    qualityThresholds: z.record(z.string(), Score).optional(),
+    maxRetries: z.int().min(0).max(20).optional(),
+    goalTaskId: z.string().optional(),
+    goalAgentId: z.string().optional(),
+  });
+
+  const AdvanceInputSchema = z.object({
+    qualityScore: Score,
+    lScore: Score,
+    tokensUsed: z.int().min(0).max(100_000_000),
+    outputEntityId: z.string().min(1).max(LIMITS.fileLength).optional(),
+    outputSummary: z.string().max(LIMITS.resultLength).optional(),
+    agentId: AgentIdSchema.optional(),
+    leaseToken: z.int().min(1).optional(),
+    /** The step this advance finishes (step_index, or the index in a baton_id); a finished step is not advanced twice. */
+    stepIndex: z.int().min(0).optional(),
+  });
+
+  const RetryStepInputSchema = z.object({ stepIndex: z.int().min(0) });
+  const ClaimStepInputSchema = z.object({
+    agentId: AgentIdSchema,
+    leaseSeconds: z.int().min(0).max(LIMITS.leaseSecondsMax).optional(),
+  });
+
+  const RelayStepSchema = z.object({
+    index: z.number(),
+    agent_type: z.string(),
+    status: z.enum(STEP_STATUSES),
+    quality_threshold: z.number(),
+    quality_score: z.number().nullable(),
+    l_score: z.number().nullable(),
+    tokens_used: z.number(),
+    output_summary: z.string().nullable(),
+    output_entity_id: z.string().nullable(),
+    retries: z.number(),
+    agent_id: z.string().nullable(),
+    lease_token: z.number().nullable(),
+    lease_expires_at: z.string().nullable(),
+    started_at: z.string().nullable(),
+    completed_at: z.string().nullable(),
+    duration_ms: z.number().nullable(),
+    gate_failures: z.array(z.object({ quality_score: z.number(), l_score: z.number(), at: z.string() })),
+  });
+
+  const BatonSchema = z.object({
+    baton_id: z.string(),
+    pipeline_id: z.string(),
+    sequence_position: z.number(),
+    total_agents: z.number(),
+    agent_type: z.string(),
+    task_description: z.string(),
+    input_summary: z.string().nullable(),
+    input_entity_id: z.string().nullable(),
+    output_key: z.string(),
+    expected_output_type: z.string(),
+    quality_threshold: z.number(),
+    l_score_threshold: z.number(),
+    max_output_tokens: z.number(),
+    remaining_budget: z.number(),
+    tokens_used: z.number(),
+    source_chain: z.array(z.string()),
+    l_score_chain: z.array(z.number()),
+    retry_count: z.number(),
+    max_retries: z.number(),
+    fallback_agent: z.string().nullable(),
+    claimed_by: z.string().nullable(),
+    lease_token: z.number().nullable(),
+    lease_expires_at: z.string().nullable(),
+    prompt: z.string(),
+  });
+
+  // ------------------------------------------------------------------------------------------------ views
+
+  const RelayStatusViewSchema = z.object({
+    pipeline_id: z.string(),
+    name: z.string(),
+    goal: z.string(),
+    status: z.enum(RELAY_STATUSES),
+    progress_percent: z.number(),
+    current_step: z.number().nullable(),
+    current_agent_type: z.string().nullable(),
+    total_agents: z.number(),
+    quality_chain: z.array(z.number()),
+    l_score_chain: z.array(z.number()),
+    average_quality: z.number().nullable(),
+    average_l_score: z.number().nullable(),
+    tokens_used: z.number(),
+    tokens_remaining: z.number(),
+    token_budget: z.number(),
+    total_retries: z.number(),
+    max_retries: z.number(),
+    failure_reason: z.string().nullable(),
+    goal_task_id: z.string().nullable(),
+    created_at: z.string(),
+    completed_at: z.string().nullable(),
+    steps: z.array(RelayStepSchema),
+  });
+
+  return {
+    CreateRelayInputSchema,
+    AdvanceInputSchema,
+    RetryStepInputSchema,
+    ClaimStepInputSchema,
+    RelayStepSchema,
+    BatonSchema,
+    RelayStatusViewSchema,
+  };
 });
+export const {
+  CreateRelayInputSchema,
+  AdvanceInputSchema,
+  RetryStepInputSchema,
+  ClaimStepInputSchema,
+  RelayStepSchema,
+  BatonSchema,
+  RelayStatusViewSchema,
+} = schemas;
+
 export type CreateRelayInput = z.infer<typeof CreateRelayInputSchema>;
-
-export const AdvanceInputSchema = z.object({
-  qualityScore: Score,
-  lScore: Score,
-  tokensUsed: z.int().min(0).max(100_000_000),
-  outputEntityId: z.string().min(1).max(LIMITS.fileLength).optional(),
-  outputSummary: z.string().max(LIMITS.resultLength).optional(),
-  agentId: AgentIdSchema.optional(),
-  leaseToken: z.int().min(1).optional(),
-  /** The step this advance finishes (step_index, or the index in a baton_id); a finished step is not advanced twice. */
-  stepIndex: z.int().min(0).optional(),
-});
 export type AdvanceInput = z.infer<typeof AdvanceInputSchema>;
 
 /** The step index inside a baton id (`<pipeline>:<index>:<retries>`), or undefined when it is not one. */
@@ -76,33 +180,7 @@ export function stepOfBaton(batonId: string): number | undefined {
   const index = parts.length >= 3 ? Number(parts[parts.length - 2]) : NaN;
   return Number.isInteger(index) && index >= 0 ? index : undefined;
 }
-
-export const RetryStepInputSchema = z.object({ stepIndex: z.int().min(0) });
-export const ClaimStepInputSchema = z.object({
-  agentId: AgentIdSchema,
-  leaseSeconds: z.int().min(0).max(LIMITS.leaseSecondsMax).optional(),
-});
 export type ClaimStepInput = z.infer<typeof ClaimStepInputSchema>;
-
-export const RelayStepSchema = z.object({
-  index: z.number(),
-  agent_type: z.string(),
-  status: z.enum(STEP_STATUSES),
-  quality_threshold: z.number(),
-  quality_score: z.number().nullable(),
-  l_score: z.number().nullable(),
-  tokens_used: z.number(),
-  output_summary: z.string().nullable(),
-  output_entity_id: z.string().nullable(),
-  retries: z.number(),
-  agent_id: z.string().nullable(),
-  lease_token: z.number().nullable(),
-  lease_expires_at: z.string().nullable(),
-  started_at: z.string().nullable(),
-  completed_at: z.string().nullable(),
-  duration_ms: z.number().nullable(),
-  gate_failures: z.array(z.object({ quality_score: z.number(), l_score: z.number(), at: z.string() })),
-});
 export type RelayStep = z.infer<typeof RelayStepSchema>;
 
 export interface RelayState {
@@ -124,33 +202,6 @@ export interface RelayState {
   updated_at: string;
   completed_at: string | null;
 }
-
-export const BatonSchema = z.object({
-  baton_id: z.string(),
-  pipeline_id: z.string(),
-  sequence_position: z.number(),
-  total_agents: z.number(),
-  agent_type: z.string(),
-  task_description: z.string(),
-  input_summary: z.string().nullable(),
-  input_entity_id: z.string().nullable(),
-  output_key: z.string(),
-  expected_output_type: z.string(),
-  quality_threshold: z.number(),
-  l_score_threshold: z.number(),
-  max_output_tokens: z.number(),
-  remaining_budget: z.number(),
-  tokens_used: z.number(),
-  source_chain: z.array(z.string()),
-  l_score_chain: z.array(z.number()),
-  retry_count: z.number(),
-  max_retries: z.number(),
-  fallback_agent: z.string().nullable(),
-  claimed_by: z.string().nullable(),
-  lease_token: z.number().nullable(),
-  lease_expires_at: z.string().nullable(),
-  prompt: z.string(),
-});
 export type Baton = z.infer<typeof BatonSchema>;
 
 const iso = (ms: number): string => new Date(ms).toISOString();
@@ -493,33 +544,6 @@ export function claimExpiry(state: RelayState): number | undefined {
   const step = state.steps[state.current];
   return step?.agent_id && step.lease_expires_at ? Date.parse(step.lease_expires_at) : undefined;
 }
-
-// ------------------------------------------------------------------------------------------------ views
-
-export const RelayStatusViewSchema = z.object({
-  pipeline_id: z.string(),
-  name: z.string(),
-  goal: z.string(),
-  status: z.enum(RELAY_STATUSES),
-  progress_percent: z.number(),
-  current_step: z.number().nullable(),
-  current_agent_type: z.string().nullable(),
-  total_agents: z.number(),
-  quality_chain: z.array(z.number()),
-  l_score_chain: z.array(z.number()),
-  average_quality: z.number().nullable(),
-  average_l_score: z.number().nullable(),
-  tokens_used: z.number(),
-  tokens_remaining: z.number(),
-  token_budget: z.number(),
-  total_retries: z.number(),
-  max_retries: z.number(),
-  failure_reason: z.string().nullable(),
-  goal_task_id: z.string().nullable(),
-  created_at: z.string(),
-  completed_at: z.string().nullable(),
-  steps: z.array(RelayStepSchema),
-});
 export type RelayStatusView = z.infer<typeof RelayStatusViewSchema>;
 
 const avg = (xs: number[]): number | null =>

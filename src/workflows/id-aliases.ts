@@ -5,7 +5,6 @@
  */
 import { allHandlersFinished, condition, continueAsNew } from '@temporalio/workflow';
 import { continueAsNewSuggested, initContinueAsNew } from './continue-as-new';
-import { z } from 'zod';
 import * as aliases from '../domain/aliases';
 import { updateRegistrar, validatedQuery } from './entity';
 import { registerAliasesUpdate, resolveAliasQuery, type AliasesWorkflowInput } from './messages';
@@ -24,11 +23,8 @@ export async function idAliasesWorkflow(input: AliasesWorkflowInput): Promise<vo
     () => undefined,
     (i) => aliases.registerAliases(state, i),
   );
-  validatedQuery(
-    resolveAliasQuery,
-    z.object({ alias: z.union([z.string().min(1), z.number().int()]).transform(String) }),
-    'resolveAlias input',
-    ({ alias }) => aliases.resolveAlias(state, alias),
+  validatedQuery(resolveAliasQuery, aliases.ResolveAliasQuerySchema, 'resolveAlias input', ({ alias }) =>
+    aliases.resolveAlias(state, alias),
   );
 
   await condition(() => continueAsNewSuggested());

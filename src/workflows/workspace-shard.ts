@@ -5,7 +5,7 @@
  */
 import { allHandlersFinished, condition, continueAsNew, setHandler } from '@temporalio/workflow';
 import { continueAsNewSuggested, initContinueAsNew, noteRecordedWork } from './continue-as-new';
-import { z } from 'zod';
+import { ShardKeysQuerySchema } from '../domain/workspace-schemas';
 import type { ColdOp } from '../domain/workspace';
 import { validatedQuery } from './entity';
 import {
@@ -54,7 +54,7 @@ export async function workspaceShardWorkflow(input: ShardState): Promise<void> {
     noteRecordedWork();
     applyDetailOps(state, ops);
   });
-  validatedQuery(shardGetQuery, z.object({ keys: z.array(z.string()).max(5_000) }), 'getDetails input', ({ keys }) => ({
+  validatedQuery(shardGetQuery, ShardKeysQuerySchema, 'getDetails input', ({ keys }) => ({
     lastOp: state.lastOp,
     recs: Object.fromEntries(keys.filter((k) => state.recs[k]).map((k) => [k, state.recs[k] as ShardRecord])),
   }));

@@ -13,6 +13,7 @@ import { Client, Connection } from '@temporalio/client';
 import { ensureNamespace } from '../../src/client/admin';
 import { startDevServer } from '../../src/dev-server';
 import { resolveTemporalCli } from '../../src/temporal-cli';
+import { workflowBundlerOptions } from '../../src/worker';
 
 export default async function globalSetup(): Promise<void> {
   const binary = await resolveTemporalCli();
@@ -36,8 +37,10 @@ export default async function globalSetup(): Promise<void> {
   }
   const dir = path.join(__dirname, '..', '..', '.tmp');
   fs.mkdirSync(dir, { recursive: true });
+  const workflowsPath = require.resolve('../../src/workflows');
   const { code } = await bundleWorkflowCode({
-    workflowsPath: require.resolve('../../src/workflows'),
+    workflowsPath,
+    ...workflowBundlerOptions(workflowsPath),
     logger: { trace() {}, debug() {}, info() {}, warn() {}, error: console.error, log() {} },
   });
   const bundle = path.join(dir, 'workflow-bundle.js');
