@@ -105,6 +105,39 @@ test('a batch of 500 calls, a body over 4 MiB and 100,000-deep arguments are ref
   expect(r.error?.message).toMatch(/nest deeper than 32 levels/);
 });
 
+test('a tools/call answers the same with or without _meta; arguments that are no object are a JSON-RPC error', async () => {
+  const goal = JSON.parse(
+    (await post(JSON.stringify(rpc(30, 'create_goal', { name: uid('meta'), description: 'm' })))).text,
+  ) as { result: { structuredContent: { id: string } } };
+  const goalId = goal.result.structuredContent.id;
+  const plain = JSON.parse((await post(JSON.stringify(rpc(31, 'get_goal', { goal_id: goalId })))).text);
+  const withMeta = JSON.parse(
+    (
+      await post(
+        JSON.stringify({
+          jsonrpc: '2.0',
+          id: 32,
+          method: 'tools/call',
+          params: { name: 'get_goal', arguments: { goal_id: goalId }, _meta: { progressToken: 'p1' } },
+        }),
+      )
+    ).text,
+  );
+  expect(plain.id).toBe(31);
+  expect(withMeta.id).toBe(32);
+  expect(withMeta.result.structuredContent.goal.id).toBe(goalId);
+  expect(withMeta.result.structuredContent).toEqual(plain.result.structuredContent);
+  const unknown = JSON.parse((await post(JSON.stringify(rpc(33, 'no_such_tool', {})))).text);
+  expect(unknown.result.isError).toBe(true);
+  expect(JSON.parse(unknown.result.content[0].text).error.message).toContain('There is no tool "no_such_tool"');
+  const malformed = await post(
+    JSON.stringify({ jsonrpc: '2.0', id: 34, method: 'tools/call', params: { name: 'get_goal', arguments: [goalId] } }),
+  );
+  const error = (JSON.parse(malformed.text) as { id: number; error: { code: number; message: string } }).error;
+  expect(typeof error.code).toBe('number');
+  expect(error.message).toMatch(/arguments/i);
+});
+
 test('ids with control, invisible or bidirectional characters, or a ".." segment, are refused everywhere', async () => {
   const mcp = await h.mcp();
   for (const bad of ['../evil', 'evil\u0000agent', 'admin\u202Eresu', 'zero\u200Bwidth', ' padded ']) {

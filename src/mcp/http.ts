@@ -18,7 +18,7 @@ import type { GoalsClient } from '../client/goals';
 import { log } from '../logger';
 import { RequestResponseTransport } from './exchange';
 import { listenLocalSocket } from './local-socket';
-import { buildRegistry, createServer } from './server';
+import { buildRegistry, createServer, toolCaller } from './server';
 
 export interface HttpOptions {
   host: string;
@@ -188,8 +188,10 @@ export async function serveHttp(options: HttpOptions): Promise<HttpServer> {
     );
   }
   const registry = buildRegistry({ goals: options.goals, toolsets: options.toolsets });
-  const mcp = createServer({ goals: options.goals, toolsets: options.toolsets }, registry);
-  const exchange = new RequestResponseTransport();
+  const deps = { goals: options.goals, toolsets: options.toolsets };
+  const callTool = toolCaller(deps, registry);
+  const mcp = createServer(deps, registry, callTool);
+  const exchange = new RequestResponseTransport({ callTool });
   await mcp.connect(exchange);
 
   const handler = (req: http.IncomingMessage, res: http.ServerResponse) => {

@@ -5,7 +5,12 @@
  */
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
-import { CallToolRequestSchema, ListToolsRequestSchema, type Tool } from '@modelcontextprotocol/sdk/types.js';
+import {
+  CallToolRequestSchema,
+  ListToolsRequestSchema,
+  type CallToolResult,
+  type Tool,
+} from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import { createAliasesClient } from '../client/aliases';
 import { AppError } from '../client/errors';
@@ -99,36 +104,43 @@ export function buildRegistry(
   };
 }
 
-export function createServer(deps: ServerDeps, registry: ToolRegistry = buildRegistry(deps)): McpServer {
-  const { tools, listing } = registry;
-  // The toolsets a request sees: its own (a stdio front passes its AGENT_RUNTIME_TOOLSETS to the daemon), else the
-  // server's. Computed once per distinct choice.
+/** What a tools/call handler reads of the SDK's request context. */
+export interface ToolCallExtra {
+  authInfo?: AuthInfo;
+  signal: AbortSignal;
+}
+
+/** Handles a tools/call: the server's handler, which the request/response exchange also calls directly. */
+export type ToolCaller = (
+  request: { params: { name: string; arguments?: Record<string, unknown> } },
+  extra: ToolCallExtra,
+) => Promise<CallToolResult>;
+
+/** The toolsets a request sees: its own (a stdio front passes its AGENT_RUNTIME_TOOLSETS to the daemon), else the server's. */
+function toolsetsOf(deps: ServerDeps, auth: AuthInfo | undefined): string[] {
+  const own = auth?.extra?.toolsets;
+  return Array.isArray(own) && own.every((t) => typeof t === 'string') ? own : deps.toolsets;
+}
+
+/** The tools of each distinct choice of toolsets, by name, computed once per choice. */
+function toolSelections(tools: ToolDef[]): (toolsets: string[]) => Map<string, ToolDef> {
   const selections = new Map<string, Map<string, ToolDef>>();
-  const selected = (toolsets: string[]): Map<string, ToolDef> => {
+  return (toolsets) => {
     const key = toolsets.join(',');
     let names = selections.get(key);
     if (!names) selections.set(key, (names = new Map(selectTools(tools, toolsets).map((t) => [t.name, t]))));
     return names;
   };
-  const toolsetsOf = (auth: AuthInfo | undefined): string[] => {
-    const own = auth?.extra?.toolsets;
-    return Array.isArray(own) && own.every((t) => typeof t === 'string') ? own : deps.toolsets;
-  };
+}
 
-  const mcp = new McpServer(
-    { name: SERVER_NAME, version: SERVER_VERSION, title: 'agent-runtime' },
-    {
-      instructions:
-        'Durable coordination for teams of agents. Plan: create_goal → decompose_goal. Work: get_next_task → update_task_status(in_progress) → heartbeat while working → update_task_status(completed|failed). Everything survives restarts; ids are stable.',
-    },
-  );
-  mcp.server.registerCapabilities({ tools: { listChanged: false } });
-  mcp.server.setRequestHandler(ListToolsRequestSchema, (_request, extra) => {
-    const names = selected(toolsetsOf(extra.authInfo));
-    return { tools: [...names.values()].map((t) => listing.get(t) as Tool) };
-  });
-  mcp.server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
-    const names = selected(toolsetsOf(extra.authInfo));
+/**
+ * The tools/call handler: finds the tool among the caller's toolsets, validates the arguments with its zod schema
+ * and runs it. Every outcome, failures included, is a CallToolResult (isError with a code and a sentence).
+ */
+export function toolCaller(deps: ServerDeps, registry: ToolRegistry): ToolCaller {
+  const selected = toolSelections(registry.tools);
+  return async (request, extra) => {
+    const names = selected(toolsetsOf(deps, extra.authInfo));
     const tool = names.get(request.params.name);
     if (!tool) return errorResult(invalidArgumentsForName(request.params.name, [...names.keys()]));
     if (nestingDepth(request.params.arguments, MAX_ARGUMENT_DEPTH) > MAX_ARGUMENT_DEPTH) {
@@ -152,7 +164,28 @@ export function createServer(deps: ServerDeps, registry: ToolRegistry = buildReg
       log.debug(`tool ${tool.name} failed`, { error: result.content[0] });
       return result;
     }
+  };
+}
+
+export function createServer(
+  deps: ServerDeps,
+  registry: ToolRegistry = buildRegistry(deps),
+  callTool: ToolCaller = toolCaller(deps, registry),
+): McpServer {
+  const selected = toolSelections(registry.tools);
+  const mcp = new McpServer(
+    { name: SERVER_NAME, version: SERVER_VERSION, title: 'agent-runtime' },
+    {
+      instructions:
+        'Durable coordination for teams of agents. Plan: create_goal → decompose_goal. Work: get_next_task → update_task_status(in_progress) → heartbeat while working → update_task_status(completed|failed). Everything survives restarts; ids are stable.',
+    },
+  );
+  mcp.server.registerCapabilities({ tools: { listChanged: false } });
+  mcp.server.setRequestHandler(ListToolsRequestSchema, (_request, extra) => {
+    const names = selected(toolsetsOf(deps, extra.authInfo));
+    return { tools: [...names.values()].map((t) => registry.listing.get(t) as Tool) };
   });
+  mcp.server.setRequestHandler(CallToolRequestSchema, (request, extra) => callTool(request, extra));
 
   registerPrompts(mcp);
   return mcp;
