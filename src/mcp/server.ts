@@ -75,9 +75,11 @@ function jsonSchema(schema: z.ZodObject, io: 'input' | 'output'): Tool['inputSch
 }
 
 export interface ToolRegistry {
-  /** Every tool of every toolset; a request sees those of its toolsets (see selection below). */
+  /** Every tool of every toolset; a request sees those of its toolsets (select). */
   tools: ToolDef[];
   listing: Map<ToolDef, Tool>;
+  /** The tools of some toolsets, by name (selectTools), computed once per distinct choice. */
+  select(toolsets: string[]): Map<string, ToolDef>;
 }
 
 /** Builds the tools and their JSON Schemas once; a stateless HTTP server reuses it for every request. */
@@ -86,8 +88,15 @@ export function buildRegistry(
   withOutputSchemas = process.env.AGENT_RUNTIME_OUTPUT_SCHEMAS === 'on',
 ): ToolRegistry {
   const tools = allTools(deps);
+  const selections = new Map<string, Map<string, ToolDef>>();
   return {
     tools,
+    select(toolsets) {
+      const key = toolsets.join(',');
+      let names = selections.get(key);
+      if (!names) selections.set(key, (names = new Map(selectTools(tools, toolsets).map((t) => [t.name, t]))));
+      return names;
+    },
     listing: new Map(
       tools.map((t) => [
         t,
@@ -122,25 +131,13 @@ function toolsetsOf(deps: ServerDeps, auth: AuthInfo | undefined): string[] {
   return Array.isArray(own) && own.every((t) => typeof t === 'string') ? own : deps.toolsets;
 }
 
-/** The tools of each distinct choice of toolsets, by name, computed once per choice. */
-function toolSelections(tools: ToolDef[]): (toolsets: string[]) => Map<string, ToolDef> {
-  const selections = new Map<string, Map<string, ToolDef>>();
-  return (toolsets) => {
-    const key = toolsets.join(',');
-    let names = selections.get(key);
-    if (!names) selections.set(key, (names = new Map(selectTools(tools, toolsets).map((t) => [t.name, t]))));
-    return names;
-  };
-}
-
 /**
  * The tools/call handler: finds the tool among the caller's toolsets, validates the arguments with its zod schema
  * and runs it. Every outcome, failures included, is a CallToolResult (isError with a code and a sentence).
  */
 export function toolCaller(deps: ServerDeps, registry: ToolRegistry): ToolCaller {
-  const selected = toolSelections(registry.tools);
   return async (request, extra) => {
-    const names = selected(toolsetsOf(deps, extra.authInfo));
+    const names = registry.select(toolsetsOf(deps, extra.authInfo));
     const tool = names.get(request.params.name);
     if (!tool) return errorResult(invalidArgumentsForName(request.params.name, [...names.keys()]));
     if (nestingDepth(request.params.arguments, MAX_ARGUMENT_DEPTH) > MAX_ARGUMENT_DEPTH) {
@@ -172,7 +169,6 @@ export function createServer(
   registry: ToolRegistry = buildRegistry(deps),
   callTool: ToolCaller = toolCaller(deps, registry),
 ): McpServer {
-  const selected = toolSelections(registry.tools);
   const mcp = new McpServer(
     { name: SERVER_NAME, version: SERVER_VERSION, title: 'agent-runtime' },
     {
@@ -182,7 +178,7 @@ export function createServer(
   );
   mcp.server.registerCapabilities({ tools: { listChanged: false } });
   mcp.server.setRequestHandler(ListToolsRequestSchema, (_request, extra) => {
-    const names = selected(toolsetsOf(deps, extra.authInfo));
+    const names = registry.select(toolsetsOf(deps, extra.authInfo));
     return { tools: [...names.values()].map((t) => registry.listing.get(t) as Tool) };
   });
   mcp.server.setRequestHandler(CallToolRequestSchema, (request, extra) => callTool(request, extra));
