@@ -8,6 +8,7 @@
 import type { AgentRow, TaskRef } from '../domain/agents';
 import type { Task } from '../domain/schemas';
 import type { AgentsClient } from './agents';
+import { log } from '../logger';
 import { AppError } from './errors';
 import type { GoalsClient } from './goals';
 
@@ -84,35 +85,18 @@ export function createAssigner(goals: GoalsClient, agents: AgentsClient) {
     /**
      * An agent that just registered or turned idle is offered the best queued task of its codebase that it is capable
      * of (ready, pushed to no one): assigned in the goal, then put in its inbox. Returns the task id, or null.
+     *
+     * It follows a call that has already done what it was asked (a registration, a completion), so it never fails
+     * that call: an offer that cannot be made now leaves the task in the pool, where the agent's next claim (or the
+     * next offer) finds it.
      */
     async offer(agent: AgentRow): Promise<string | null> {
       if (!agent.online || agent.codebase_id === null) return null;
-      const ready = await goals.listTasks(agent.codebase_id, 'ready', 200).catch((err: unknown) => {
-        if (err instanceof AppError && (err.code === 'NOT_FOUND' || err.code === 'INVALID_ARGUMENT')) return [];
-        throw err;
+      return offerFrom(agent.codebase_id, agent).catch((err: unknown) => {
+        const why = err instanceof Error ? err.message : String(err);
+        log.warn(`no queued task offered to ${agent.agent_id} this time; it stays in the pool`, { why });
+        return null;
       });
-      const fitting = ready
-        .filter(
-          (t) => typeof t.metadata.assigned_to !== 'string' && t.tags.every((c) => agent.capabilities.includes(c)),
-        )
-        .sort((x, y) => y.priority - x.priority);
-      for (const task of fitting.slice(0, 3)) {
-        try {
-          await goals.assignTask(task.id, agent.agent_id);
-        } catch (err) {
-          if (err instanceof AppError && err.code === 'CONFLICT') continue; // taken meanwhile
-          throw err;
-        }
-        try {
-          await agents.push(agent.agent_id, refOf(task, { required: task.tags }));
-          return task.id;
-        } catch (err) {
-          await goals.assignTask(task.id, null).catch(() => undefined);
-          if (err instanceof AppError && (err.code === 'CONFLICT' || err.code === 'NOT_FOUND')) return null;
-          throw err;
-        }
-      }
-      return null;
     },
 
     /** Straight into one named agent's inbox (create_agent_task, register_task_set), even while it is offline. */
@@ -120,4 +104,31 @@ export function createAssigner(goals: GoalsClient, agents: AgentsClient) {
       await agents.push(agentId, refOf(task, { direct: true }));
     },
   };
+
+  async function offerFrom(codebaseId: string, agent: AgentRow): Promise<string | null> {
+    const ready = await goals.listTasks(codebaseId, 'ready', 200).catch((err: unknown) => {
+      if (err instanceof AppError && (err.code === 'NOT_FOUND' || err.code === 'INVALID_ARGUMENT')) return [];
+      throw err;
+    });
+    const fitting = ready
+      .filter((t) => typeof t.metadata.assigned_to !== 'string' && t.tags.every((c) => agent.capabilities.includes(c)))
+      .sort((x, y) => y.priority - x.priority);
+    for (const task of fitting.slice(0, 3)) {
+      try {
+        await goals.assignTask(task.id, agent.agent_id);
+      } catch (err) {
+        if (err instanceof AppError && err.code === 'CONFLICT') continue; // taken meanwhile
+        throw err;
+      }
+      try {
+        await agents.push(agent.agent_id, refOf(task, { required: task.tags }));
+        return task.id;
+      } catch (err) {
+        await goals.assignTask(task.id, null).catch(() => undefined);
+        if (err instanceof AppError && (err.code === 'CONFLICT' || err.code === 'NOT_FOUND')) return null;
+        throw err;
+      }
+    }
+    return null;
+  }
 }

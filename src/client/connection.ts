@@ -11,6 +11,7 @@ import {
 } from '@temporalio/client';
 import type { RuntimeConfig } from '../config';
 import { isUpdateLostWithTask } from './errors';
+import { queryGateInterceptor } from './query-gate';
 
 export function connectionOptions(config: RuntimeConfig): ConnectionOptions {
   const options: ConnectionOptions = { address: config.temporalAddress, connectTimeout: '3s' };
@@ -73,12 +74,15 @@ export function updateRetryInterceptor(attempts = 5): WorkflowClientInterceptor 
   };
 }
 
+/** One per process: every client of the process sends its queries to one workflow one at a time (query-gate.ts). */
+const queryGate = queryGateInterceptor();
+
 export async function connectClient(config: RuntimeConfig, guard = new RetryGuard()): Promise<Client> {
   const connection = await Connection.connect({ ...connectionOptions(config), interceptors: [guard.interceptor()] });
   return new Client({
     connection,
     namespace: config.namespace,
-    interceptors: { workflow: [updateRetryInterceptor()] },
+    interceptors: { workflow: [queryGate, updateRetryInterceptor()] },
   });
 }
 

@@ -96,6 +96,12 @@ export function toAppError(err: unknown, context: { entity?: string; address?: s
       `${context.entity ?? 'The workflow'} does not exist (or has been closed and deleted).`,
     );
   }
+  if (isResourceExhausted(err)) {
+    return new AppError(
+      'TEMPORAL_UNAVAILABLE',
+      `Temporal is too busy with ${context.entity ?? 'this workflow'} to take this call now (${grpcErrorOf(err)?.details ?? (err as Error).message}). Call again in a moment; with the same request_id nothing is applied twice.`,
+    );
+  }
   if (isUnavailable(err)) {
     return new AppError(
       'TEMPORAL_UNAVAILABLE',

@@ -1,0 +1,83 @@
+/**
+ * Queries to one workflow leave this process one at a time. While a workflow task is running (or waiting for a
+ * worker), the server keeps the queries that arrive for the next task, but only one per workflow by default
+ * (`history.maxBufferedQueryCount`), and refuses the others with RESOURCE_EXHAUSTED ("consistent query buffer is
+ * full"). Many agents reading one busy goal at once — every idle agent of a codebase looking for queued work, say —
+ * met that refusal; the SDK's retries of it back off from a second up to five, and under steady load ran out.
+ *
+ * A query waiting here for its turn is shared by identical queries that come meanwhile (same workflow, query and
+ * arguments): they are answered by one call that is sent after all of them were asked, so each still reads every
+ * change it made before asking. One already sent is never shared, for the same reason. A shared query is sent with
+ * the first asker's deadline and abort signal (the runtime's are the same for every caller of one query: a read's
+ * deadline, or the verdict that Temporal or its worker is gone). Queries to different workflows do not wait for each
+ * other.
+ */
+import { AsyncResource } from 'node:async_hooks';
+import type { WorkflowClientInterceptor, WorkflowQueryInput } from '@temporalio/client';
+
+interface Waiting {
+  key: string | undefined;
+  /** Sends the query in the context of the call that asked it (its deadline, its abort signal). */
+  send: () => Promise<unknown>;
+  done: Promise<unknown>;
+  settle: { resolve: (value: unknown) => void; reject: (err: unknown) => void };
+}
+
+interface Lane {
+  busy: boolean;
+  waiting: Waiting[];
+}
+
+/** What makes two queries the same: the run, the query, its arguments and its reject condition. */
+function keyOf(input: WorkflowQueryInput): string | undefined {
+  try {
+    return JSON.stringify([
+      input.workflowExecution.runId ?? null,
+      input.queryType,
+      input.args,
+      input.queryRejectCondition ?? null,
+    ]);
+  } catch {
+    return undefined; // arguments JSON cannot say (none of the runtime's): never shared
+  }
+}
+
+export function queryGateInterceptor(): WorkflowClientInterceptor {
+  const lanes = new Map<string, Lane>();
+
+  const pump = (workflowId: string, lane: Lane): void => {
+    if (lane.busy) return;
+    const turn = lane.waiting.shift();
+    if (!turn) {
+      lanes.delete(workflowId);
+      return;
+    }
+    lane.busy = true;
+    // An async wrapper, so that a send that throws instead of rejecting fails its query, not the gate.
+    (async () => turn.send())()
+      .then(turn.settle.resolve, turn.settle.reject)
+      .finally(() => {
+        lane.busy = false;
+        pump(workflowId, lane);
+      });
+  };
+
+  return {
+    query(input, next) {
+      const workflowId = input.workflowExecution.workflowId;
+      let lane = lanes.get(workflowId);
+      if (!lane) {
+        lane = { busy: false, waiting: [] };
+        lanes.set(workflowId, lane);
+      }
+      const key = keyOf(input);
+      const same = key === undefined ? undefined : lane.waiting.find((w) => w.key === key);
+      if (same) return same.done;
+      let settle!: Waiting['settle'];
+      const done = new Promise<unknown>((resolve, reject) => (settle = { resolve, reject }));
+      lane.waiting.push({ key, send: AsyncResource.bind(() => next(input)), done, settle });
+      pump(workflowId, lane);
+      return done;
+    },
+  };
+}
