@@ -1,11 +1,12 @@
 /**
- * agent-runtime up | mcp | serve | worker | temporal-cli
+ * agent-runtime up | mcp | serve | worker | temporal-cli | temporal-server
  *   up            the embedded Temporal dev server (unless TEMPORAL_ADDRESS is set), the worker and the HTTP MCP server;
  *                 with --postgres, a Temporal server on PostgreSQL, its Web UI and --workers N worker processes
  *   mcp           the MCP server on stdio (what `claude mcp add` runs)
  *   serve         the MCP server over Streamable HTTP only
  *   worker        the worker only
  *   temporal-cli  print the path of the Temporal CLI, building it first if needed
+ *   temporal-server  the same for the binaries of `up --postgres` (server, sql tool, UI server)
  *   setup         register the namespace and the search attributes on a Temporal server (docker-compose's one-shot)
  *   import        recreate an agent-runtime-mcp or hq database as workflows
  */
@@ -29,12 +30,13 @@ import { allTools } from './mcp/server';
 import { serveStdio } from './mcp/stdio';
 import { resolveTemporalCli } from './temporal-cli';
 import { runUntilSignal, startWorker } from './worker';
-import { startPostgresStack, type PostgresStack } from './postgres-stack';
+import { resolveServerBinaries, startPostgresStack, type PostgresStack } from './postgres-stack';
 import { spawn, type ChildProcess } from 'node:child_process';
 
 const USAGE = `Usage: agent-runtime <up|mcp|serve|worker|temporal-cli> [--temporal-address host:port] [--namespace ns]
   [--home dir] [--toolsets goals,relay,breakers|all] [--agent-id id] [--port 3100] [--host 127.0.0.1] [--token secret]
        agent-runtime up --postgres [--workers N]   Temporal on PostgreSQL (DATABASE_URL, or a cluster of its own)
+       agent-runtime temporal-server          build (once) and print the binaries up --postgres runs
        agent-runtime setup                    register the namespace and search attributes on TEMPORAL_ADDRESS
        agent-runtime import [database.db] [--from agent-runtime-mcp|hq] [--dry-run] [--temporal-address host:port]
        agent-runtime board [--watch]          agents, goals and open breakers at a glance
@@ -435,6 +437,11 @@ async function main(argv: string[]): Promise<void> {
     case 'temporal-cli':
       process.stdout.write((await resolveTemporalCli()) + '\n');
       return;
+    case 'temporal-server': {
+      const bins = await resolveServerBinaries();
+      process.stdout.write(`${bins.server}\n${bins.sql}\n${bins.ui}\n`);
+      return;
+    }
     case 'setup':
       return setup(config);
     case undefined:

@@ -105,3 +105,13 @@ test('up --postgres: the stack starts, serves a goal, stops entirely on Ctrl-C a
   expect(second.id).not.toBe(first.id);
   await again.close();
 }, 300_000);
+
+test('agent-runtime temporal-server prints the server, sql tool and UI server that up --postgres runs', () => {
+  // Built by .ci/run (or by the test above) if they were missing; this only finds them.
+  const paths = execFileSync(process.execPath, [CLI, 'temporal-server'], { encoding: 'utf8' }).trim().split('\n');
+  expect(paths).toHaveLength(3);
+  expect(paths[0]).toMatch(/temporal-server-v[\d.]+\/server$/);
+  expect(paths[1]).toMatch(/temporal-server-v[\d.]+\/sql$/);
+  expect(paths[2]).toMatch(/temporal-ui-server-v[\d.]+\/server$/);
+  for (const p of paths) fs.accessSync(p, fs.constants.X_OK);
+}, 900_000);
