@@ -1,7 +1,9 @@
 /**
  * Failover between workers: two worker processes on one task queue; the one that has the goal cached (its sticky
- * queue) is killed with SIGKILL mid-flow. The next call on the goal is answered by the other worker within 2 s of the
- * kill, and the work continues with nothing lost or doubled.
+ * queue) is killed with SIGKILL mid-flow. The next call on the goal is answered by the other worker after the 1 s
+ * sticky timeout workers set, not the SDK default's 10 s (about 1.3 s after the kill on an idle machine, up to 2–4 s
+ * with the rest of the suite beside it on two cores: the bound below is set between the two, not at the figure), and
+ * the work continues with nothing lost or doubled.
  */
 import type { ChildProcess } from 'node:child_process';
 import { eventually, killHard, ok, spawnWorker, startHarness, uid, type Harness } from './support/harness';
@@ -22,7 +24,7 @@ async function pollers(): Promise<number> {
   return (await h.goals.health()).workers ?? 0;
 }
 
-test('a worker killed mid-flow: the next call on its goal is answered by the other worker within 2 s', async () => {
+test('a worker killed mid-flow: the next call on its goal is answered by the other worker well before the SDK default 10 s', async () => {
   const mcp = await h.mcp('failover-agent');
   // The first worker alone: every goal it touches is cached there (sticky to it).
   const first = spawnWorker(h.config);
@@ -43,7 +45,7 @@ test('a worker killed mid-flow: the next call on its goal is answered by the oth
   const next = await ok(mcp, 'get_next_task', { goal_id: goalId, request_id: 'claim-1' });
   const answeredIn = Date.now() - killedAt;
   expect(next.claimed).toBe(true);
-  expect(answeredIn).toBeLessThan(2_000);
+  expect(answeredIn).toBeLessThan(6_000); // with the SDK default it would be 10 s or more
 
   await ok(mcp, 'update_task_status', { task_id: next.id, status: 'completed', request_id: 'done-1' });
   for (let k = 2; ; k++) {
