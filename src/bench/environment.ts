@@ -112,7 +112,19 @@ export async function startPostgresBenchEnvironment(
   });
   fs.closeSync(out);
   const exited = new Promise<void>((resolve) => up.once('exit', () => resolve()));
+  // The bench stopped by a signal sent to it alone (a timeout of whatever runs it) takes the stack down with it;
+  // Ctrl-C in a terminal reaches `up` itself too.
+  const onSignal = (signal: NodeJS.Signals): void => {
+    say(`${signal}: stopping up --postgres…`);
+    void stop()
+      .then(() => fs.rmSync(home, { recursive: true, force: true }))
+      .finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+  };
+  process.once('SIGTERM', onSignal);
+  process.once('SIGINT', onSignal);
   const stop = async () => {
+    process.off('SIGTERM', onSignal);
+    process.off('SIGINT', onSignal);
     if (up.exitCode === null && up.signalCode === null) {
       up.kill('SIGINT');
       await exited;
