@@ -20,7 +20,7 @@ import { freePort, startDevServer, type DevServer } from '../src/dev-server';
 import { createServer } from '../src/mcp/server';
 import { startWorker, type WorkerHandle } from '../src/worker';
 import { goalWorkflowId } from '../src/workflows/messages';
-import { call, ok, quietRuntime, uid } from './support/harness';
+import { call, closedRuns, ok, quietRuntime, uid } from './support/harness';
 
 const SUGGEST_AT = 120;
 // Enough work for several runs although looping agents' claims mostly ride on their completions (prefetch).
@@ -112,18 +112,7 @@ test('a goal that continues as new under load with refused calls in between: not
   expect(goal.task_counts).toMatchObject({ total: TASKS, completed: TASKS });
 
   // Every closed run replays against the workflow code: the chain of runs, walked back from the current one.
-  const client = await lazy.get();
-  const histories = [];
-  const workflowId = goalWorkflowId(goalId);
-  const previousRun = async (runId: string): Promise<string | undefined> => {
-    const history = await client.workflow.getHandle(workflowId, runId).fetchHistory();
-    return history.events?.[0]?.workflowExecutionStartedEventAttributes?.continuedExecutionRunId || undefined;
-  };
-  let runId = await previousRun((await client.workflow.getHandle(workflowId).describe()).runId);
-  while (runId) {
-    histories.push({ workflowId: runId, history: await client.workflow.getHandle(workflowId, runId).fetchHistory() });
-    runId = await previousRun(runId);
-  }
+  const histories = await closedRuns(await lazy.get(), goalWorkflowId(goalId));
   expect(histories.length).toBeGreaterThanOrEqual(3);
   const failures: string[] = [];
   for await (const r of Worker.runReplayHistories(

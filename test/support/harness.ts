@@ -4,6 +4,7 @@ import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { Client as McpClient } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
+import type { Client } from '@temporalio/client';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { loadConfig, type RuntimeConfig } from '../../src/config';
 import { LazyClient } from '../../src/client/connection';
@@ -111,6 +112,21 @@ export async function ok<T = Record<string, any>>(
   const r = await call<T>(client, name, args);
   if (r.isError) throw new Error(`${name} failed: ${r.error?.code} ${r.error?.message}`);
   return r.data;
+}
+
+/** The closed runs of a workflow that continued as new, newest first, walked back from the current run. */
+export async function closedRuns(client: Client, workflowId: string) {
+  const previousRun = async (runId: string): Promise<string | undefined> => {
+    const history = await client.workflow.getHandle(workflowId, runId).fetchHistory();
+    return history.events?.[0]?.workflowExecutionStartedEventAttributes?.continuedExecutionRunId || undefined;
+  };
+  const runs = [];
+  let runId = await previousRun((await client.workflow.getHandle(workflowId).describe()).runId);
+  while (runId) {
+    runs.push({ workflowId: runId, history: await client.workflow.getHandle(workflowId, runId).fetchHistory() });
+    runId = await previousRun(runId);
+  }
+  return runs;
 }
 
 /** Polls until `fn` returns a truthy value (for eventually-consistent reads and durable timers). */
