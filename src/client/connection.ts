@@ -74,15 +74,24 @@ export function updateRetryInterceptor(attempts = 5): WorkflowClientInterceptor 
   };
 }
 
-/** One per process: every client of the process sends its queries to one workflow one at a time (query-gate.ts). */
-const queryGate = queryGateInterceptor();
+/**
+ * One gate per Temporal server and namespace in a process: every client of the process sends its queries to one
+ * workflow there one at a time (query-gate.ts); clients of another server or namespace never share an answer with them.
+ */
+const queryGates = new Map<string, WorkflowClientInterceptor>();
+function queryGateFor(config: RuntimeConfig): WorkflowClientInterceptor {
+  const key = `${config.temporalAddress}\n${config.namespace}`;
+  let gate = queryGates.get(key);
+  if (!gate) queryGates.set(key, (gate = queryGateInterceptor()));
+  return gate;
+}
 
 export async function connectClient(config: RuntimeConfig, guard = new RetryGuard()): Promise<Client> {
   const connection = await Connection.connect({ ...connectionOptions(config), interceptors: [guard.interceptor()] });
   return new Client({
     connection,
     namespace: config.namespace,
-    interceptors: { workflow: [queryGate, updateRetryInterceptor()] },
+    interceptors: { workflow: [queryGateFor(config), updateRetryInterceptor()] },
   });
 }
 
