@@ -21,7 +21,8 @@ export const DEV_SERVER_DYNAMIC_CONFIG: Record<string, unknown> = {
   'frontend.namespaceRPS.visibility': 100,
   // Continue-as-new is suggested at 1,024 events instead of 4,096: a worker that has to replay a history (after a
   // restart, a failover, a cache eviction) must finish within the 10 s workflow task timeout, and a 4,096-event goal
-  // took 5–6 s to replay on an idle 2-core machine and 10 s on a loaded one (docs/DECISIONS.md, "Continue-as-new at 1,024 history events").
+  // took 5–6 s to replay on an idle 2-core machine and 10 s on a loaded one (docs/DECISIONS.md, "Continue-as-new at
+  // 1,024 history events").
   'limit.historyCount.suggestContinueAsNew': 1024,
 };
 
