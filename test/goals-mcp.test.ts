@@ -119,6 +119,18 @@ describe('the seed usage flow', () => {
     expect(plan.tasks[3].dependencies).toEqual([`${goalId}/2`, `${goalId}/3`]);
     expect(plan.tasks[1].scope).toBe('src/api');
   });
+
+  test('a plan answers with every task as created, whether it rides on the answer (≤ 16) or is read back', async () => {
+    for (const n of [16, 17, 40]) {
+      const goalId = await newGoal();
+      const tasks = Array.from({ length: n }, (_, i) => ({ title: `step ${i}`, dependencies: i > 0 ? [i - 1] : [] }));
+      const plan = await ok(mcp, 'decompose_goal', { goal_id: goalId, tasks });
+      expect(plan.tasks.map((t: { title: string }) => t.title)).toEqual(tasks.map((t) => t.title));
+      expect(plan.tasks.map((t: { status: string }) => t.status)).toEqual(['ready', ...Array(n - 1).fill('pending')]);
+      const listed = await ok(mcp, 'list_tasks', { goal_id: goalId, limit: 100 });
+      expect(plan.tasks).toEqual(listed.tasks);
+    }
+  });
 });
 
 describe('claims', () => {

@@ -557,9 +557,9 @@ export function createGoalsClient(deps: ClientDeps) {
     },
 
     async createTasks(goalId: string, tasks: TaskSpec[], requestId?: string, source?: string): Promise<Task[]> {
-      const { ids } = await update(checkGoalId(goalId), createTasksUpdate, { tasks, source }, requestId);
+      const created = await update(checkGoalId(goalId), createTasksUpdate, { tasks, source }, requestId);
       touchRecent(goalId);
-      return query(goalId, getTasksQuery, { taskIds: ids });
+      return created.tasks ?? query(goalId, getTasksQuery, { taskIds: created.ids });
     },
 
     /** Forces a held task back to the queue; `acting` names the caller (logged) and, with tokens, limits it to the holder. */

@@ -283,7 +283,12 @@ export const {
     ifAssignedTo: AgentIdSchema.optional(),
   });
 
-  const CreatedTasksSchema = z.object({ goal_id: z.string(), ids: z.array(z.string()) });
+  /** The created tasks ride on the answer when there are few (a read fewer per create_task); else only their ids. */
+  const CreatedTasksSchema = z.object({
+    goal_id: z.string(),
+    ids: z.array(z.string()),
+    tasks: z.array(TaskSchema).optional(),
+  });
 
   const ListTasksInputSchema = z.object({
     status: TaskStatusSchema.optional(),

@@ -85,7 +85,15 @@ const isTask = (v: unknown): v is Task => typeof v === 'object' && v !== null &&
  * What is kept of an applied update's result for idempotent retries: task results by reference (rehydrated from the
  * current state), so 256 remembered results stay small inside the continue-as-new input.
  */
+/** Created tasks returned in the createTasks answer itself, up to this many (more: the caller reads them). */
+const CREATED_INLINE_MAX = 16;
+
 function compact(result: unknown): unknown {
+  // A repeated createTasks (same request id) answers with the ids alone: the caller reads the tasks as they are now.
+  if (typeof result === 'object' && result !== null && 'ids' in result && 'tasks' in result) {
+    const { tasks: _tasks, ...rest } = result as { tasks: unknown };
+    return rest;
+  }
   if (isTask(result)) {
     // A completion that reserved the completer's next task keeps that claim too (see completeTask below).
     const reserved = (result as { reserved?: unknown }).reserved;
@@ -271,10 +279,13 @@ export async function goalWorkflow(input: GoalWorkflowInput): Promise<void> {
     CreateTasksInputSchema,
     'createTasks input',
     (i) => goals.checkAddTasks(state, i.tasks),
-    (i, now) => ({
-      goal_id: state.goal.id,
-      ids: goals.addTasks(state, i.tasks, now, i.source ?? 'create_task').map((t) => t.id),
-    }),
+    (i, now) => {
+      const tasks = goals.addTasks(state, i.tasks, now, i.source ?? 'create_task');
+      const ids = tasks.map((t) => t.id);
+      return tasks.length <= CREATED_INLINE_MAX
+        ? { goal_id: state.goal.id, ids, tasks }
+        : { goal_id: state.goal.id, ids };
+    },
   );
   update(
     claimTaskUpdate,
