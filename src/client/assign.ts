@@ -46,6 +46,9 @@ function refOf(task: Task, extra: Partial<TaskRef> = {}): TaskRef {
   return { taskId: task.id, goalId: task.goal_id, title: task.title, priority: task.priority, ...extra };
 }
 
+/** How an agent's workflow refuses a push: offline or gone, not capable, or its state full (see state-size.ts). */
+const REFUSALS: readonly string[] = ['CONFLICT', 'NOT_FOUND', 'INVALID_ARGUMENT'];
+
 export function createAssigner(goals: GoalsClient, agents: AgentsClient) {
   return {
     /** The fitting agents, best first; create the task assigned to the first (one Update), then deliver(). */
@@ -68,8 +71,9 @@ export function createAssigner(goals: GoalsClient, agents: AgentsClient) {
           await agents.push(agent.agent_id, refOf(task, { required: opts.required }));
           return agent.agent_id;
         } catch (err) {
-          if (!(err instanceof AppError) || (err.code !== 'CONFLICT' && err.code !== 'NOT_FOUND')) throw err;
-          // Refused (offline, not capable) — or, on reassigning, the task was taken meanwhile: then it is done.
+          if (!(err instanceof AppError) || !REFUSALS.includes(err.code)) throw err;
+          // Refused (offline, not capable, its state full) — or, on reassigning, the task was taken meanwhile: then
+          // it is done.
           const now = await goals.getTask(task.id);
           if (now.status !== 'ready' && now.status !== 'pending' && now.status !== 'blocked') return now.agent_id;
         }
@@ -125,7 +129,7 @@ export function createAssigner(goals: GoalsClient, agents: AgentsClient) {
         return task.id;
       } catch (err) {
         await goals.assignTask(task.id, null).catch(() => undefined);
-        if (err instanceof AppError && (err.code === 'CONFLICT' || err.code === 'NOT_FOUND')) return null;
+        if (err instanceof AppError && REFUSALS.includes(err.code)) return null;
         throw err;
       }
     }

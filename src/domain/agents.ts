@@ -414,7 +414,16 @@ export function popTask(state: AgentState, taskId: string): boolean {
 
 // ------------------------------------------------------------------------------------------------ messages
 
-export function deliver(state: AgentState, input: MessageInput, now: number): { delivered: boolean; message: Message } {
+/**
+ * Delivers a message once. With `settledChars`, the settled messages kept (read-only ones, acknowledged ones) are also
+ * cut to that many characters of subject and body, oldest first, so large messages cannot outgrow the state.
+ */
+export function deliver(
+  state: AgentState,
+  input: MessageInput,
+  now: number,
+  settledChars?: number,
+): { delivered: boolean; message: Message } {
   const known = state.mailbox.find((m) => m.id === input.id);
   if (known) return { delivered: false, message: known };
   if (state.delivered.includes(input.id)) {
@@ -432,7 +441,7 @@ export function deliver(state: AgentState, input: MessageInput, now: number): { 
   state.mailbox.push(message);
   state.delivered.push(input.id);
   if (state.delivered.length > DELIVERED_KEPT) state.delivered.splice(0, state.delivered.length - DELIVERED_KEPT);
-  prune(state);
+  prune(state, settledChars);
   return { delivered: true, message };
 }
 
@@ -452,11 +461,47 @@ function messageOf(state: AgentState, input: MessageInput, now: number, seq: num
   };
 }
 
-/** Keeps every message still awaiting acknowledgement, and the last MAILBOX_KEPT others. */
-function prune(state: AgentState): void {
+const isMessage = (v: unknown): v is Message =>
+  typeof v === 'object' && v !== null && 'seq' in v && 'body' in v && 'from' in v;
+
+/**
+ * What a workflow remembers of a message call's answer for a retry (a delivery, an acknowledgement): the message without
+ * its body, which stays in the mailbox; 256 remembered answers must not hold 256 copies of large bodies.
+ */
+export function compactMessageResult(result: unknown): unknown {
+  if (isMessage(result)) return { ...result, body: null, $body: true };
+  if (typeof result === 'object' && result !== null && 'message' in result && isMessage(result.message)) {
+    return { ...result, message: compactMessageResult(result.message) };
+  }
+  return result;
+}
+
+/** The remembered answer with the body back from the mailbox ('' once the message has left it). */
+export function rehydrateMessageResult(state: AgentState, kept: unknown): unknown {
+  if (typeof kept !== 'object' || kept === null) return kept;
+  if ('$body' in kept) {
+    const { $body: _b, ...message } = kept as Message & { $body: true };
+    return { ...message, body: state.mailbox.find((m) => m.id === message.id)?.body ?? '' };
+  }
+  if ('message' in kept) return { ...kept, message: rehydrateMessageResult(state, kept.message) };
+  return kept;
+}
+
+/** Characters of subject and body kept in settled messages (a quarter of the state's budget even in 3-byte UTF-8). */
+export const SETTLED_CHARS_KEPT = 128 * 1024;
+
+/** Keeps every message still awaiting acknowledgement, and the last MAILBOX_KEPT others (within `chars`, if given). */
+function prune(state: AgentState, chars = Infinity): void {
   const settled = state.mailbox.filter((m) => !m.ack_required || m.acked_at !== null);
-  if (settled.length <= MAILBOX_KEPT) return;
-  const drop = new Set(settled.slice(0, settled.length - MAILBOX_KEPT).map((m) => m.id));
+  let keep = Math.min(settled.length, MAILBOX_KEPT);
+  let size = 0;
+  for (let i = settled.length - 1, n = 0; i >= 0 && n < keep; i--, n++) {
+    const m = settled[i] as Message;
+    size += m.subject.length + m.body.length;
+    if (size > chars && n > 0) keep = n;
+  }
+  if (settled.length <= keep) return;
+  const drop = new Set(settled.slice(0, settled.length - keep).map((m) => m.id));
   state.mailbox = state.mailbox.filter((m) => !drop.has(m.id));
 }
 
@@ -479,10 +524,11 @@ export function checkAcknowledge(state: AgentState, messageId: string): Message 
   );
 }
 
-export function acknowledge(state: AgentState, messageId: string, now: number): Message {
+/** Acknowledges a message; with `settledChars`, settled messages are then cut to that size (see deliver). */
+export function acknowledge(state: AgentState, messageId: string, now: number, settledChars?: number): Message {
   const m = checkAcknowledge(state, messageId);
   if (m.acked_at === null) m.acked_at = iso(now);
-  prune(state);
+  prune(state, settledChars);
   return m;
 }
 

@@ -15,9 +15,10 @@ import {
 } from '@temporalio/workflow';
 import { continueAsNewSuggested, initContinueAsNew, noteRecordedWork } from './continue-as-new';
 import * as agents from '../domain/agents';
+import { growthOf } from '../domain/state-size';
 import { parseOrFail } from '../domain/validate';
 import type { Activities } from '../activities';
-import { updateRegistrar } from './entity';
+import { stateBudget, updateRegistrar } from './entity';
 import {
   acknowledgeMessageUpdate,
   agentRowQuery,
@@ -81,7 +82,22 @@ export async function agentWorkflow(input: AgentWorkflowInput): Promise<void> {
     mailChanged += 1;
     publish();
   };
-  const update = updateRegistrar({ applied, afterChange });
+  // Messages are weighed first, and settled ones kept within a size: the state must always fit in its next run's input.
+  const budget = stateBudget(
+    state,
+    applied,
+    (holds, ceiling) =>
+      `Agent ${state.agent_id} holds ${holds} of messages and tasks, and this could take it past ${ceiling}, the most an agent carries from one run to the next. Send less (keep large content in a file and pass its path), or wait until it acknowledges what it holds.`,
+  );
+  const weighed = budget !== undefined;
+  const update = updateRegistrar({
+    applied,
+    afterChange,
+    budget,
+    ...(weighed
+      ? { compact: agents.compactMessageResult, rehydrate: (kept) => agents.rehydrateMessageResult(state, kept) }
+      : {}),
+  });
 
   update(
     registerAgentUpdate,
@@ -106,14 +122,15 @@ export async function agentWorkflow(input: AgentWorkflowInput): Promise<void> {
     agents.MessageInputSchema,
     'deliverMessage input',
     () => undefined,
-    (i, now) => agents.deliver(state, i, now),
+    (i, now) => agents.deliver(state, i, now, weighed ? agents.SETTLED_CHARS_KEPT : undefined),
+    (i) => growthOf(i),
   );
   update(
     acknowledgeMessageUpdate,
     agents.AckInputSchema,
     'acknowledgeMessage input',
     (i) => agents.checkAcknowledge(state, i.messageId),
-    (i, now) => agents.acknowledge(state, i.messageId, now),
+    (i, now) => agents.acknowledge(state, i.messageId, now, weighed ? agents.SETTLED_CHARS_KEPT : undefined),
   );
 
   update(
@@ -132,6 +149,7 @@ export async function agentWorkflow(input: AgentWorkflowInput): Promise<void> {
     'pushTask input',
     (i) => agents.checkPush(state, i),
     (i, now) => agents.pushTask(state, i, now),
+    (i) => growthOf(i),
   );
   update(
     popTaskUpdate,

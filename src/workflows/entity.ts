@@ -6,6 +6,7 @@ import {
   ApplicationFailure,
   currentUpdateInfo,
   isCancellation,
+  patched,
   setHandler,
   type QueryDefinition,
 } from '@temporalio/workflow';
@@ -13,6 +14,7 @@ import type { z } from 'zod';
 import { DomainError } from '../domain/errors';
 import { refuseReusedKey, sameCall, splitRequestId } from '../domain/request-ids';
 import { LIMITS } from '../domain/schemas';
+import { jsonBytes, mib, StateBudget } from '../domain/state-size';
 import { parseOrFail } from '../domain/validate';
 import { noteRecordedWork } from './continue-as-new';
 
@@ -94,6 +96,11 @@ export interface UpdateRegistrarOptions {
    * never rides on the next answer. Not remembered with the result: a retried call gets its own result alone.
    */
   riders?: () => Record<string, unknown> | undefined;
+  /**
+   * Weighs the changes that declare a growth (the last argument of a registration) against the state's budget: one
+   * that could take the continue-as-new input past the server's payload limit is refused (see state-size.ts).
+   */
+  budget?: StateBudget;
 }
 
 export type RegisterUpdate = (<I, R>(
@@ -102,6 +109,8 @@ export type RegisterUpdate = (<I, R>(
   what: string,
   check: (arg: I, now: number) => unknown,
   apply: (arg: I, now: number) => R,
+  /** Bytes the change may add to the state (weighed against the budget); none if omitted. */
+  grows?: (arg: I) => number,
 ) => void) & {
   /**
    * Registers an Update applying several of the Updates registered so far (those named in `names`), in order, each
@@ -119,6 +128,7 @@ interface Registered {
   what: string;
   check: (arg: unknown, now: number) => unknown;
   apply: (arg: unknown, now: number) => unknown;
+  grows?: (arg: unknown) => number;
 }
 
 interface BatchOpIn {
@@ -166,8 +176,24 @@ function batchOps(raw: unknown, names: readonly string[]): BatchOpIn[] {
  * Returns a function that registers an Update. Handlers are synchronous from validation to mutation (no await), so
  * updates arriving together are applied one after another and need no mutex.
  */
+/**
+ * The budget of a workflow whose continue-as-new input is `{ state, applied }` (see state-size.ts), or none in a run
+ * started before budgets, which keeps its old behaviour on replay.
+ */
+export function stateBudget(
+  state: unknown,
+  applied: Map<string, unknown>,
+  refusal: (holds: string, ceiling: string) => string,
+): StateBudget | undefined {
+  if (!patched('state-budget')) return undefined;
+  return new StateBudget(
+    () => jsonBytes({ state, applied: [...applied.entries()] }),
+    (bytes, max) => refusal(mib(bytes), mib(max)),
+  );
+}
+
 export function updateRegistrar(options: UpdateRegistrarOptions): RegisterUpdate {
-  const { applied, afterChange, compact = (r) => r, rehydrate = (k) => k, riders = () => undefined } = options;
+  const { applied, afterChange, compact = (r) => r, rehydrate = (k) => k, riders = () => undefined, budget } = options;
   const registered = new Map<string, Registered>();
   const isRecord = (v: unknown): v is Record<string, unknown> =>
     typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -185,7 +211,11 @@ export function updateRegistrar(options: UpdateRegistrarOptions): RegisterUpdate
     if (earlier) return rehydrate(earlier.result);
     let result: unknown;
     try {
-      result = entry.apply(parseOrFail(entry.schema, raw ?? {}, entry.what), Date.now());
+      const input = parseOrFail(entry.schema, raw ?? {}, entry.what);
+      const growth = budget && entry.grows ? entry.grows(input) : 0;
+      budget?.check(growth);
+      result = entry.apply(input, Date.now());
+      budget?.applied(growth);
     } catch (err) {
       throw toFailure(err);
     }
@@ -196,7 +226,9 @@ export function updateRegistrar(options: UpdateRegistrarOptions): RegisterUpdate
   const checkOne = (entry: Registered, id: string | undefined, raw: unknown): void => {
     if (recall(applied, id)) return;
     try {
-      entry.check(parseOrFail(entry.schema, raw ?? {}, entry.what), Date.now());
+      const input = parseOrFail(entry.schema, raw ?? {}, entry.what);
+      entry.check(input, Date.now());
+      if (budget && entry.grows) budget.check(entry.grows(input));
     } catch (err) {
       throw toFailure(err);
     }
@@ -208,12 +240,14 @@ export function updateRegistrar(options: UpdateRegistrarOptions): RegisterUpdate
     what: string,
     check: (arg: I, now: number) => unknown,
     apply: (arg: I, now: number) => R,
+    grows?: (arg: I) => number,
   ): void => {
     const entry: Registered = {
       schema,
       what,
       check: check as Registered['check'],
       apply: apply as Registered['apply'],
+      grows: grows as Registered['grows'],
     };
     registered.set(def.name, entry);
     setHandler(

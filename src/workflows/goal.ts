@@ -36,8 +36,9 @@ import {
 import { WaitClaimInputSchema, type ClaimInput, type ClaimResult, type Task } from '../domain/schemas';
 import { EventsQuerySchema, TaskIdQuerySchema, TaskIdsQuerySchema } from '../domain/schemas';
 import { DomainError } from '../domain/errors';
+import { growthOf } from '../domain/state-size';
 import { parseOrFail } from '../domain/validate';
-import { recall, toFailure, unlessCancelled, updateRegistrar, validatedQuery } from './entity';
+import { recall, stateBudget, toFailure, unlessCancelled, updateRegistrar, validatedQuery } from './entity';
 import {
   applyBatchUpdate,
   assignTaskUpdate,
@@ -262,7 +263,15 @@ export async function goalWorkflow(input: GoalWorkflowInput): Promise<void> {
     else publish();
   };
 
+  // Changes that store text are weighed first: the state must always fit in the input of its next run.
+  const budget = stateBudget(
+    state,
+    applied,
+    (holds, ceiling) =>
+      `Goal ${state.goal.id} holds ${holds} of tasks, results and events, and this change could take it past ${ceiling}, the most a goal carries from one run to the next. Shorten the text (keep large output in a file and pass its path), or put further tasks in a new goal.`,
+  );
   const update = updateRegistrar({
+    budget,
     applied,
     afterChange,
     compact,
@@ -286,6 +295,7 @@ export async function goalWorkflow(input: GoalWorkflowInput): Promise<void> {
         ? { goal_id: state.goal.id, ids, tasks }
         : { goal_id: state.goal.id, ids };
     },
+    (i) => growthOf(i, i.tasks.length),
   );
   update(
     claimTaskUpdate,
@@ -322,6 +332,7 @@ export async function goalWorkflow(input: GoalWorkflowInput): Promise<void> {
       const next = goals.pickNextTask(state, claim);
       return { ...task, reserved: next ? goals.claimTask(state, { ...claim, taskId: next.id }, now) : null };
     },
+    (i) => growthOf(i),
   );
   update(
     failTaskUpdate,
@@ -329,6 +340,7 @@ export async function goalWorkflow(input: GoalWorkflowInput): Promise<void> {
     'failTask input',
     (i) => goals.checkHolder(state, i, 'failed'),
     (i, now) => goals.failTask(state, i, now),
+    (i) => growthOf(i),
   );
   update(
     releaseTaskUpdate,
@@ -350,6 +362,7 @@ export async function goalWorkflow(input: GoalWorkflowInput): Promise<void> {
     'cancelTask input',
     (i) => goals.checkCancel(state, i.taskId, i),
     (i, now) => goals.cancelTask(state, i.taskId, i.reason, now, i),
+    (i) => growthOf(i),
   );
 
   update(
@@ -358,6 +371,7 @@ export async function goalWorkflow(input: GoalWorkflowInput): Promise<void> {
     'recoverTask input',
     (i) => goals.checkRecover(state, i.taskId, i),
     (i, now) => goals.recoverTask(state, i.taskId, i.reason, now, i),
+    (i) => growthOf(i),
   );
   update(
     assignTaskUpdate,

@@ -15,7 +15,8 @@ import {
 import { continueAsNewSuggested, initContinueAsNew, noteRecordedWork } from './continue-as-new';
 import type { Activities } from '../activities';
 import * as relay from '../domain/relay';
-import { updateRegistrar } from './entity';
+import { growthOf } from '../domain/state-size';
+import { stateBudget, updateRegistrar } from './entity';
 import {
   advanceRelayUpdate,
   claimRelayStepUpdate,
@@ -30,6 +31,9 @@ const { finishGoalTask } = proxyActivities<Activities>({
   startToCloseTimeout: '30s',
   retry: { initialInterval: '1s', maximumInterval: '30s' },
 });
+
+const hasBaton = (r: unknown): r is { next_baton: unknown; outcome: string } =>
+  typeof r === 'object' && r !== null && 'next_baton' in r && 'outcome' in r;
 
 export async function relayPipelineWorkflow(input: RelayWorkflowInput): Promise<relay.RelayStatusView> {
   initContinueAsNew();
@@ -58,7 +62,28 @@ export async function relayPipelineWorkflow(input: RelayWorkflowInput): Promise<
     if (expiry !== armedFor) rearm = true;
     publish();
   };
-  const update = updateRegistrar({ applied, afterChange });
+  // An advance's summary is weighed first: the state must always fit in its next run's input.
+  const budget = stateBudget(
+    state,
+    applied,
+    (holds, ceiling) =>
+      `Relay pipeline ${state.id} holds ${holds} of steps and summaries, and this advance could take it past ${ceiling}, the most a pipeline carries from one run to the next. Shorten output_summary (keep large output in a file and pass its path as output_entity_id).`,
+  );
+  // A remembered advance keeps no baton (its prompt repeats the summary): a retry is handed the baton as it is now.
+  const update = updateRegistrar({
+    applied,
+    afterChange,
+    budget,
+    ...(budget
+      ? {
+          compact: (r: unknown) => (hasBaton(r) ? { ...r, next_baton: null, $baton: true } : r),
+          rehydrate: (kept: unknown) =>
+            hasBaton(kept) && '$baton' in kept
+              ? { ...kept, $baton: undefined, next_baton: kept.outcome === 'advanced' ? relay.batonOf(state) : null }
+              : kept,
+        }
+      : {}),
+  });
 
   update(
     advanceRelayUpdate,
@@ -70,6 +95,7 @@ export async function relayPipelineWorkflow(input: RelayWorkflowInput): Promise<
       // The next baton comes back with the advance, so the handing-off agent needs no second read.
       return { ...result, next_baton: result.outcome === 'advanced' ? relay.batonOf(state) : null };
     },
+    (i) => growthOf(i),
   );
   update(
     retryStepUpdate,

@@ -58,6 +58,30 @@ test('a message is delivered once; the mailbox keeps unacknowledged ones and the
   expect(s.mailbox.map((m) => m.id)).not.toContain('m1');
 });
 
+test('with a size, settled messages are kept newest first within it; awaited ones always stay', () => {
+  const s = a.newAgentState(input(), T0);
+  const big = 'x'.repeat(40_000);
+  a.deliver(s, message('ack', { ackRequired: true, body: big }), T0, 100_000);
+  for (let i = 1; i <= 5; i++) a.deliver(s, message(`m${i}`, { body: big }), T0 + i, 100_000);
+  // 40,001 characters each (subject and body): two settled ones fit in 100,000, the awaited one is never dropped.
+  expect(s.mailbox.map((m) => m.id)).toEqual(['ack', 'm4', 'm5']);
+  a.deliver(s, message('huge', { body: 'y'.repeat(150_000) }), T0 + 9, 100_000);
+  expect(s.mailbox.map((m) => m.id)).toEqual(['ack', 'huge']); // the newest stays even alone past the size
+  expect(a.deliver(s, message('m1'), T0 + 10, 100_000).delivered).toBe(false); // pruned, still not delivered twice
+});
+
+test("a remembered message answer keeps no body; a retry gets it back from the mailbox, or '' once it left", () => {
+  const s = a.newAgentState(input(), T0);
+  const answer = a.deliver(s, message('m1', { body: 'hello' }), T0);
+  const kept = a.compactMessageResult(answer) as { message: { body: unknown } };
+  expect(kept.message.body).toBeNull();
+  expect(JSON.stringify(kept)).not.toContain('hello');
+  expect(a.rehydrateMessageResult(s, kept)).toEqual(answer);
+  s.mailbox = [];
+  expect(a.rehydrateMessageResult(s, kept)).toEqual({ ...answer, message: { ...answer.message, body: '' } });
+  expect(a.compactMessageResult({ agent_id: 'ada' })).toEqual({ agent_id: 'ada' }); // other answers as they are
+});
+
 test('fetch: after a seq or a time, urgent only, limited', () => {
   const s = a.newAgentState(input(), T0);
   a.deliver(s, message('m1'), T0);
