@@ -173,10 +173,6 @@ function batchOps(raw: unknown, names: readonly string[]): BatchOpIn[] {
 }
 
 /**
- * Returns a function that registers an Update. Handlers are synchronous from validation to mutation (no await), so
- * updates arriving together are applied one after another and need no mutex.
- */
-/**
  * The budget of a workflow whose continue-as-new input is `{ state, applied }` (see state-size.ts), or none in a run
  * started before budgets, which keeps its old behaviour on replay.
  */
@@ -192,6 +188,10 @@ export function stateBudget(
   );
 }
 
+/**
+ * Returns a function that registers an Update. Handlers are synchronous from validation to mutation (no await), so
+ * updates arriving together are applied one after another and need no mutex.
+ */
 export function updateRegistrar(options: UpdateRegistrarOptions): RegisterUpdate {
   const { applied, afterChange, compact = (r) => r, rehydrate = (k) => k, riders = () => undefined, budget } = options;
   const registered = new Map<string, Registered>();
