@@ -19,8 +19,8 @@ export function jsonBytes(value: unknown): number {
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (c < 0x80) continue;
-    // Two bytes below U+0800, three above; a surrogate pair (two chars) is four bytes.
-    bytes += c < 0x800 ? 1 : c >= 0xd800 && c <= 0xdbff ? 1 : c >= 0xdc00 && c <= 0xdfff ? 1 : 2;
+    // Two bytes below U+0800, three above; a surrogate pair (two chars) is four bytes, two for each half.
+    bytes += c < 0x800 || (c >= 0xd800 && c <= 0xdfff) ? 1 : 2;
   }
   return bytes;
 }
