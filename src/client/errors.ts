@@ -60,6 +60,15 @@ export function isUpdateLostWithTask(err: unknown): boolean {
   return e?.code === GRPC.FAILED_PRECONDITION && /unexpected workflow task failure/i.test(e.details ?? e.message);
 }
 
+/**
+ * A query refused because the workflow's last workflow task failed (it ran past its timeout on an overloaded worker,
+ * say): the server schedules that task again, and the workflow answers once it has run.
+ */
+export function isWorkflowTaskFailed(err: unknown): boolean {
+  const e = grpcErrorOf(err);
+  return e?.code === GRPC.FAILED_PRECONDITION && /workflow task in failed state/i.test(e.details ?? e.message);
+}
+
 /** Too many in-flight updates on one workflow: a transient refusal worth retrying with the same update id. */
 export function isResourceExhausted(err: unknown): boolean {
   return grpcCode(err) === GRPC.RESOURCE_EXHAUSTED;
@@ -100,6 +109,12 @@ export function toAppError(err: unknown, context: { entity?: string; address?: s
     return new AppError(
       'TEMPORAL_UNAVAILABLE',
       `Temporal is too busy with ${context.entity ?? 'this workflow'} to take this call now (${grpcErrorOf(err)?.details ?? (err as Error).message}). Call again in a moment; with the same request_id nothing is applied twice.`,
+    );
+  }
+  if (isWorkflowTaskFailed(err)) {
+    return new AppError(
+      'TEMPORAL_UNAVAILABLE',
+      `${context.entity ?? 'This workflow'} could not be read: its last workflow task failed and Temporal is running it again (a worker overloaded or restarting, most often). Call again in a moment.`,
     );
   }
   if (isUnavailable(err)) {

@@ -11,9 +11,30 @@
  * the first asker's deadline and abort signal (the runtime's are the same for every caller of one query: a read's
  * deadline, or the verdict that Temporal or its worker is gone). Queries to different workflows do not wait for each
  * other.
+ *
+ * A query refused because the workflow's last task failed (run past its timeout on an overloaded worker) is sent again
+ * for up to TASK_RECOVERY_MS: the server runs that task again, and the workflow answers once it has.
  */
 import { AsyncResource } from 'node:async_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { WorkflowClientInterceptor, WorkflowQueryInput } from '@temporalio/client';
+import { isWorkflowTaskFailed } from './errors';
+
+/** How long a query refused for a failed workflow task is retried: past the 10 s workflow task timeout and a retry. */
+export const TASK_RECOVERY_MS = 15_000;
+
+/** `send`, again while it is refused because the workflow's last task failed, for up to `withinMs`. */
+export async function untilTaskRecovers<T>(send: () => Promise<T>, withinMs = TASK_RECOVERY_MS): Promise<T> {
+  const started = Date.now();
+  for (let delay = 100; ; delay = Math.min(delay * 2, 2_000)) {
+    try {
+      return await send();
+    } catch (err) {
+      if (!isWorkflowTaskFailed(err) || Date.now() - started + delay > withinMs) throw err;
+      await sleep(delay);
+    }
+  }
+}
 
 interface Waiting {
   key: string | undefined;
@@ -75,7 +96,7 @@ export function queryGateInterceptor(): WorkflowClientInterceptor {
       if (same) return same.done;
       let settle!: Waiting['settle'];
       const done = new Promise<unknown>((resolve, reject) => (settle = { resolve, reject }));
-      lane.waiting.push({ key, send: AsyncResource.bind(() => next(input)), done, settle });
+      lane.waiting.push({ key, send: AsyncResource.bind(() => untilTaskRecovers(() => next(input))), done, settle });
       pump(workflowId, lane);
       return done;
     },

@@ -7,7 +7,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { ServiceError, type WorkflowQueryInput } from '@temporalio/client';
 import { toAppError } from '../../src/client/errors';
-import { queryGateInterceptor } from '../../src/client/query-gate';
+import { queryGateInterceptor, untilTaskRecovers } from '../../src/client/query-gate';
 
 type Query = NonNullable<ReturnType<typeof queryGateInterceptor>['query']>;
 
@@ -119,5 +119,36 @@ test('a refusal that outlasts the retries is answered as Temporal being busy, wi
   expect(e.code).toBe('TEMPORAL_UNAVAILABLE');
   expect(e.message).toContain('Temporal is too busy with Goal g-1');
   expect(e.message).toContain(details);
+  expect(e.message).toContain('Call again in a moment');
+});
+
+/** The server's refusal of a query to a workflow whose last workflow task failed. */
+function taskFailed(): ServiceError {
+  const details = 'Unable to query workflow due to Workflow Task in failed state.';
+  const cause = Object.assign(new Error(`9 FAILED_PRECONDITION: ${details}`), { code: 9, details, metadata: {} });
+  return new ServiceError('Failed to query Workflow', { cause });
+}
+
+test('a query refused while the workflow task is failed is sent again until the task has run again', async () => {
+  let sends = 0;
+  const flaky = () => {
+    sends += 1;
+    return sends < 3 ? Promise.reject(taskFailed()) : Promise.resolve('answered');
+  };
+  await expect(untilTaskRecovers(flaky)).resolves.toBe('answered');
+  expect(sends).toBe(3);
+
+  let others = 0;
+  const other = () => {
+    others += 1;
+    return Promise.reject(new Error('something else'));
+  };
+  await expect(untilTaskRecovers(other)).rejects.toThrow('something else'); // any other failure: at once
+  expect(others).toBe(1);
+
+  await expect(untilTaskRecovers(() => Promise.reject(taskFailed()), 250)).rejects.toThrow('Failed to query');
+  const e = toAppError(taskFailed(), { entity: 'Agent ada' });
+  expect(e.code).toBe('TEMPORAL_UNAVAILABLE'); // outlasting the retries: not a bug, and what to do
+  expect(e.message).toContain('Agent ada could not be read');
   expect(e.message).toContain('Call again in a moment');
 });
