@@ -493,12 +493,14 @@ export const SETTLED_CHARS_KEPT = 128 * 1024;
 /** Keeps every message still awaiting acknowledgement, and the last MAILBOX_KEPT others (within `chars`, if given). */
 function prune(state: AgentState, chars = Infinity): void {
   const settled = state.mailbox.filter((m) => !m.ack_required || m.acked_at !== null);
-  let keep = Math.min(settled.length, MAILBOX_KEPT);
+  // The newest settled messages that fit (the newest always does), at most MAILBOX_KEPT of them.
+  let keep = 0;
   let size = 0;
-  for (let i = settled.length - 1, n = 0; i >= 0 && n < keep; i--, n++) {
-    const m = settled[i] as Message;
+  while (keep < Math.min(settled.length, MAILBOX_KEPT)) {
+    const m = settled[settled.length - 1 - keep] as Message;
     size += m.subject.length + m.body.length;
-    if (size > chars && n > 0) keep = n;
+    if (size > chars && keep > 0) break;
+    keep += 1;
   }
   if (settled.length <= keep) return;
   const drop = new Set(settled.slice(0, settled.length - keep).map((m) => m.id));

@@ -77,10 +77,11 @@ export async function relayPipelineWorkflow(input: RelayWorkflowInput): Promise<
     ...(budget
       ? {
           compact: (r: unknown) => (hasBaton(r) ? { ...r, next_baton: null, $baton: true } : r),
-          rehydrate: (kept: unknown) =>
-            hasBaton(kept) && '$baton' in kept
-              ? { ...kept, $baton: undefined, next_baton: kept.outcome === 'advanced' ? relay.batonOf(state) : null }
-              : kept,
+          rehydrate: (kept: unknown) => {
+            if (!hasBaton(kept) || !('$baton' in kept)) return kept;
+            const { $baton: _b, ...result } = kept;
+            return { ...result, next_baton: kept.outcome === 'advanced' ? relay.batonOf(state) : null };
+          },
         }
       : {}),
   });
