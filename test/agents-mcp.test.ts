@@ -3,6 +3,7 @@
  * claims back to the pool with no call made), durable mailboxes delivered exactly once with a long-poll, and a board
  * read in one Visibility call.
  */
+import { agentStateQuery, agentWorkflowId } from '../src/workflows/messages';
 import { call, eventually, ok, startHarness, uid, type Harness } from './support/harness';
 
 let h: Harness;
@@ -59,6 +60,50 @@ test('an agent that stops calling goes offline and its claimed task returns to t
   expect(task.agent_id).toBeNull();
   const events = await h.goals.queryGoal(goalId, (await import('../src/workflows/messages')).getEventsQuery, {});
   expect(events.map((e) => e.type)).toContain('task_recovered');
+});
+
+test('an agent working past its ttl stays online on one liveness timer per ttl, and a change writes only what changed', async () => {
+  const mcp = await h.mcp();
+  const name = uid('steady');
+  await ok(mcp, 'register_agent', {
+    name,
+    capabilities: ['x'],
+    codebase_id: `cb-${name}`,
+    agent_ttl_seconds: 2,
+    offline_grace_seconds: 60,
+  });
+  // Tasks pushed, taken and completed for 4.5 s (over two ttls): every call moves the deadline.
+  const started = Date.now();
+  let worked = 0;
+  while (Date.now() - started < 4_500 || worked < 12) {
+    await ok(mcp, 'create_agent_task', { agent_id: name, title: `t${worked}` });
+    const took = await ok(mcp, 'get_next_task', { agent_id: name });
+    expect(took.claimed).toBe(true);
+    await new Promise((r) => setTimeout(r, 100));
+    await ok(mcp, 'complete_task', { agent_id: name, result: 'ok' });
+    worked += 1;
+  }
+  const client = await h.lazy.get();
+  const agent = client.workflow.getHandle(agentWorkflowId(name));
+  const state = await agent.query(agentStateQuery);
+  expect(state).toMatchObject({ status: 'idle', completed_tasks: worked });
+  expect(state.events.map((e) => e.type)).not.toContain('offline'); // never offline while it worked
+  const events = (await agent.fetchHistory()).events ?? [];
+  const timers = events.filter((e) => e.timerStartedEventAttributes).length;
+  const changes = events.filter((e) => e.workflowExecutionUpdateAcceptedEventAttributes).length;
+  expect(changes).toBeGreaterThanOrEqual(3 * worked); // pushed, taken, finished
+  expect(events.some((e) => e.timerFiredEventAttributes)).toBe(true); // it fired while the agent was live …
+  expect(timers).toBeLessThanOrEqual(5); // … and was armed again once per ttl, not restarted by each of them
+  expect(events.some((e) => e.timerCanceledEventAttributes)).toBe(false);
+  // The search attributes are written when the status changes (busy, idle), not with each push to its inbox.
+  const upserts = events.filter((e) => e.upsertWorkflowSearchAttributesEventAttributes).length;
+  expect(upserts).toBeLessThanOrEqual(2 * worked + 5);
+  // Then no call: offline within its ttl, by the timer armed last.
+  const offline = await eventually(async () => {
+    const b = await ok(mcp, 'get_task_board', { agent_id: name });
+    return b.agents[0]?.status === 'offline' ? b.agents[0] : undefined;
+  }, 15_000);
+  expect(offline.online).toBe(false);
 });
 
 test('messages: delivered once per recipient even when the send is retried; long-poll answers at once; acknowledge', async () => {

@@ -161,7 +161,15 @@ async function main(): Promise<void> {
     const a1 = `hist-a1-${taskQueue}`;
     const a2 = `hist-a2-${taskQueue}`;
     await tool(alice, 'register_agent', { agent_id: a1, name: a1, capabilities: ['code'] });
-    await tool(alice, 'register_agent', { agent_id: a2, name: a2, capabilities: ['review'] });
+    // a2 calls past its 1 s ttl (its liveness timer fires and arms again), then stops: offline, and after the grace
+    // the task it took goes back.
+    await tool(alice, 'register_agent', {
+      agent_id: a2,
+      name: a2,
+      capabilities: ['review'],
+      agent_ttl_seconds: 1,
+      offline_grace_seconds: 1,
+    });
     const inbox = tool(bob, 'fetch_inbox', { agent_id: a2, wait_seconds: 5 });
     await sleep(200);
     await tool(alice, 'send_message', { sender: a1, to: [a2], body: 'review please', ack_required: true });
@@ -169,6 +177,9 @@ async function main(): Promise<void> {
     await tool(bob, 'acknowledge_message', { agent_id: a2, message_id: got.messages?.[0]?.id });
     await tool(alice, 'create_agent_task', { agent_id: a2, title: 'review the API' });
     await tool(alice, 'unregister_agent', { agent_id: a1 });
+    await sleep(600);
+    await tool(bob, 'get_next_task', { agent_id: a2 }); // takes the task pushed to it
+    await sleep(3_000);
 
     say('task-graph workspaces and shards…');
     const tg = await connect('w1', ['task-graph']);

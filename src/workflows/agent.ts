@@ -7,6 +7,7 @@ import {
   allHandlersFinished,
   condition,
   continueAsNew,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -49,9 +50,24 @@ export async function agentWorkflow(input: AgentWorkflowInput): Promise<void> {
   const applied = new Map<string, unknown>(input.applied ?? []);
   let rearm = false;
   let release = false;
+  // A change writes only what it changed. The liveness timer is armed once per ttl, not restarted on every call: a
+  // call only moves the deadline later, so the armed timer fires, finds the agent still live and arms again for the
+  // rest; it is restarted only when a change brings the deadline closer (a shorter ttl). The search attributes are
+  // written when the status changes, not with every memo. Runs started before this change keep the old commands.
+  const lean = patched('agent-lean-changes');
+  let armedFor: number | undefined;
+  const deadlineMoved = (): void => {
+    if (!lean) {
+      rearm = true;
+      return;
+    }
+    const due = agents.livenessDeadline(state);
+    if (due !== undefined && (armedFor === undefined || due < armedFor)) rearm = true;
+  };
   let mailWaiters = 0;
   let mailChanged = 0;
   let publishedRow = '';
+  let publishedStatus: string | undefined;
   let publishedAt = 0;
 
   const publish = (): void => {
@@ -64,7 +80,8 @@ export async function agentWorkflow(input: AgentWorkflowInput): Promise<void> {
     const now = Date.now();
     if (key !== publishedRow || now - publishedAt >= HEARTBEAT_PUBLISH_MS) {
       // The board lists agents from Visibility with this memo: one read for every agent, no query per agent.
-      if (key !== publishedRow) {
+      if (lean ? state.status !== publishedStatus : key !== publishedRow) {
+        publishedStatus = state.status;
         upsertSearchAttributes([
           { key: AR_ENTITY, value: 'agent' },
           { key: AR_NAME, value: state.agent_id },
@@ -78,7 +95,7 @@ export async function agentWorkflow(input: AgentWorkflowInput): Promise<void> {
     setCurrentDetails(agents.renderAgentDetails(state));
   };
   const afterChange = (): void => {
-    rearm = true;
+    deadlineMoved();
     mailChanged += 1;
     publish();
   };
@@ -186,7 +203,7 @@ export async function agentWorkflow(input: AgentWorkflowInput): Promise<void> {
     noteRecordedWork();
     const parsed = agents.TouchInputSchema.safeParse(arg ?? {});
     if (parsed.success && agents.touch(state, Date.now(), parsed.data)) {
-      rearm = true;
+      deadlineMoved();
       publish(); // a heartbeat alone reaches the board at most every HEARTBEAT_PUBLISH_MS
     }
   });
@@ -197,6 +214,7 @@ export async function agentWorkflow(input: AgentWorkflowInput): Promise<void> {
   for (;;) {
     rearm = false;
     const due = agents.livenessDeadline(state);
+    armedFor = due;
     const wake = (): boolean => rearm || release || continueAsNewSuggested();
     if (due === undefined) await condition(wake);
     else {
