@@ -3,7 +3,10 @@
  * claims back to the pool with no call made), durable mailboxes delivered exactly once with a long-poll, and a board
  * read in one Visibility call.
  */
-import { agentStateQuery, agentWorkflowId } from '../src/workflows/messages';
+import { defineQuery } from '@temporalio/workflow';
+import { readPart } from '../src/client/agents';
+import { work, type AgentWork } from '../src/domain/agents';
+import { agentMessagesQuery, agentStateQuery, agentWorkflowId, agentWorkQuery } from '../src/workflows/messages';
 import { call, eventually, ok, startHarness, uid, type Harness } from './support/harness';
 
 let h: Harness;
@@ -104,6 +107,50 @@ test('an agent working past its ttl stays online on one liveness timer per ttl, 
     return b.agents[0]?.status === 'offline' ? b.agents[0] : undefined;
   }, 15_000);
   expect(offline.online).toBe(false);
+});
+
+test('reads of an agent with a full mailbox carry what they answer, not the mailbox', async () => {
+  const mcp = await h.mcp();
+  const name = uid('reader');
+  await ok(mcp, 'register_agent', { name, capabilities: ['x'], codebase_id: `cb-${name}` });
+  // 30 messages of 20 KB awaiting acknowledgement: 600 KB of mailbox.
+  for (let i = 0; i < 30; i++) {
+    const body = `${i} `.padEnd(20_000, 'x');
+    await ok(mcp, 'send_message', { sender: 'lead', to: [name], subject: `m${i}`, body, ack_required: true });
+  }
+  await ok(mcp, 'create_agent_task', { agent_id: name, title: 'review' });
+  const agent = (await h.lazy.get()).workflow.getHandle(agentWorkflowId(name));
+  const size = (v: unknown) => JSON.stringify(v).length;
+
+  const inbox = await ok(mcp, 'fetch_inbox', { agent_id: name, limit: 3 });
+  expect(inbox.messages.map((m: any) => m.subject)).toEqual(['m0', 'm1', 'm2']);
+  const next = await ok(mcp, 'fetch_inbox', { agent_id: name, limit: 2, since: inbox.messages[2].seq });
+  expect(next.messages.map((m: any) => m.subject)).toEqual(['m3', 'm4']);
+  // What the workflow answered with: those messages alone, and the work view without the mailbox.
+  const picked = await agent.query(agentMessagesQuery, { limit: 2, since: inbox.messages[2].seq });
+  expect(picked).toEqual(next.messages);
+  expect(size(picked)).toBeLessThan(45_000);
+  const view = await agent.query(agentWorkQuery);
+  expect(view).not.toHaveProperty('mailbox');
+  expect(view.inbox.map((t) => t.title)).toEqual(['review']);
+  expect(size(view)).toBeLessThan(5_000);
+  expect(size(await agent.query(agentStateQuery))).toBeGreaterThan(600_000);
+
+  // The calls that read the inbox and the task history answer from it.
+  const took = await ok(mcp, 'get_next_task', { agent_id: name });
+  expect(took).toMatchObject({ claimed: true, title: 'review' });
+  const history = await ok(mcp, 'get_agent_task_history', { agent_id: name });
+  expect(history).toMatchObject({ current_task: { title: 'review' }, planned: [] });
+  expect(history.history.map((e: any) => e.event)).toEqual(['taken']);
+
+  // A worker that predates the narrower queries (a rolling upgrade) is read whole, and the part picked here.
+  const old = defineQuery<AgentWork>('work-from-a-later-version');
+  const fallback = await readPart(
+    agent,
+    (a) => a.query(old),
+    (s) => work(s),
+  );
+  expect(fallback).toEqual(await agent.query(agentWorkQuery));
 });
 
 test('messages: delivered once per recipient even when the send is retried; long-poll answers at once; acknowledge', async () => {

@@ -1,11 +1,13 @@
 /** Agents by intent: register, keep alive, unregister, messages, the board. */
 import { createHash, randomUUID } from 'node:crypto';
-import { WithStartWorkflowOperation } from '@temporalio/client';
+import { QueryNotRegisteredError, WithStartWorkflowOperation, type WorkflowHandle } from '@temporalio/client';
 import {
   AgentRowSchema,
   fetchMessages,
   newAgentState,
+  work,
   type AgentRow,
+  type AgentWork,
   type FetchInput,
   type Message,
   type AgentState,
@@ -15,8 +17,10 @@ import {
 } from '../domain/agents';
 import {
   acknowledgeMessageUpdate,
+  agentMessagesQuery,
   agentRowQuery,
   agentStateQuery,
+  agentWorkQuery,
   agentWorkflowId,
   deliverMessageUpdate,
   fetchMessagesUpdate,
@@ -96,6 +100,24 @@ export interface BoardDetail {
   recent: AgentState['history'];
 }
 
+/**
+ * A read of part of an agent's state, picked in its workflow (a mailbox can hold a megabyte the read does not need).
+ * A worker that predates the narrower query (a rolling upgrade) answers with the whole state, and the part is picked
+ * here.
+ */
+export async function readPart<T>(
+  h: WorkflowHandle,
+  narrow: (h: WorkflowHandle) => Promise<T>,
+  pick: (state: AgentState) => T,
+): Promise<T> {
+  try {
+    return await narrow(h);
+  } catch (err) {
+    if (!(err instanceof QueryNotRegisteredError)) throw err;
+    return pick(await h.query(agentStateQuery));
+  }
+}
+
 export function createAgentsClient(goals: GoalsClient) {
   const boardReads = new Map<string, Promise<BoardDetail[]>>();
   let seen = touches.get(goals);
@@ -117,6 +139,12 @@ export function createAgentsClient(goals: GoalsClient) {
       throw err;
     }
   }
+
+  const narrowRead = <T>(
+    agentId: string,
+    narrow: (h: WorkflowHandle) => Promise<T>,
+    pick: (state: AgentState) => T,
+  ): Promise<T> => withAgent(agentId, (h) => readPart(h, narrow, pick));
 
   const api = {
     async register(input: RegisterInput, requestId?: string): Promise<AgentRow & { session_token: string }> {
@@ -234,8 +262,11 @@ export function createAgentsClient(goals: GoalsClient) {
 
     async fetch(agentId: string, input: FetchInput): Promise<Message[]> {
       if (!input.waitMs) {
-        const state = await withAgent(agentId, (h) => h.query(agentStateQuery));
-        return fetchMessages(state, input);
+        return narrowRead(
+          agentId,
+          (h) => h.query(agentMessagesQuery, input),
+          (state) => fetchMessages(state, input),
+        );
       }
       return withAgent(agentId, (h) => h.executeUpdate(fetchMessagesUpdate, { args: [input], updateId: randomUUID() }));
     },
@@ -252,15 +283,15 @@ export function createAgentsClient(goals: GoalsClient) {
       await withAgent(agentId, (h) => h.executeUpdate(popTaskUpdate, { args: [{ taskId }], updateId: randomUUID() }));
     },
 
-    /** The agent's whole state: row, inbox, history (one query). */
-    async state(agentId: string): Promise<AgentState> {
-      return withAgent(agentId, (h) => h.query(agentStateQuery));
+    /** What the agent has to work on and has worked on: current task, inbox, history (one query, no mailbox). */
+    async work(agentId: string): Promise<AgentWork> {
+      return narrowRead(agentId, (h) => h.query(agentWorkQuery), work);
     },
 
     /** The agent's inbox (best first), or [] for an agent that is not registered. */
     async inbox(agentId: string): Promise<AgentState['inbox']> {
-      return withAgent(agentId, (h) => h.query(agentStateQuery)).then(
-        (s) => s.inbox,
+      return api.work(agentId).then(
+        (w) => w.inbox,
         (err: unknown) => {
           if (err instanceof AppError && err.code === 'NOT_FOUND') return [];
           throw err;

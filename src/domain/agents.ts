@@ -559,6 +559,19 @@ export function row(state: AgentState): AgentRow {
   };
 }
 
+/** What an agent has to work on and has worked on: its state without the mailbox and the event log. */
+export type AgentWork = Pick<AgentState, 'agent_id' | 'current_task' | 'inbox' | 'history' | 'completed_tasks'>;
+
+export function work(state: AgentState): AgentWork {
+  return {
+    agent_id: state.agent_id,
+    current_task: state.current_task,
+    inbox: state.inbox,
+    history: state.history,
+    completed_tasks: state.completed_tasks,
+  };
+}
+
 export function renderAgentDetails(state: AgentState): string {
   const r = row(state);
   const icon = r.status === 'idle' ? '🟢' : r.status === 'busy' ? '🔨' : '⚫';

@@ -22,8 +22,10 @@ import type { Activities } from '../activities';
 import { stateBudget, updateRegistrar } from './entity';
 import {
   acknowledgeMessageUpdate,
+  agentMessagesQuery,
   agentRowQuery,
   agentStateQuery,
+  agentWorkQuery,
   deliverMessageUpdate,
   fetchMessagesUpdate,
   noteTaskUpdate,
@@ -209,6 +211,10 @@ export async function agentWorkflow(input: AgentWorkflowInput): Promise<void> {
   });
   setHandler(agentRowQuery, () => agents.row(state));
   setHandler(agentStateQuery, () => state);
+  setHandler(agentWorkQuery, () => agents.work(state));
+  setHandler(agentMessagesQuery, (raw) =>
+    agents.fetchMessages(state, parseOrFail(agents.FetchInputSchema, raw, 'messages input')),
+  );
 
   publish();
   for (;;) {

@@ -6,6 +6,7 @@ import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type {
   AgentRow,
   AgentState,
+  AgentWork,
   FetchInput,
   Message,
   MessageInput,
@@ -192,4 +193,9 @@ export const noteTaskUpdate = defineUpdate<AgentRow, [TouchInput]>('noteTask');
 /** Any call of the agent keeps it online (a Signal: nobody waits for the answer). */
 export const touchAgentSignal = defineSignal<[TouchInput]>('touch');
 export const agentRowQuery = defineQuery<AgentRow>('row');
+/** The whole state (mailbox and event log included): for looking at an agent; the client reads less. */
 export const agentStateQuery = defineQuery<AgentState>('state');
+/** Its inbox, current task and task history, without the mailbox. */
+export const agentWorkQuery = defineQuery<AgentWork>('work');
+/** The messages a fetch_inbox without a wait answers with, picked in the workflow. */
+export const agentMessagesQuery = defineQuery<Message[], [FetchInput]>('messages');

@@ -393,7 +393,7 @@ export function agentTools(deps: ToolDeps): ToolDef[] {
       annotations: { readOnlyHint: true, openWorldHint: false },
       async run(a, ctx) {
         const agentId = who(a, ctx);
-        const state = await agents.state(agentId);
+        const state = await agents.work(agentId);
         const history = [...state.history]
           .reverse()
           .filter((h) => a.include_completed || h.event === 'taken')
