@@ -6,7 +6,13 @@
 import { defineQuery } from '@temporalio/workflow';
 import { readPart } from '../src/client/agents';
 import { work, type AgentWork } from '../src/domain/agents';
-import { agentMessagesQuery, agentStateQuery, agentWorkflowId, agentWorkQuery } from '../src/workflows/messages';
+import {
+  agentMessagesQuery,
+  agentRowQuery,
+  agentStateQuery,
+  agentWorkflowId,
+  agentWorkQuery,
+} from '../src/workflows/messages';
 import { call, eventually, ok, startHarness, uid, type Harness } from './support/harness';
 
 let h: Harness;
@@ -128,7 +134,7 @@ test('reads of an agent with a full mailbox carry what they answer, not the mail
   expect(next.messages.map((m: any) => m.subject)).toEqual(['m3', 'm4']);
   // What the workflow answered with: those messages alone, and the work view without the mailbox.
   const picked = await agent.query(agentMessagesQuery, { limit: 2, since: inbox.messages[2].seq });
-  expect(picked).toEqual(next.messages);
+  expect(picked.map((m) => [m.id, m.body.length])).toEqual(next.messages.map((m: any) => [m.id, 20_000]));
   expect(size(picked)).toBeLessThan(45_000);
   const view = await agent.query(agentWorkQuery);
   expect(view).not.toHaveProperty('mailbox');
@@ -151,6 +157,36 @@ test('reads of an agent with a full mailbox carry what they answer, not the mail
     (s) => work(s),
   );
   expect(fallback).toEqual(await agent.query(agentWorkQuery));
+});
+
+test('a message nobody has read is never let go of; once read, the mailbox keeps the newest within its size', async () => {
+  const mcp = await h.mcp();
+  const name = uid('busy');
+  await ok(mcp, 'register_agent', { name, capabilities: ['x'] });
+  // 30 messages of 20 KB that need no acknowledgement, sent while the agent reads nothing: 600 KB.
+  const send = (i: number) =>
+    ok(mcp, 'send_message', { sender: 'lead', to: [name], subject: `m${i}`, body: `${i} `.padEnd(20_000, 'x') });
+  for (let i = 0; i < 30; i++) expect((await send(i)).delivered_to).toEqual([name]);
+  const agent = (await h.lazy.get()).workflow.getHandle(agentWorkflowId(name));
+  expect((await agent.query(agentRowQuery)).pending_messages).toBe(30); // all unread
+
+  const first = await ok(mcp, 'fetch_inbox', { agent_id: name, limit: 20 });
+  expect(first.messages.map((m: any) => m.subject)).toEqual(Array.from({ length: 20 }, (_, i) => `m${i}`));
+  expect(first.messages.every((m: any) => m.read_at === null)).toBe(true); // the first time it is answered
+  // The rest with a long-poll (an Update: read in the same step).
+  const rest = await ok(mcp, 'fetch_inbox', { agent_id: name, since: first.messages[19].seq, wait_seconds: 1 });
+  expect(rest.count).toBe(10);
+  const read = await eventually(async () => {
+    const s = await agent.query(agentStateQuery);
+    return s.mailbox.every((m) => m.read_at) ? s : undefined;
+  });
+  expect(read.mailbox).toHaveLength(30);
+  expect((await ok(mcp, 'fetch_inbox', { agent_id: name, limit: 1 })).messages[0].read_at).not.toBeNull();
+
+  // Read, they may go: the next delivery keeps the newest read ones within 128 K characters, and the new one.
+  await send(30);
+  const kept = (await agent.query(agentStateQuery)).mailbox.map((m) => m.subject);
+  expect(kept).toEqual(['m24', 'm25', 'm26', 'm27', 'm28', 'm29', 'm30']);
 });
 
 test('messages: delivered once per recipient even when the send is retried; long-poll answers at once; acknowledge', async () => {

@@ -191,7 +191,7 @@ export function createAgentsClient(goals: GoalsClient) {
       const now = Date.now();
       const last = lastTouch.get(agentId);
       if (last && !last.registered && now - last.at < NOT_AGENT_FOR_MS) return;
-      const plain = news.thought === undefined && !news.took && !news.finished;
+      const plain = news.thought === undefined && !news.took && !news.finished && !news.read;
       if (last?.registered && plain && now - last.at < TOUCH_EVERY_MS) return;
       lastTouch.set(agentId, { at: now, registered: true });
       if (lastTouch.size > 10_000) lastTouch.delete(lastTouch.keys().next().value as string);
@@ -262,11 +262,15 @@ export function createAgentsClient(goals: GoalsClient) {
 
     async fetch(agentId: string, input: FetchInput): Promise<Message[]> {
       if (!input.waitMs) {
-        return narrowRead(
+        const found = await narrowRead(
           agentId,
           (h) => h.query(agentMessagesQuery, input),
           (state) => fetchMessages(state, input),
         );
+        // What it read is noted in a Signal nobody waits for; until it lands, those messages are simply kept.
+        const read = found.filter((m) => m.read_at === null).map((m) => m.seq);
+        if (read.length > 0) void api.touch(agentId, { read });
+        return found;
       }
       return withAgent(agentId, (h) => h.executeUpdate(fetchMessagesUpdate, { args: [input], updateId: randomUUID() }));
     },

@@ -89,6 +89,8 @@ const schemas = sharedSchemas('domain/agents', (z) => {
     thought: z.string().max(LIMITS.titleLength).optional(),
     took: z.object({ id: z.string().max(200), title: z.string().max(LIMITS.titleLength) }).optional(),
     finished: z.object({ id: z.string().max(200), completed: z.boolean() }).optional(),
+    /** The seq numbers of the messages a fetch answered with (read now). */
+    read: z.array(z.int().min(1)).max(LIMITS.listLimitMax).optional(),
   });
 
   const AgentRowSchema = z.object({
@@ -155,6 +157,8 @@ export interface Message {
   ack_required: boolean;
   sent_at: string;
   acked_at: string | null;
+  /** When a fetch first answered with it (null: never read; absent in messages delivered before reads were kept). */
+  read_at?: string | null;
 }
 
 export const HISTORY_KEPT = 200;
@@ -292,6 +296,7 @@ export function touch(state: AgentState, now: number, input: TouchInput = {}): b
   if (state.unregistered) return false;
   state.last_heartbeat = iso(now);
   if (input.thought !== undefined) state.current_thought = input.thought;
+  if (input.read) markRead(state, input.read, now);
   if (input.took) {
     state.current_task = { id: input.took.id, title: input.took.title };
     popTask(state, input.took.id);
@@ -415,8 +420,9 @@ export function popTask(state: AgentState, taskId: string): boolean {
 // ------------------------------------------------------------------------------------------------ messages
 
 /**
- * Delivers a message once. With `settledChars`, the settled messages kept (read-only ones, acknowledged ones) are also
- * cut to that many characters of subject and body, oldest first, so large messages cannot outgrow the state.
+ * Delivers a message once. With `settledChars`, the settled messages kept (acknowledged ones, and read ones that need
+ * no acknowledgement) are also cut to that many characters of subject and body, oldest first, so large messages
+ * cannot outgrow the state; a message not read yet is never cut (see isHeld).
  */
 export function deliver(
   state: AgentState,
@@ -430,10 +436,10 @@ export function deliver(
     // Delivered long ago and pruned from the mailbox: still not delivered twice.
     return { delivered: false, message: messageOf(state, input, now, 0) };
   }
-  if (state.mailbox.filter((m) => m.acked_at === null && m.ack_required).length >= MAX_UNACKED) {
+  if (state.mailbox.filter(isHeld).length >= MAX_UNACKED) {
     fail(
       'CONFLICT',
-      `The mailbox of ${state.agent_id} holds ${MAX_UNACKED} unacknowledged messages; it must acknowledge some first.`,
+      `The mailbox of ${state.agent_id} holds ${MAX_UNACKED} messages it has not read or acknowledged; it must fetch or acknowledge some first.`,
     );
   }
   state.message_seq += 1;
@@ -458,6 +464,7 @@ function messageOf(state: AgentState, input: MessageInput, now: number, seq: num
     ack_required: input.ackRequired ?? false,
     sent_at: iso(now),
     acked_at: null,
+    read_at: null,
   };
 }
 
@@ -490,9 +497,29 @@ export function rehydrateMessageResult(state: AgentState, kept: unknown): unknow
 /** Characters of subject and body kept in settled messages (a quarter of the state's budget even in 3-byte UTF-8). */
 export const SETTLED_CHARS_KEPT = 128 * 1024;
 
-/** Keeps every message still awaiting acknowledgement, and the last MAILBOX_KEPT others (within `chars`, if given). */
+/**
+ * A message the agent still has to see to: awaiting acknowledgement, or not read yet. Such messages are never pruned;
+ * a mailbox full of them refuses more (the count here, the state's budget in the workflow).
+ */
+export function isHeld(m: Message): boolean {
+  return m.acked_at === null && (m.ack_required || m.read_at === null);
+}
+
+/** Marks the messages with these seq numbers read (those not read before); true when one was. */
+export function markRead(state: AgentState, seqs: readonly number[], now: number): boolean {
+  let changed = false;
+  for (const m of state.mailbox) {
+    if (m.read_at === null && seqs.includes(m.seq)) {
+      m.read_at = iso(now);
+      changed = true;
+    }
+  }
+  return changed;
+}
+
+/** Keeps every held message, and the last MAILBOX_KEPT others (within `chars`, if given). */
 function prune(state: AgentState, chars = Infinity): void {
-  const settled = state.mailbox.filter((m) => !m.ack_required || m.acked_at !== null);
+  const settled = state.mailbox.filter((m) => !isHeld(m));
   // The newest settled messages that fit (the newest always does), at most MAILBOX_KEPT of them.
   let keep = 0;
   let size = 0;
@@ -549,7 +576,7 @@ export function row(state: AgentState): AgentRow {
     cross_codebase_capable: state.cross_codebase_capable,
     current_task: state.current_task,
     current_thought: state.current_thought,
-    pending_messages: state.mailbox.filter((m) => m.acked_at === null).length,
+    pending_messages: state.mailbox.filter(isHeld).length,
     pending_tasks: state.inbox.length,
     idle_since: state.idle_since,
     completed_tasks: state.completed_tasks,

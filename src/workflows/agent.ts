@@ -106,7 +106,7 @@ export async function agentWorkflow(input: AgentWorkflowInput): Promise<void> {
     state,
     applied,
     (holds, ceiling) =>
-      `Agent ${state.agent_id} holds ${holds} of messages and tasks, and this could take it past ${ceiling}, the most an agent carries from one run to the next. Send less (keep large content in a file and pass its path), or wait until it acknowledges what it holds.`,
+      `Agent ${state.agent_id} holds ${holds} of messages and tasks, and this could take it past ${ceiling}, the most an agent carries from one run to the next. Send less (keep large content in a file and pass its path), or wait until it reads and acknowledges what it holds.`,
   );
   const weighed = budget !== undefined;
   const update = updateRegistrar({
@@ -196,7 +196,14 @@ export async function agentWorkflow(input: AgentWorkflowInput): Promise<void> {
         mailWaiters -= 1;
         found = agents.fetchMessages(state, i);
       }
-      return found;
+      // Answered as they were, then read: a message read is one the mailbox may let go of (see isHeld).
+      const answer = found.map((m) => ({ ...m }));
+      agents.markRead(
+        state,
+        found.map((m) => m.seq),
+        Date.now(),
+      );
+      return answer;
     },
     { validator: (raw) => void parseOrFail(agents.FetchInputSchema, raw, 'fetchMessages input') },
   );

@@ -46,28 +46,66 @@ test('a live registration is refused unless forced; an offline one resumes', () 
   expect(a.register(s, input(), T0 + 120_001).session_token).toBe('ada:3');
 });
 
-test('a message is delivered once; the mailbox keeps unacknowledged ones and the last 100 others', () => {
+test('a message is delivered once; the mailbox keeps every message not yet read or acknowledged, and the last 100 others', () => {
   const s = a.newAgentState(input(), T0);
   expect(a.deliver(s, message('m1', { ackRequired: true }), T0).delivered).toBe(true);
   expect(a.deliver(s, message('m1', { ackRequired: true }), T0).delivered).toBe(false);
   for (let i = 2; i <= 150; i++) a.deliver(s, message(`m${i}`), T0 + i);
-  expect(s.mailbox).toHaveLength(101); // m1 awaits its acknowledgement
+  expect(s.mailbox).toHaveLength(150); // none read yet: none let go of
+  expect(a.row(s).pending_messages).toBe(150);
+  expect(
+    a.markRead(
+      s,
+      s.mailbox.map((m) => m.seq),
+      T0 + 200,
+    ),
+  ).toBe(true);
+  expect(a.markRead(s, [1, 2], T0 + 201)).toBe(false); // read once
+  expect(a.row(s).pending_messages).toBe(1); // m1 still awaits its acknowledgement
+  a.deliver(s, message('m151'), T0 + 300);
+  expect(s.mailbox).toHaveLength(102); // m1, the last 100 read ones, m151 (not read)
   expect(s.mailbox[0]?.id).toBe('m1');
+  expect(s.mailbox[1]?.id).toBe('m51');
   expect(a.deliver(s, message('m2'), T0).delivered).toBe(false); // pruned, still not delivered twice
   a.acknowledge(s, 'm1', T0 + 999);
   expect(s.mailbox.map((m) => m.id)).not.toContain('m1');
 });
 
-test('with a size, settled messages are kept newest first within it; awaited ones always stay', () => {
+test('a mailbox full of messages not read or acknowledged refuses more; a message from before reads were kept is read', () => {
+  const s = a.newAgentState(input(), T0);
+  for (let i = 1; i <= a.MAX_UNACKED; i++) a.deliver(s, message(`m${i}`), T0 + i);
+  expect(() => a.deliver(s, message('one-more'), T0 + 5_000)).toThrow(/must fetch or acknowledge/);
+  a.markRead(s, [1], T0 + 6_000);
+  expect(a.deliver(s, message('one-more'), T0 + 7_000).delivered).toBe(true);
+  const old = { ...(s.mailbox[1] as a.Message) };
+  delete old.read_at; // delivered by a worker that kept no reads: it needs no acknowledgement, so it is settled
+  expect(a.isHeld(old)).toBe(false);
+  expect(a.isHeld({ ...old, ack_required: true })).toBe(true);
+});
+
+test('with a size, settled messages are kept newest first within it; unread and awaited ones always stay', () => {
   const s = a.newAgentState(input(), T0);
   const big = 'x'.repeat(40_000);
+  const readAll = () =>
+    a.markRead(
+      s,
+      s.mailbox.map((m) => m.seq),
+      T0 + 50,
+    );
   a.deliver(s, message('ack', { ackRequired: true, body: big }), T0, 100_000);
   for (let i = 1; i <= 5; i++) a.deliver(s, message(`m${i}`, { body: big }), T0 + i, 100_000);
-  // 40,001 characters each (subject and body): two settled ones fit in 100,000, the awaited one is never dropped.
-  expect(s.mailbox.map((m) => m.id)).toEqual(['ack', 'm4', 'm5']);
+  expect(s.mailbox).toHaveLength(6); // not read: all kept, whatever their size
+  readAll();
+  a.deliver(s, message('m6', { body: big }), T0 + 6, 100_000);
+  // 40,001 characters each (subject and body): two read ones fit in 100,000; the awaited one is never dropped.
+  expect(s.mailbox.map((m) => m.id)).toEqual(['ack', 'm4', 'm5', 'm6']);
+  readAll();
   a.deliver(s, message('huge', { body: 'y'.repeat(150_000) }), T0 + 9, 100_000);
-  expect(s.mailbox.map((m) => m.id)).toEqual(['ack', 'huge']); // the newest stays even alone past the size
-  expect(a.deliver(s, message('m1'), T0 + 10, 100_000).delivered).toBe(false); // pruned, still not delivered twice
+  expect(s.mailbox.map((m) => m.id)).toEqual(['ack', 'm5', 'm6', 'huge']);
+  readAll();
+  a.deliver(s, message('tiny'), T0 + 10, 100_000);
+  expect(s.mailbox.map((m) => m.id)).toEqual(['ack', 'huge', 'tiny']); // the newest read one stays even alone
+  expect(a.deliver(s, message('m1'), T0 + 11, 100_000).delivered).toBe(false); // pruned, still not delivered twice
 });
 
 test("a remembered message answer keeps no body; a retry gets it back from the mailbox, or '' once it left", () => {

@@ -62,6 +62,7 @@ const MessageSchema = z.object({
   ack_required: z.boolean(),
   sent_at: z.string(),
   acked_at: z.string().nullable(),
+  read_at: z.string().nullable().optional().describe('When a fetch first answered with it (null: this is the first).'),
 });
 
 const TaskInput = {
