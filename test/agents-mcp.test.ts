@@ -115,6 +115,21 @@ test('an agent working past its ttl stays online on one liveness timer per ttl, 
   expect(offline.online).toBe(false);
 });
 
+test('an agent with a short ttl that keeps calling stays online: its calls keep it alive however short the ttl', async () => {
+  const mcp = await h.mcp();
+  const name = uid('quick');
+  await ok(mcp, 'register_agent', { name, capabilities: ['x'], agent_ttl_seconds: 1, offline_grace_seconds: 60 });
+  // Nothing but reads of its inbox, every 200 ms for 3 s: three ttls (a touch every 2 s would leave it offline).
+  const started = Date.now();
+  while (Date.now() - started < 3_000) {
+    await ok(mcp, 'fetch_inbox', { agent_id: name });
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  const state = await (await h.lazy.get()).workflow.getHandle(agentWorkflowId(name)).query(agentStateQuery);
+  expect(state.events.map((e) => e.type)).not.toContain('offline');
+  expect(state.status).toBe('idle');
+});
+
 test('reads of an agent with a full mailbox carry what they answer, not the mailbox', async () => {
   const mcp = await h.mcp();
   const name = uid('reader');

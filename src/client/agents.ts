@@ -41,6 +41,17 @@ import type { GoalsClient } from './goals';
 const TOUCH_EVERY_MS = 2_000;
 const NOT_AGENT_FOR_MS = 10_000;
 const touches = new WeakMap<GoalsClient, Map<string, { at: number; registered: boolean }>>();
+/** Per agent, how often a plain touch may go when that is more often than TOUCH_EVERY_MS (a short ttl). */
+const touchPeriods = new WeakMap<GoalsClient, Map<string, number>>();
+
+/**
+ * How often a plain touch may be sent for an agent with this row: every TOUCH_EVERY_MS, or a third of its ttl when
+ * that is shorter, so an agent calling steadily never runs out of its ttl between two touches.
+ */
+export function touchPeriod(row: Pick<AgentRow, 'expires_at' | 'last_heartbeat'>): number {
+  const ttl = Date.parse(row.expires_at) - Date.parse(row.last_heartbeat);
+  return Number.isFinite(ttl) && ttl > 0 ? Math.min(TOUCH_EVERY_MS, Math.floor(ttl / 3)) : TOUCH_EVERY_MS;
+}
 const RECENT_PUSH_MS = 5_000;
 const CAPS_MS = 5_000;
 const caps = new Map<string, { at: number; value: string[] | undefined }>();
@@ -123,6 +134,19 @@ export function createAgentsClient(goals: GoalsClient) {
   let seen = touches.get(goals);
   if (!seen) touches.set(goals, (seen = new Map<string, { at: number; registered: boolean }>()));
   const lastTouch = seen;
+  let periods = touchPeriods.get(goals);
+  if (!periods) touchPeriods.set(goals, (periods = new Map<string, number>()));
+  const period = periods;
+  /** Learns the agent's ttl from a row it answered with. */
+  const learn = <R extends AgentRow | undefined>(row: R): R => {
+    if (row) {
+      const every = touchPeriod(row);
+      if (every < TOUCH_EVERY_MS) period.set(row.agent_id, every);
+      else period.delete(row.agent_id);
+      if (period.size > 10_000) period.delete(period.keys().next().value as string);
+    }
+    return row;
+  };
   const entity = (agentId: string) => `Agent ${agentId}`;
   const handle = (client: Parameters<Parameters<GoalsClient['withClient']>[0]>[0], agentId: string) =>
     client.workflow.getHandle(agentWorkflowId(agentId));
@@ -163,11 +187,13 @@ export function createAgentsClient(goals: GoalsClient) {
           ],
           staticSummary: `Agent: ${input.name}`.slice(0, 400),
         });
-        return client.workflow.executeUpdateWithStart(registerAgentUpdate, {
-          args: [input],
-          updateId: requestId ?? randomUUID(),
-          startWorkflowOperation: start,
-        });
+        return learn(
+          await client.workflow.executeUpdateWithStart(registerAgentUpdate, {
+            args: [input],
+            updateId: requestId ?? randomUUID(),
+            startWorkflowOperation: start,
+          }),
+        );
       }, entity(input.agentId));
     },
 
@@ -179,12 +205,13 @@ export function createAgentsClient(goals: GoalsClient) {
     },
 
     async row(agentId: string): Promise<AgentRow> {
-      return withAgent(agentId, (h) => h.query(agentRowQuery));
+      return learn(await withAgent(agentId, (h) => h.query(agentRowQuery)));
     },
 
     /**
-     * Any call of an agent keeps it online: a Signal, sent at most every 2 s per agent (at once with a thought), and not at
-     * all for 10 s after it turned out the caller is no registered agent. A task taken or finished is an Update instead,
+     * Any call of an agent keeps it online: a Signal, sent at most every 2 s per agent (a third of its ttl if that is
+     * shorter; at once with a thought or a read), and not at all for 10 s after it turned out the caller is no
+     * registered agent. A task taken or finished is an Update instead,
      * so the agent's row is right before the call that took or finished it answers.
      */
     async touch(agentId: string, news: TouchInput = {}): Promise<void> {
@@ -192,7 +219,7 @@ export function createAgentsClient(goals: GoalsClient) {
       const last = lastTouch.get(agentId);
       if (last && !last.registered && now - last.at < NOT_AGENT_FOR_MS) return;
       const plain = news.thought === undefined && !news.took && !news.finished && !news.read;
-      if (last?.registered && plain && now - last.at < TOUCH_EVERY_MS) return;
+      if (last?.registered && plain && now - last.at < (period.get(agentId) ?? TOUCH_EVERY_MS)) return;
       lastTouch.set(agentId, { at: now, registered: true });
       if (lastTouch.size > 10_000) lastTouch.delete(lastTouch.keys().next().value as string);
       const send = (h: ReturnType<typeof handle>) =>
@@ -314,7 +341,7 @@ export function createAgentsClient(goals: GoalsClient) {
       }
       const noted = withAgent(agentId, (h) =>
         h.executeUpdate(noteTaskUpdate, { args: [news], updateId: randomUUID() }),
-      ).catch((err: unknown) => {
+      ).then(learn, (err: unknown) => {
         if (err instanceof AppError && err.code === 'NOT_FOUND') {
           lastTouch.set(agentId, { at: Date.now(), registered: false });
           return undefined;

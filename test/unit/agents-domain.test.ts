@@ -1,6 +1,6 @@
 /** The agent registry, liveness and mailbox as pure functions. */
 import * as a from '../../src/domain/agents';
-import { createAgentsClient } from '../../src/client/agents';
+import { createAgentsClient, touchPeriod } from '../../src/client/agents';
 import { rankCandidates } from '../../src/client/assign';
 import type { GoalsClient } from '../../src/client/goals';
 import { codeOf } from '../support/domain';
@@ -155,4 +155,16 @@ test('calls ranked from one shared board read spread their pushes: a pick counts
   }
   expect(chosen).toEqual(['ada', 'bob', 'cy', 'ada', 'bob', 'cy']);
   expect(['ada', 'bob', 'cy'].map((id) => agents.recentPushes(id))).toEqual([2, 2, 2]);
+});
+
+test("a plain touch goes every 2 s, or every third of the agent's ttl when that is shorter", () => {
+  const rowWith = (ttlMs: number) => ({
+    last_heartbeat: new Date(T0).toISOString(),
+    expires_at: new Date(T0 + ttlMs).toISOString(),
+  });
+  expect(touchPeriod(rowWith(60_000))).toBe(2_000);
+  expect(touchPeriod(rowWith(6_000))).toBe(2_000);
+  expect(touchPeriod(rowWith(3_000))).toBe(1_000);
+  expect(touchPeriod(rowWith(1_000))).toBe(333);
+  expect(touchPeriod({ last_heartbeat: 'never', expires_at: 'never' })).toBe(2_000);
 });
