@@ -5,6 +5,8 @@
  */
 import type { Client as McpClient } from '@modelcontextprotocol/sdk/client/index.js';
 import { call, eventually, ok, startHarness, uid, type Harness } from './support/harness';
+import { agentWorkflowId } from '../src/workflows/messages';
+import { workspaceWorkflowId } from '../src/workflows/workspace-messages';
 
 let h: Harness;
 beforeAll(async () => {
@@ -290,6 +292,53 @@ test('an exclusive lock raced by 20 agents has exactly one holder at any time', 
   await new Promise((r) => setTimeout(r, 300));
   await ok(mcp, 'unmark_file', { workspace, agent: 'racer2', file: '*' });
   expect((await waited).changes.map((c: any) => c.action)).toEqual(['unmarked']);
+});
+
+test("mark_updates waits in each agent's own workflow: 15 waiters, more than a workflow's in-flight Updates, are each woken once by one mark", async () => {
+  const mcp = await tg();
+  const workspace = uid('watch');
+  await ok(mcp, 'create', { workspace, title: 'seed the workspace' });
+  const agents = Array.from({ length: 15 }, (_, n) => uid(`watcher${n}`));
+  for (const agent of agents) await ok(mcp, 'connect', { workspace, worker_id: agent });
+  const { worker_id: marker } = await ok(mcp, 'connect', { workspace, worker_id: uid('marker') });
+  const client = await h.lazy.get();
+  const history = async (id: string) => (await client.workflow.getHandle(id).fetchHistory()).events ?? [];
+  const signalled = async () =>
+    (await history(workspaceWorkflowId(workspace))).filter(
+      (e) => e.signalExternalWorkflowExecutionInitiatedEventAttributes?.signalName === 'marksChanged',
+    ).length;
+  const waits = agents.map((agent) => ok(mcp, 'mark_updates', { workspace, agent, wait_seconds: 30 }));
+  // Each waits in its own workflow: an in-flight waitMarks Update there, nothing held open on the workspace.
+  await eventually(async () => {
+    const held = await Promise.all(
+      agents.map(async (a) =>
+        (await history(agentWorkflowId(a))).some(
+          (e) => e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.name === 'waitMarks',
+        ),
+      ),
+    );
+    return held.every(Boolean) || undefined;
+  }, 30_000);
+  await ok(mcp, 'mark_file', { workspace, agent: marker, file: 'src/api.ts', reason: 'editing' });
+  for (const answer of await Promise.all(waits)) {
+    expect(answer.changes).toEqual([expect.objectContaining({ agent: marker, file: 'src/api.ts', action: 'marked' })]);
+  }
+  // One Signal per waiter; a change nobody waits for signals no one.
+  expect(await signalled()).toBe(15);
+  await ok(mcp, 'unmark_file', { workspace, agent: marker, file: '*' });
+  expect(await signalled()).toBe(15);
+  for (const a of agents) {
+    const got = (await history(agentWorkflowId(a))).filter(
+      (e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'marksChanged',
+    );
+    expect(got).toHaveLength(1);
+  }
+  // A wait that times out answers empty and leaves no watcher behind.
+  const quiet = await ok(mcp, 'mark_updates', { workspace, agent: agents[0], wait_seconds: 1 });
+  expect(quiet.changes.map((c: any) => c.action)).toEqual(['unmarked']);
+  expect((await ok(mcp, 'mark_updates', { workspace, agent: agents[0], wait_seconds: 1 })).count).toBe(0);
+  await ok(mcp, 'mark_file', { workspace, agent: marker, file: 'src/db.ts' });
+  expect(await signalled()).toBe(15);
 });
 
 test('dependencies, gates, trees and the rest of the task tools', async () => {

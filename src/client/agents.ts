@@ -30,6 +30,7 @@ import {
   registerAgentUpdate,
   touchAgentSignal,
   unregisterAgentUpdate,
+  waitMarksUpdate,
   type AgentWorkflowInput,
 } from '../workflows/messages';
 import type { agentWorkflow } from '../workflows/agent';
@@ -300,6 +301,14 @@ export function createAgentsClient(goals: GoalsClient) {
         return found;
       }
       return withAgent(agentId, (h) => h.executeUpdate(fetchMessagesUpdate, { args: [input], updateId: randomUUID() }));
+    },
+
+    /**
+     * mark_updates' long-poll, in the agent's own workflow: true once a workspace signals a mark change after `after`,
+     * false after waitMs. NOT_FOUND for an agent with no workflow (never registered).
+     */
+    async waitMarks(agentId: string, input: { workspace: string; after: number; waitMs: number }): Promise<boolean> {
+      return withAgent(agentId, (h) => h.executeUpdate(waitMarksUpdate, { args: [input], updateId: randomUUID() }));
     },
 
     /** Pushes a task reference into the agent's inbox (the goal records the assignment first). */

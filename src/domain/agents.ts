@@ -93,6 +93,17 @@ const schemas = sharedSchemas('domain/agents', (z) => {
     read: z.array(z.int().min(1)).max(LIMITS.listLimitMax).optional(),
   });
 
+  /** mark_updates' long-poll on the agent's workflow: a workspace's change after `after` ends it. */
+  const WaitMarksInputSchema = z.object({
+    workspace: z.string().min(1).max(200),
+    after: z.int().min(0),
+    waitMs: z
+      .int()
+      .min(0)
+      .max(LIMITS.waitSecondsMax * 1000),
+  });
+  const MarksChangedSchema = z.object({ workspace: z.string().min(1).max(200), seq: z.int().min(0) });
+
   const AgentRowSchema = z.object({
     agent_id: z.string(),
     name: z.string(),
@@ -123,6 +134,8 @@ const schemas = sharedSchemas('domain/agents', (z) => {
     PopInputSchema,
     UnregisterInputSchema,
     TouchInputSchema,
+    WaitMarksInputSchema,
+    MarksChangedSchema,
     AgentRowSchema,
   };
 });
@@ -135,6 +148,8 @@ export const {
   PopInputSchema,
   UnregisterInputSchema,
   TouchInputSchema,
+  WaitMarksInputSchema,
+  MarksChangedSchema,
   AgentRowSchema,
 } = schemas;
 

@@ -128,7 +128,7 @@ const schemas = sharedSchemas('domain/workspace-schemas', (z) => {
     files: z.array(FileArg).max(200).optional(),
     task: WsIdSchema.optional(),
   });
-  const WsAgentSchema = z.object({ agent: WorkerIdSchema });
+  const WsAgentSchema = z.object({ agent: WorkerIdSchema, watch: z.boolean().optional() });
   const WsConnectSchema = z.object({
     worker_id: WorkerIdSchema,
     tags: Tags.optional(),

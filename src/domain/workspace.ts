@@ -144,6 +144,8 @@ export interface WsState {
   outbox: ColdOp[];
   /** Shards started as child workflows. */
   shards: number[];
+  /** Agents waiting in mark_updates for another agent's mark change: each is signalled once, then dropped. */
+  watchers?: string[];
 }
 
 /**
@@ -359,6 +361,7 @@ export function disconnect(s: WsState, agent: string, finalStatus: string | unde
   const out = releaseWorker(s, agent, finalStatus, 'disconnected', now);
   const w = s.workers[agent];
   if (w) w.status = 'disconnected';
+  if (s.watchers?.includes(agent)) s.watchers = s.watchers.filter((a) => a !== agent);
   return { worker_id: agent, ...out };
 }
 
@@ -1215,18 +1218,44 @@ export function listMarks(s: WsState, q: { files?: string[]; agent?: string; tas
   );
 }
 
-/** Mark changes by other agents since this agent's last look; moves its cursor. */
-export function markUpdates(s: WsState, agent: string, now: number) {
+/**
+ * Mark changes by other agents since this agent's last look; moves its cursor. With `watch` and nothing to answer, the
+ * agent is noted as waiting (takeMarkWatchers signals it at the next change by someone else); without, it is not.
+ * `missed` counts changes it had not seen that the log (the last WS_LIMITS.markLog) no longer holds.
+ */
+export function markUpdates(s: WsState, agent: string, now: number, watch = false) {
   const w = s.workers[agent] ?? connect(s, { worker_id: agent }, now);
   touchWorker(s, agent, now);
   const changes = pendingMarkUpdates(s, agent);
+  const oldest = s.markLog[0]?.seq ?? s.nextMark;
+  const missed = Math.max(0, oldest - 1 - w.cursor);
   w.cursor = s.nextMark - 1;
-  return { changes, count: changes.length, cursor: w.cursor };
+  const watching = s.watchers?.includes(agent) ?? false;
+  if (watch && changes.length === 0 && missed === 0) {
+    if (!watching) (s.watchers ??= []).push(agent);
+  } else if (watching) s.watchers = (s.watchers ?? []).filter((a) => a !== agent);
+  return { changes, count: changes.length, cursor: w.cursor, ...(missed > 0 ? { missed } : {}) };
 }
 
 export function pendingMarkUpdates(s: WsState, agent: string): MarkChange[] {
   const cursor = s.workers[agent]?.cursor ?? 0;
   return s.markLog.filter((c) => c.seq > cursor && c.agent !== agent);
+}
+
+/** Whether another agent changed a mark after this agent's cursor (the log is in seq order: newest first here). */
+function hasPendingMark(s: WsState, agent: string): boolean {
+  const cursor = s.workers[agent]?.cursor ?? 0;
+  for (let n = s.markLog.length - 1; n >= 0 && (s.markLog[n] as MarkChange).seq > cursor; n--)
+    if ((s.markLog[n] as MarkChange).agent !== agent) return true;
+  return false;
+}
+
+/** Watchers that now have a change by someone else to read: taken off the list, to be signalled once each. */
+export function takeMarkWatchers(s: WsState): string[] {
+  if (!s.watchers || s.watchers.length === 0) return [];
+  const due = s.watchers.filter((a) => hasPendingMark(s, a));
+  if (due.length > 0) s.watchers = s.watchers.filter((a) => !due.includes(a));
+  return due;
 }
 
 // ---------------------------------------------------------------------------------------------------------------

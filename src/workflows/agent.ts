@@ -28,12 +28,14 @@ import {
   agentWorkQuery,
   deliverMessageUpdate,
   fetchMessagesUpdate,
+  marksChangedSignal,
   noteTaskUpdate,
   popTaskUpdate,
   pushTaskUpdate,
   registerAgentUpdate,
   touchAgentSignal,
   unregisterAgentUpdate,
+  waitMarksUpdate,
   type AgentWorkflowInput,
 } from './messages';
 import { AR_ENTITY, AR_NAME, AR_STATUS } from './search-attributes';
@@ -45,6 +47,9 @@ const { releaseAgentWork } = proxyActivities<Activities>({
 
 /** How stale the board's last-heartbeat may be: the memo is rewritten for a heartbeat alone at most this often. */
 const HEARTBEAT_PUBLISH_MS = 30_000;
+
+/** Workspaces whose last mark change an agent remembers (the most recently signalled). */
+const MARK_WORKSPACES_KEPT = 100;
 
 export async function agentWorkflow(input: AgentWorkflowInput): Promise<void> {
   initContinueAsNew();
@@ -68,6 +73,9 @@ export async function agentWorkflow(input: AgentWorkflowInput): Promise<void> {
   };
   let mailWaiters = 0;
   let mailChanged = 0;
+  // The last mark change each workspace signalled (mark_updates' long-poll waits on it here, not on the workspace).
+  const marks = new Map<string, number>(input.marks ?? []);
+  let markWaiters = 0;
   let publishedRow = '';
   let publishedStatus: string | undefined;
   let publishedAt = 0;
@@ -207,6 +215,36 @@ export async function agentWorkflow(input: AgentWorkflowInput): Promise<void> {
     },
     { validator: (raw) => void parseOrFail(agents.FetchInputSchema, raw, 'fetchMessages input') },
   );
+  // mark_updates' long-poll: the workspace signals a watching agent once when another agent changes a mark, so waiting
+  // costs the workspace nothing (no Update held open there, no reads while waiting).
+  setHandler(marksChangedSignal, (arg) => {
+    noteRecordedWork();
+    const parsed = agents.MarksChangedSchema.safeParse(arg);
+    if (!parsed.success) return;
+    const { workspace, seq } = parsed.data;
+    if (seq > (marks.get(workspace) ?? 0)) {
+      marks.delete(workspace); // most recent last: the oldest go first past MARK_WORKSPACES_KEPT
+      marks.set(workspace, seq);
+      if (marks.size > MARK_WORKSPACES_KEPT) marks.delete(marks.keys().next().value as string);
+    }
+  });
+  setHandler(
+    waitMarksUpdate,
+    async (raw) => {
+      noteRecordedWork();
+      const i = parseOrFail(agents.WaitMarksInputSchema, raw, 'waitMarks input');
+      const changed = (): boolean => (marks.get(i.workspace) ?? 0) > i.after;
+      if (!changed() && i.waitMs > 0) {
+        markWaiters += 1;
+        await condition(() => changed() || continueAsNewSuggested(), i.waitMs, {
+          summary: `mark_updates long-poll of ${state.agent_id} in workspace ${i.workspace}`,
+        });
+        markWaiters -= 1;
+      }
+      return changed();
+    },
+    { validator: (raw) => void parseOrFail(agents.WaitMarksInputSchema, raw, 'waitMarks input') },
+  );
   // A Signal: the agent's other calls do not wait for it.
   setHandler(touchAgentSignal, (arg) => {
     noteRecordedWork();
@@ -252,9 +290,13 @@ export async function agentWorkflow(input: AgentWorkflowInput): Promise<void> {
         publish();
       }
     }
-    if (continueAsNewSuggested() && mailWaiters === 0) {
+    if (continueAsNewSuggested() && mailWaiters === 0 && markWaiters === 0) {
       await condition(allHandlersFinished);
-      await continueAsNew<typeof agentWorkflow>({ state, applied: [...applied.entries()] });
+      await continueAsNew<typeof agentWorkflow>({
+        state,
+        applied: [...applied.entries()],
+        marks: [...marks.entries()],
+      });
     }
   }
 }

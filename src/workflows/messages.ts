@@ -172,6 +172,8 @@ export const agentWorkflowId = (agentId: string): string => `agent-${agentId}`;
 export interface AgentWorkflowInput {
   state: AgentState;
   applied?: Array<[string, unknown]>;
+  /** The last mark change each workspace told the agent of (marksChanged), carried across continue-as-new. */
+  marks?: Array<[string, number]>;
 }
 
 /** Registers (update-with-start) or resumes the agent; refused while it is registered and online, unless forced. */
@@ -188,6 +190,15 @@ export const pushTaskUpdate = defineUpdate<AgentRow, [TaskRef]>('pushTask');
 /** Takes a task reference out of the inbox (taken, or gone). */
 export const popTaskUpdate = defineUpdate<boolean, [{ taskId: string }]>('popTask');
 export const acknowledgeMessageUpdate = defineUpdate<Message, [{ messageId: string }]>('acknowledgeMessage');
+/** A workspace tells a watching agent that another agent changed a mark there (`seq`: the workspace's last change). */
+export const marksChangedSignal = defineSignal<[{ workspace: string; seq: number }]>('marksChanged');
+/**
+ * mark_updates' long-poll: waits in the agent's own workflow until a workspace signals a change after `after`, or for
+ * waitMs; answers whether one came. The changes themselves are read from the workspace.
+ */
+export const waitMarksUpdate = defineUpdate<boolean, [{ workspace: string; after: number; waitMs: number }]>(
+  'waitMarks',
+);
 /** The agent took or finished a task: an Update, so its row (busy, current task) is right before the call answers. */
 export const noteTaskUpdate = defineUpdate<AgentRow, [TouchInput]>('noteTask');
 /** Any call of the agent keeps it online (a Signal: nobody waits for the answer). */

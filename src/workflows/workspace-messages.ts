@@ -57,9 +57,10 @@ export const wsDetachUpdate = defineUpdate<Json, [Json]>('detach');
 export const wsLogMetricsUpdate = defineUpdate<Json, [Json]>('logMetrics');
 export const wsMarkUpdate = defineUpdate<Json, [Json]>('markFile');
 export const wsUnmarkUpdate = defineUpdate<Json, [Json]>('unmarkFile');
-export const wsMarkUpdatesUpdate = defineUpdate<{ changes: MarkChange[]; count: number; cursor: number }, [Json]>(
-  'markUpdates',
-);
+export const wsMarkUpdatesUpdate = defineUpdate<
+  { changes: MarkChange[]; count: number; cursor: number; missed?: number },
+  [Json]
+>('markUpdates');
 export const wsConnectUpdate = defineUpdate<WsWorker, [Json]>('connect');
 export const wsDisconnectUpdate = defineUpdate<Json, [Json]>('disconnect');
 export const wsCleanupUpdate = defineUpdate<Json, [Json]>('cleanupStale');

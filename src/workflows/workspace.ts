@@ -26,6 +26,7 @@ import { unlessCancelled, updateRegistrar } from './entity';
 import * as M from './workspace-messages';
 import { AR_AGENTS, AR_ENTITY, AR_NAME } from './search-attributes';
 import { workspaceShardWorkflow } from './workspace-shard';
+import { agentWorkflowId, marksChangedSignal } from './messages';
 
 /** Tasks (and detail ops) per snapshot page: a page stays well under the 4 MB a gRPC message may carry. */
 const SNAPSHOT_PAGE = 2_000;
@@ -48,10 +49,24 @@ export async function workspaceWorkflow(input: M.WorkspaceInput): Promise<void> 
   let armedFor: number | undefined;
   let dirty = true;
 
+  // mark_updates' long-poll waits in each agent's own workflow: a watching agent is signalled once, at the first
+  // change by someone else (a Signal nobody waits for; an agent without a workflow simply is not woken).
+  let marksSeen = state.nextMark;
+  const wakeMarkWatchers = (): void => {
+    if (state.nextMark === marksSeen) return;
+    marksSeen = state.nextMark;
+    const seq = state.nextMark - 1;
+    for (const agent of ws.takeMarkWatchers(state)) {
+      getExternalWorkflowHandle(agentWorkflowId(agent))
+        .signal(marksChangedSignal, { workspace: state.name, seq })
+        .catch(() => undefined);
+    }
+  };
   const afterChange = (): void => {
     const next = ws.nextDeadline(state);
     if (next !== undefined && (armedFor === undefined || next < armedFor)) rearm = true;
     dirty = true;
+    wakeMarkWatchers();
   };
   const update = updateRegistrar({ applied, afterChange });
   const noCheck = (): void => undefined;
@@ -138,7 +153,7 @@ export async function workspaceWorkflow(input: M.WorkspaceInput): Promise<void> 
   );
   update(M.wsUnmarkUpdate, S.WsUnmarkSchema, 'unmarkFile input', noCheck, (i, now) => ws.unmarkFiles(state, i, now));
   update(M.wsMarkUpdatesUpdate, S.WsAgentSchema, 'markUpdates input', noCheck, (i, now) =>
-    ws.markUpdates(state, i.agent, now),
+    ws.markUpdates(state, i.agent, now, i.watch),
   );
   update(M.wsConnectUpdate, S.WsConnectSchema, 'connect input', noCheck, (i, now) => ws.connect(state, i, now));
   update(M.wsDisconnectUpdate, S.WsDisconnectSchema, 'disconnect input', noCheck, (i, now) =>

@@ -107,3 +107,39 @@ test('10,000 packed task rows survive a round trip and fit well under the 2 MB c
     JSON.stringify(s.tasks),
   );
 });
+
+test("mark_updates' watchers are taken once, at the first change by someone else; a poller the log outran is told", () => {
+  const s = fresh();
+  ws.connect(s, { worker_id: 'w1' }, now);
+  ws.connect(s, { worker_id: 'w2' }, now);
+  // Nothing to answer: w1 waits; its own change does not wake it, w2's does, once.
+  expect(ws.markUpdates(s, 'w1', now, true)).toEqual({ changes: [], count: 0, cursor: 0 });
+  ws.markFiles(s, { agent: 'w1', files: ['mine.ts'] }, now);
+  expect(ws.takeMarkWatchers(s)).toEqual([]);
+  ws.markFiles(s, { agent: 'w2', files: ['theirs.ts'] }, now);
+  expect(ws.takeMarkWatchers(s)).toEqual(['w1']);
+  ws.unmarkFiles(s, { agent: 'w2', files: ['theirs.ts'] }, now);
+  expect(ws.takeMarkWatchers(s)).toEqual([]);
+  // With something to answer, or without watch, nobody is noted.
+  expect(ws.markUpdates(s, 'w1', now, true).changes.map((c) => c.action)).toEqual(['marked', 'unmarked']);
+  ws.markFiles(s, { agent: 'w2', files: ['again.ts'] }, now);
+  expect(ws.takeMarkWatchers(s)).toEqual([]);
+  ws.markUpdates(s, 'w1', now, true);
+  ws.markUpdates(s, 'w1', now, true);
+  expect(s.watchers).toEqual(['w1']);
+  ws.markUpdates(s, 'w1', now);
+  expect(s.watchers).toEqual([]);
+  ws.markUpdates(s, 'w1', now, true);
+  ws.disconnect(s, 'w1', undefined, now);
+  expect(s.watchers).toEqual([]);
+  // w2 has not looked since it connected; 1,500 changes by w1 later, the log holds the last 1,000.
+  ws.markUpdates(s, 'w2', now);
+  for (let n = 0; n < 750; n++) {
+    ws.markFiles(s, { agent: 'w1', files: [`f${n}.ts`] }, now);
+    ws.unmarkFiles(s, { agent: 'w1', files: [`f${n}.ts`] }, now);
+  }
+  const late = ws.markUpdates(s, 'w2', now, true);
+  expect(late).toMatchObject({ count: 1_000, missed: 500 });
+  expect(s.watchers).toEqual([]);
+  expect(ws.markUpdates(s, 'w2', now)).toEqual({ changes: [], count: 0, cursor: late.cursor });
+});

@@ -901,12 +901,23 @@ export function taskGraphTools(
       async run(a, ctx) {
         const agent = need(a, ctx);
         const ws = wsOf(a);
-        const until = Date.now() + (a.wait_seconds ?? 0) * 1000;
-        // Waiting reads a Query (cheap, no history) until a change appears; the cursor moves only when answering.
-        while (Date.now() < until) {
-          const n = await wsc.query(ws, M.wsPendingMarksQuery, { agent }).catch(() => 0);
-          if (n > 0) break;
-          await new Promise((r) => setTimeout(r, 200));
+        const waitMs = (a.wait_seconds ?? 0) * 1000;
+        // With a wait and nothing to answer, the workspace notes the agent as watching and signals its own workflow at
+        // the next change by someone else; the wait is an Update there (docs/DECISIONS.md, "mark_updates waits").
+        const first = await wsc.update(ws, M.wsMarkUpdatesUpdate, { agent, ...(waitMs > 0 ? { watch: true } : {}) });
+        if (waitMs === 0 || first.count > 0 || first.missed !== undefined) return first;
+        const until = Date.now() + waitMs;
+        const woken = await agents.waitMarks(agent, { workspace: ws, after: first.cursor, waitMs }).catch((err) => {
+          if (err instanceof AppError && err.code === 'NOT_FOUND') return undefined;
+          throw err;
+        });
+        // An agent never registered has no workflow to wait in: it reads a Query on the workspace until a change.
+        if (woken === undefined) {
+          while (Date.now() < until) {
+            const n = await wsc.query(ws, M.wsPendingMarksQuery, { agent }).catch(() => 0);
+            if (n > 0) break;
+            await new Promise((r) => setTimeout(r, 200));
+          }
         }
         return wsc.update(ws, M.wsMarkUpdatesUpdate, { agent });
       },
