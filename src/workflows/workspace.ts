@@ -52,14 +52,17 @@ export async function workspaceWorkflow(input: M.WorkspaceInput): Promise<void> 
   // mark_updates' long-poll waits in each agent's own workflow: a watching agent is signalled once, at the first
   // change by someone else (a Signal nobody waits for; an agent without a workflow simply is not woken).
   let marksSeen = state.nextMark;
+  let wakesInFlight = 0; // sent before continue-as-new: a run that ends with a Signal in flight may never send it
   const wakeMarkWatchers = (): void => {
     if (state.nextMark === marksSeen) return;
     marksSeen = state.nextMark;
     const seq = state.nextMark - 1;
     for (const agent of ws.takeMarkWatchers(state)) {
+      wakesInFlight += 1;
       getExternalWorkflowHandle(agentWorkflowId(agent))
         .signal(marksChangedSignal, { workspace: state.name, seq })
-        .catch(() => undefined);
+        .catch(() => undefined)
+        .finally(() => (wakesInFlight -= 1));
     }
   };
   const afterChange = (): void => {
@@ -324,7 +327,7 @@ export async function workspaceWorkflow(input: M.WorkspaceInput): Promise<void> 
     if (continueAsNewSuggested()) {
       // Undelivered detail ops travel in the state (the new run sends them; shards skip what they already have), so a
       // busy workspace still continues as new; only a large backlog of them is waited out first.
-      await condition(() => allHandlersFinished() && state.outbox.length <= CAN_OUTBOX_MAX);
+      await condition(() => allHandlersFinished() && wakesInFlight === 0 && state.outbox.length <= CAN_OUTBOX_MAX);
       await continueAsNew<typeof workspaceWorkflow>({
         state: { ...state, tasks: {} },
         packed: ws.packTasks(state.tasks),
