@@ -341,6 +341,40 @@ test("mark_updates waits in each agent's own workflow: 15 waiters, more than a w
   expect(await signalled()).toBe(15);
 });
 
+test('a workspace worked call by call keeps one deadline timer armed: no timer cancelled and restarted per change', async () => {
+  const mcp = await tg();
+  const workspace = uid('lean');
+  const { worker_id: w } = await ok(mcp, 'connect', { workspace, worker_id: uid('dev') });
+  await ok(mcp, 'create_tree', {
+    workspace,
+    tree: {
+      id: 'epic',
+      title: 'Epic',
+      join_mode: 'also',
+      children: [1, 2, 3, 4, 5, 6].map((n) => ({ title: `step ${n}` })),
+    },
+  });
+  // A mark with a TTL keeps a deadline armed all along; each claim's lease ends later than it.
+  await ok(mcp, 'mark_file', { workspace, agent: w, file: 'NOTES.md', ttl_seconds: 600 });
+  let done = 0;
+  for (;;) {
+    const c = await ok(mcp, 'claim', { workspace, worker_id: w, lease_seconds: 900 });
+    if (!c.success || c.task.id === 'epic') break;
+    await ok(mcp, 'update', { workspace, worker_id: w, task: c.task.id, status: 'completed' });
+    done += 1;
+  }
+  expect(done).toBe(6);
+  const client = await h.lazy.get();
+  const events = (await client.workflow.getHandle(workspaceWorkflowId(workspace)).fetchHistory()).events ?? [];
+  const changes = events.filter((e) => e.workflowExecutionUpdateAcceptedEventAttributes).length;
+  expect(changes).toBeGreaterThanOrEqual(15);
+  expect(events.some((e) => e.timerCanceledEventAttributes)).toBe(false);
+  // The mark's TTL timer and the shards' gathering delays: not one per change.
+  expect(events.filter((e) => e.timerStartedEventAttributes).length).toBeLessThanOrEqual(6);
+  // The board's holders (ArAgents) still follow the changes.
+  expect(events.filter((e) => e.upsertWorkflowSearchAttributesEventAttributes).length).toBeGreaterThanOrEqual(2);
+});
+
 test('dependencies, gates, trees and the rest of the task tools', async () => {
   const mcp = await tg();
   const workspace = uid('graph');

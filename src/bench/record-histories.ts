@@ -189,10 +189,18 @@ async function main(): Promise<void> {
     const rootId = root.id ?? root.task?.id;
     const child = await tool(tg, 'create', { workspace: ws, worker_id: 'w1', title: 'child', parent: rootId });
     const childId = child.id ?? child.task?.id;
-    await tool(tg, 'claim', { workspace: ws, worker_id: 'w1', task: childId });
+    await tool(tg, 'connect', { workspace: ws, worker_id: 'w2' });
+    // A 2 s lease renewed after 1.5 s: its timer fires early, finds it renewed and arms again.
+    await tool(tg, 'claim', { workspace: ws, worker_id: 'w1', task: childId, lease_seconds: 2 });
+    // w2 waits for mark changes in its own workflow; w1's mark wakes it with a Signal.
+    const watching = tool(tg, 'mark_updates', { workspace: ws, agent: 'w2', wait_seconds: 10 });
+    await sleep(500);
     await tool(tg, 'mark_file', { workspace: ws, worker_id: 'w1', file: 'src/a.ts', task: childId });
+    await watching;
     await tool(tg, 'attach', { workspace: ws, worker_id: 'w1', task: childId, type: 'note', content: 'hello' });
+    await sleep(1_000);
     await tool(tg, 'thinking', { workspace: ws, worker_id: 'w1', thought: 'working' });
+    await sleep(1_000);
     await tool(tg, 'update', { workspace: ws, worker_id: 'w1', task: childId, status: 'completed' });
     await sleep(800); // the detail ops reach their shard
 

@@ -10,6 +10,7 @@ import {
   continueAsNew,
   getExternalWorkflowHandle,
   ParentClosePolicy,
+  patched,
   setCurrentDetails,
   setHandler,
   startChild,
@@ -305,19 +306,32 @@ export async function workspaceWorkflow(input: M.WorkspaceInput): Promise<void> 
   // Who holds claims or marks here, in Visibility (ArAgents): an agent gone past its grace is released from every
   // workspace it holds something in (releaseAgentWork), found without asking each workspace.
   let holders = '';
-  for (;;) {
-    if (dirty) {
-      dirty = false;
-      setCurrentDetails(ws.renderDetails(state));
-      const now = ws.holdersOf(state);
-      if (now.join(',') !== holders) {
-        holders = now.join(',');
-        upsertSearchAttributes([{ key: AR_AGENTS, value: now }]);
-      }
+  const publish = (): void => {
+    dirty = false;
+    setCurrentDetails(ws.renderDetails(state));
+    const now = ws.holdersOf(state);
+    if (now.join(',') !== holders) {
+      holders = now.join(',');
+      upsertSearchAttributes([{ key: AR_AGENTS, value: now }]);
     }
+  };
+  // The deadline timer is armed once per deadline, not restarted by every change: a change that moves the next
+  // deadline later lets the armed timer fire early, find nothing due and arm again; only an earlier deadline restarts
+  // it (rearm). The details and holders are written by a loop of their own. Runs started before keep the old commands.
+  const lean = patched('workspace-lean-timer');
+  if (lean) {
+    void (async () => {
+      for (;;) {
+        await condition(() => dirty);
+        publish();
+      }
+    })().catch(unlessCancelled);
+  }
+  for (;;) {
+    if (dirty && !lean) publish();
     rearm = false;
     armedFor = ws.nextDeadline(state);
-    const wake = (): boolean => rearm || dirty || continueAsNewSuggested();
+    const wake = (): boolean => rearm || (dirty && !lean) || continueAsNewSuggested();
     if (armedFor === undefined) await condition(wake);
     else await condition(wake, Math.max(1, armedFor - Date.now()), { summary: ws.deadlineSummary(state, armedFor) });
     noteRecordedWork(); // a handler woke the loop, or a deadline timer fired
