@@ -69,6 +69,14 @@ export function isWorkflowTaskFailed(err: unknown): boolean {
   return e?.code === GRPC.FAILED_PRECONDITION && /workflow task in failed state/i.test(e.details ?? e.message);
 }
 
+/**
+ * A call that met a workflow run in its last workflow task (continuing as new): the server refuses it as busy
+ * (RESOURCE_EXHAUSTED, "workflow is closing") although the next run takes it a moment later.
+ */
+export function isWorkflowClosing(status: { code: number; details?: string }): boolean {
+  return status.code === GRPC.RESOURCE_EXHAUSTED && /workflow is closing/i.test(status.details ?? '');
+}
+
 /** Too many in-flight updates on one workflow: a transient refusal worth retrying with the same update id. */
 export function isResourceExhausted(err: unknown): boolean {
   return grpcCode(err) === GRPC.RESOURCE_EXHAUSTED;

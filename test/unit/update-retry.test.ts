@@ -4,8 +4,8 @@
  * reaches the caller as it came.
  */
 import { ServiceError } from '@temporalio/client';
-import { updateRetryInterceptor } from '../../src/client/connection';
-import { isUpdateLostWithTask } from '../../src/client/errors';
+import { retryDelay, updateRetryInterceptor } from '../../src/client/connection';
+import { isUpdateLostWithTask, isWorkflowClosing } from '../../src/client/errors';
 
 /** The error the SDK throws for that server answer: a ServiceError around the gRPC error. */
 function grpcError(code: number, details: string): ServiceError {
@@ -45,4 +45,22 @@ test('a dropped Update is sent again with the same update id; another error is n
     }),
   ).rejects.toBe(other);
   expect(calls).toBe(1);
+});
+
+test('a call that met a run continuing as new is sent again within milliseconds; other busy answers back off as the SDK does', () => {
+  const status = (code: number, details: string) => ({ code, details, metadata: undefined as never });
+  const closing = status(8, 'workflow operation can not be applied because workflow is closing');
+  const busy = status(8, 'limit on number of concurrent in-flight updates has been reached');
+  const down = status(14, 'connection refused');
+  expect(isWorkflowClosing(closing)).toBe(true);
+  expect(isWorkflowClosing(busy)).toBe(false);
+  expect(isWorkflowClosing(status(9, 'workflow is closing'))).toBe(false);
+  for (let n = 0; n < 20; n++) {
+    expect(retryDelay(1, closing)).toBeLessThanOrEqual(24);
+    expect(retryDelay(4, closing)).toBeLessThanOrEqual(192);
+    expect(retryDelay(12, closing)).toBeLessThanOrEqual(1_200);
+    // The SDK's own schedule: 1 s × 1.7 for a busy workflow, 100 ms × 1.7 for an outage (±20 %).
+    expect(retryDelay(1, busy)).toBeGreaterThanOrEqual(1_360);
+    expect(retryDelay(1, down)).toBeGreaterThanOrEqual(136);
+  }
 });
