@@ -1242,7 +1242,7 @@ export function pendingMarkUpdates(s: WsState, agent: string): MarkChange[] {
   return s.markLog.filter((c) => c.seq > cursor && c.agent !== agent);
 }
 
-/** Whether another agent changed a mark after this agent's cursor (the log is in seq order: newest first here). */
+/** Whether another agent changed a mark after this agent's cursor (the log is in seq order: read from its newest back). */
 function hasPendingMark(s: WsState, agent: string): boolean {
   const cursor = s.workers[agent]?.cursor ?? 0;
   for (let n = s.markLog.length - 1; n >= 0 && (s.markLog[n] as MarkChange).seq > cursor; n--)
