@@ -1,5 +1,9 @@
-/** Task-graph claims across a worker killed with SIGKILL mid-flight: every task done once, no claim lost or doubled. */
-import { call, ok, uid, useWorkerProcess } from './support/harness';
+/**
+ * Task-graph claims across a worker killed with SIGKILL mid-flight: every task done once, no claim lost or doubled; and
+ * agents waiting for mark changes across the kill, each woken once.
+ */
+import { agentWorkflowId } from '../src/workflows/messages';
+import { call, eventually, ok, uid, useWorkerProcess } from './support/harness';
 
 const w = useWorkerProcess();
 
@@ -58,4 +62,42 @@ test('6 agents pulling 60 tasks while the worker is killed and restarted: each t
   ).toEqual([]);
   expect(await q("SELECT count(*) AS n FROM tasks WHERE status = 'completed'")).toEqual([{ n: 61 }]);
   expect((await ok(mcp, 'list_marks', { workspace })).count).toBe(0);
+}, 180_000);
+
+test('agents waiting in mark_updates across a killed worker are each woken once by the next mark', async () => {
+  const mcp = await w.h.mcp(undefined, ['task-graph']);
+  const workspace = uid('watch-crash');
+  await ok(mcp, 'create', { workspace, title: 'seed the workspace' });
+  const agents = Array.from({ length: 6 }, (_, n) => uid(`waiter${n}`));
+  for (const agent of agents) await ok(mcp, 'connect', { workspace, worker_id: agent });
+  const { worker_id: marker } = await ok(mcp, 'connect', { workspace, worker_id: uid('marker') });
+  const client = await w.h.lazy.get();
+  const history = async (id: string) => (await client.workflow.getHandle(id).fetchHistory()).events ?? [];
+  const waits = agents.map((agent) => ok(mcp, 'mark_updates', { workspace, agent, wait_seconds: 60 }));
+  // Every wait is held in its agent's workflow before the worker dies.
+  await eventually(async () => {
+    const held = await Promise.all(
+      agents.map(async (a) =>
+        (await history(agentWorkflowId(a))).some(
+          (e) => e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.name === 'waitMarks',
+        ),
+      ),
+    );
+    return held.every(Boolean) || undefined;
+  }, 30_000);
+  await w.kill();
+  await new Promise((r) => setTimeout(r, 1000));
+  w.start();
+  await eventually(async () => ((await w.h.goals.health()).workers ?? 0) > 0, 60_000);
+  await ok(mcp, 'mark_file', { workspace, agent: marker, file: 'src/api.ts' });
+  for (const answer of await Promise.all(waits)) {
+    expect(answer.changes).toEqual([expect.objectContaining({ agent: marker, file: 'src/api.ts', action: 'marked' })]);
+  }
+  // Woken by the workspace's Signal (not by their 60 s running out): one each.
+  for (const a of agents) {
+    const got = (await history(agentWorkflowId(a))).filter(
+      (e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'marksChanged',
+    );
+    expect(got).toHaveLength(1);
+  }
 }, 180_000);
