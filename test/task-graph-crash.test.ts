@@ -2,8 +2,8 @@
  * Task-graph claims across a worker killed with SIGKILL mid-flight: every task done once, no claim lost or doubled; and
  * agents waiting for mark changes across the kill, each woken once.
  */
-import { agentWorkflowId } from '../src/workflows/messages';
 import { call, eventually, ok, uid, useWorkerProcess } from './support/harness';
+import { waitsHeld, wakesOf } from './support/mark-waits';
 
 const w = useWorkerProcess();
 
@@ -72,19 +72,9 @@ test('agents waiting in mark_updates across a killed worker are each woken once 
   for (const agent of agents) await ok(mcp, 'connect', { workspace, worker_id: agent });
   const { worker_id: marker } = await ok(mcp, 'connect', { workspace, worker_id: uid('marker') });
   const client = await w.h.lazy.get();
-  const history = async (id: string) => (await client.workflow.getHandle(id).fetchHistory()).events ?? [];
   const waits = agents.map((agent) => ok(mcp, 'mark_updates', { workspace, agent, wait_seconds: 60 }));
   // Every wait is held in its agent's workflow before the worker dies.
-  await eventually(async () => {
-    const held = await Promise.all(
-      agents.map(async (a) =>
-        (await history(agentWorkflowId(a))).some(
-          (e) => e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.name === 'waitMarks',
-        ),
-      ),
-    );
-    return held.every(Boolean) || undefined;
-  }, 30_000);
+  await waitsHeld(client, agents);
   await w.kill();
   await new Promise((r) => setTimeout(r, 1000));
   w.start();
@@ -94,10 +84,5 @@ test('agents waiting in mark_updates across a killed worker are each woken once 
     expect(answer.changes).toEqual([expect.objectContaining({ agent: marker, file: 'src/api.ts', action: 'marked' })]);
   }
   // Woken by the workspace's Signal (not by their 60 s running out): one each.
-  for (const a of agents) {
-    const got = (await history(agentWorkflowId(a))).filter(
-      (e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'marksChanged',
-    );
-    expect(got).toHaveLength(1);
-  }
+  for (const a of agents) expect(await wakesOf(client, a)).toBe(1);
 }, 180_000);

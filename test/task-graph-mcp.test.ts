@@ -5,8 +5,8 @@
  */
 import type { Client as McpClient } from '@modelcontextprotocol/sdk/client/index.js';
 import { call, eventually, ok, startHarness, uid, type Harness } from './support/harness';
-import { agentWorkflowId } from '../src/workflows/messages';
 import { workspaceWorkflowId } from '../src/workflows/workspace-messages';
+import { historyOf, waitsHeld, wakesOf } from './support/mark-waits';
 
 let h: Harness;
 beforeAll(async () => {
@@ -302,23 +302,13 @@ test("mark_updates waits in each agent's own workflow: 15 waiters, more than a w
   for (const agent of agents) await ok(mcp, 'connect', { workspace, worker_id: agent });
   const { worker_id: marker } = await ok(mcp, 'connect', { workspace, worker_id: uid('marker') });
   const client = await h.lazy.get();
-  const history = async (id: string) => (await client.workflow.getHandle(id).fetchHistory()).events ?? [];
   const signalled = async () =>
-    (await history(workspaceWorkflowId(workspace))).filter(
+    (await historyOf(client, workspaceWorkflowId(workspace))).filter(
       (e) => e.signalExternalWorkflowExecutionInitiatedEventAttributes?.signalName === 'marksChanged',
     ).length;
   const waits = agents.map((agent) => ok(mcp, 'mark_updates', { workspace, agent, wait_seconds: 30 }));
   // Each waits in its own workflow: an in-flight waitMarks Update there, nothing held open on the workspace.
-  await eventually(async () => {
-    const held = await Promise.all(
-      agents.map(async (a) =>
-        (await history(agentWorkflowId(a))).some(
-          (e) => e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.name === 'waitMarks',
-        ),
-      ),
-    );
-    return held.every(Boolean) || undefined;
-  }, 30_000);
+  await waitsHeld(client, agents);
   await ok(mcp, 'mark_file', { workspace, agent: marker, file: 'src/api.ts', reason: 'editing' });
   for (const answer of await Promise.all(waits)) {
     expect(answer.changes).toEqual([expect.objectContaining({ agent: marker, file: 'src/api.ts', action: 'marked' })]);
@@ -327,12 +317,7 @@ test("mark_updates waits in each agent's own workflow: 15 waiters, more than a w
   expect(await signalled()).toBe(15);
   await ok(mcp, 'unmark_file', { workspace, agent: marker, file: '*' });
   expect(await signalled()).toBe(15);
-  for (const a of agents) {
-    const got = (await history(agentWorkflowId(a))).filter(
-      (e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'marksChanged',
-    );
-    expect(got).toHaveLength(1);
-  }
+  for (const a of agents) expect(await wakesOf(client, a)).toBe(1);
   // A wait that times out answers empty and leaves no watcher behind.
   const quiet = await ok(mcp, 'mark_updates', { workspace, agent: agents[0], wait_seconds: 1 });
   expect(quiet.changes.map((c: any) => c.action)).toEqual(['unmarked']);
@@ -365,7 +350,7 @@ test('a workspace worked call by call keeps one deadline timer armed: no timer c
   }
   expect(done).toBe(6);
   const client = await h.lazy.get();
-  const events = (await client.workflow.getHandle(workspaceWorkflowId(workspace)).fetchHistory()).events ?? [];
+  const events = await historyOf(client, workspaceWorkflowId(workspace));
   const changes = events.filter((e) => e.workflowExecutionUpdateAcceptedEventAttributes).length;
   expect(changes).toBeGreaterThanOrEqual(15);
   expect(events.some((e) => e.timerCanceledEventAttributes)).toBe(false);
