@@ -1,7 +1,11 @@
 /** The breakers toolset and its routing, through a real MCP Client on a real dev server and worker. */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
+import { Client as TemporalClient, type WorkflowClientInterceptor } from '@temporalio/client';
+import { createGoalsClient } from '../src/client/goals';
+import { createServer } from '../src/mcp/server';
 import { call, eventually, ok, startHarness, uid, type Harness } from './support/harness';
 
 let h: Harness;
@@ -167,6 +171,65 @@ test('a breaker tripped by another process (the temporal CLI) stops this server�
     return r.isError && r.error;
   }, 10_000);
   expect(refused.code).toBe('BREAKER_OPEN');
+});
+
+test('a completion records a success on its agent’s HALF_OPEN breaker, read beside the completion’s Update', async () => {
+  // This server's Temporal client notes when each Query and Update to a workflow is sent and answered.
+  const seen: string[] = [];
+  const note = async <T>(what: string, run: () => Promise<T>): Promise<T> => {
+    seen.push(`${what} sent`);
+    try {
+      return await run();
+    } finally {
+      seen.push(`${what} answered`);
+    }
+  };
+  const recorder: WorkflowClientInterceptor = {
+    query: (input, next) => note(`query ${input.workflowExecution.workflowId}`, () => next(input)),
+    startUpdate: (input, next) => note(`update ${input.workflowExecution.workflowId}`, () => next(input)),
+  };
+  const base = await h.lazy.get();
+  const temporal = new TemporalClient({
+    connection: base.connection,
+    namespace: h.config.namespace,
+    interceptors: { workflow: [recorder] },
+  });
+  const goals = createGoalsClient({
+    client: () => Promise.resolve(temporal),
+    taskQueue: h.config.taskQueue,
+    address: h.config.temporalAddress,
+  });
+  const agent = uid('probe');
+  const server = createServer({ goals, toolsets: ['all'], context: { agentId: agent } });
+  const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
+  await server.connect(serverSide);
+  const recorded = new Client({ name: 'recorded', version: '1.0.0' });
+  await recorded.connect(clientSide);
+  try {
+    const { goal_id: goalId } = await ok(recorded, 'create_goal', { name: `probe ${agent}` });
+    await ok(recorded, 'create_task', { goal_id: goalId, title: 'the probe' });
+    await ok(recorded, 'circuit_breaker_configure', { agent_id: agent, cooldown_seconds: 1, success_threshold: 1 });
+    await ok(recorded, 'circuit_breaker_trip', { agent_id: agent });
+    await eventually(
+      async () => (await ok(recorded, 'circuit_breaker_status', { agent_id: agent })).state === 'HALF_OPEN',
+      15_000,
+      200,
+    );
+    const probe = await ok(recorded, 'get_next_task', { goal_id: goalId });
+    expect(probe.claimed).toBe(true);
+
+    seen.length = 0;
+    const done = await ok(recorded, 'update_task_status', { task_id: probe.id, status: 'completed', result: 'ok' });
+    expect(done.status).toBe('completed');
+    expect((await ok(recorded, 'circuit_breaker_status', { agent_id: agent })).state).toBe('CLOSED');
+    // The breaker was read while the goal applied the completion, not after its answer.
+    const readSent = seen.indexOf(`query breaker-${agent} sent`);
+    const completionAnswered = seen.findIndex((e) => e.startsWith(`update goal-${goalId}`) && e.endsWith('answered'));
+    expect(readSent).toBeGreaterThanOrEqual(0);
+    expect(completionAnswered).toBeGreaterThan(readSent);
+  } finally {
+    await recorded.close();
+  }
 });
 
 describe('bad input returns isError with a code and changes nothing', () => {

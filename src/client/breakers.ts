@@ -144,6 +144,14 @@ export function createBreakersClient(goals: GoalsClient) {
     configure: (agentId: string, patch: Partial<BreakerConfig>, requestId?: string) =>
       change(agentId, configureUpdate, patch, requestId),
 
+    /**
+     * Starts reading the agent's breaker now, without waiting: a call that will need it (a completion that records a
+     * success on the side) sends the read beside its own Update, and finds it answered instead of waiting for it after.
+     */
+    readAhead(agentId: string): void {
+      void recentState(agentId);
+    },
+
     /** Records a success only on an agent that has a breaker (so healthy agents cost nothing). */
     async recordSuccessIfTracked(agentId: string): Promise<void> {
       const s = await recentState(agentId);

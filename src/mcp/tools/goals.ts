@@ -372,6 +372,8 @@ export function goalTools(deps: ToolDeps): ToolDef[] {
       async run(a, ctx) {
         const taskId = await deps.refs.task(a.task_id);
         const identity = callerIdentity(namedAgent(a), ctx);
+        // A completion records a success on the agent's breaker when it has one: that read goes out beside the Update.
+        if (autoRecord && a.status === 'completed' && identity !== undefined) breakers.readAhead(identity);
         // A caller without identity acts for the holder; a release clears the holder, so read it first.
         const holderBefore =
           identity === undefined && a.lease_token === undefined && (a.status === 'pending' || a.status === 'ready')
