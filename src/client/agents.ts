@@ -212,8 +212,8 @@ export function createAgentsClient(goals: GoalsClient) {
     /**
      * Any call of an agent keeps it online: a Signal, sent at most every 2 s per agent (a third of its ttl if that is
      * shorter; at once with a thought or a read), and not at all for 10 s after it turned out the caller is no
-     * registered agent. A task taken or finished is an Update instead,
-     * so the agent's row is right before the call that took or finished it answers.
+     * registered agent. A task taken or finished goes as a `noteTask` Update here, in the background, for callers not
+     * known to be registered agents; for known ones `noteTask` below sends it and the call waits for it.
      */
     async touch(agentId: string, news: TouchInput = {}): Promise<void> {
       const now = Date.now();
