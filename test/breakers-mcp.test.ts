@@ -232,6 +232,25 @@ test('a completion records a success on its agent’s HALF_OPEN breaker, read be
   }
 });
 
+test('a registered agent’s HALF_OPEN probe completed with complete_task closes its breaker, and it claims again', async () => {
+  const agent = uid('registered');
+  await ok(mcp, 'register_agent', { name: agent, capabilities: ['x'] });
+  const { goal_id: goalId } = await ok(mcp, 'create_goal', { name: `probe by ${agent}` });
+  for (const title of ['probe', 'next']) await ok(mcp, 'create_task', { goal_id: goalId, title });
+  await ok(mcp, 'circuit_breaker_configure', { agent_id: agent, cooldown_seconds: 1, success_threshold: 1 });
+  await ok(mcp, 'circuit_breaker_trip', { agent_id: agent });
+  await eventually(
+    async () => (await ok(mcp, 'circuit_breaker_status', { agent_id: agent })).state === 'HALF_OPEN',
+    15_000,
+    200,
+  );
+  const probe = await ok(mcp, 'get_next_task', { goal_id: goalId, agent_id: agent });
+  expect(probe).toMatchObject({ claimed: true, title: 'probe' });
+  expect(await ok(mcp, 'complete_task', { agent_id: agent, result: 'ok' })).toMatchObject({ status: 'completed' });
+  expect((await ok(mcp, 'circuit_breaker_status', { agent_id: agent })).state).toBe('CLOSED');
+  expect(await ok(mcp, 'get_next_task', { goal_id: goalId, agent_id: agent })).toMatchObject({ claimed: true });
+});
+
 describe('bad input returns isError with a code and changes nothing', () => {
   const agent = uid('strict');
   let before: unknown;

@@ -10,6 +10,7 @@ import { AgentRowSchema, IMPORTANCE } from '../../domain/agents';
 import { AgentIdSchema, LIMITS } from '../../domain/schemas';
 import { AgentAliasArgs, AgentIdArg, namedAgent, TaskRefArg } from '../compat/ids';
 import { createAssigner } from '../../client/assign';
+import { createBreakersClient } from '../../client/breakers';
 import type { TaskSpec } from '../../domain/schemas';
 import { createInGoal, INBOX_GOAL_ID, PriorityArg } from './goals';
 import {
@@ -105,6 +106,8 @@ const PushedSchema = z.object({
 export function agentTools(deps: ToolDeps): ToolDef[] {
   const agents = createAgentsClient(deps.goals);
   const assigner = createAssigner(deps.goals, agents);
+  const breakers = createBreakersClient(deps.goals);
+  const autoRecord = deps.breakerAutoRecord !== false;
   /** Creates tasks already assigned to the agent (one atomic step in its codebase's goal), then fills its inbox. */
   const pushTasks = async (agentId: string, specs: TaskSpec[], requestId: string | undefined, source: string) => {
     const row = await agents.row(agentId); // NOT_FOUND before anything is created
@@ -322,6 +325,7 @@ export function agentTools(deps: ToolDeps): ToolDef[] {
       annotations: { ...mutating, destructiveHint: true, idempotentHint: false },
       async run(a, ctx) {
         const agentId = who(a, ctx);
+        if (autoRecord) breakers.readAhead(agentId); // read beside the Update (see update_task_status)
         const taskId = a.task_id
           ? await deps.refs.task(a.task_id)
           : ((await agents.row(agentId)).current_task?.id ??
@@ -337,6 +341,9 @@ export function agentTools(deps: ToolDeps): ToolDef[] {
         });
         const row = await agents.noteTask(agentId, { finished: { id: task.id, completed: true } });
         if (row?.status === 'idle') await assigner.offer(row); // an idle agent is offered queued work
+        // Like update_task_status: a success on the agent's breaker when it is not CLOSED (a HALF_OPEN probe done
+        // here closes it, instead of leaving every later claim refused while the probe counts as in use).
+        if (autoRecord) await breakers.recordOnTheSide(agentId, 'success');
         return { agent_id: agentId, task_id: task.id, status: task.status, result: task.result };
       },
     }),
