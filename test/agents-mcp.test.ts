@@ -3,6 +3,7 @@
  * claims back to the pool with no call made), durable mailboxes delivered exactly once with a long-poll, and a board
  * read in one Visibility call.
  */
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { defineQuery } from '@temporalio/workflow';
 import { readPart } from '../src/client/agents';
 import { work, type AgentWork } from '../src/domain/agents';
@@ -22,6 +23,16 @@ beforeAll(async () => {
 afterAll(async () => {
   await h.close();
 });
+
+/** A registered agent named `prefix-…` (capability x) and a new goal `prefix-…` holding tasks with these titles. */
+async function agentAndGoal(mcp: Client, prefix: string, titles: string[]): Promise<{ name: string; goalId: string }> {
+  const name = uid(prefix);
+  await ok(mcp, 'register_agent', { name, capabilities: ['x'] });
+  const goalId = uid(prefix);
+  await ok(mcp, 'create_goal', { name: prefix, goal_id: goalId });
+  for (const title of titles) await ok(mcp, 'create_task', { goal_id: goalId, title });
+  return { name, goalId };
+}
 
 test('register, resume after going offline with the mailbox intact, refuse a second live registration unless forced', async () => {
   const mcp = await h.mcp();
@@ -284,11 +295,7 @@ test('bad input gets a clear error and changes nothing', async () => {
 
 test('unregister always succeeds for a registered agent and puts its task back', async () => {
   const mcp = await h.mcp();
-  const name = uid('leaver');
-  await ok(mcp, 'register_agent', { name, capabilities: ['x'] });
-  const goalId = uid('leave');
-  await ok(mcp, 'create_goal', { name: 'leave', goal_id: goalId });
-  await ok(mcp, 'create_task', { goal_id: goalId, title: 'half done' });
+  const { name, goalId } = await agentAndGoal(mcp, 'leave', ['half done']);
   const claim = await ok(mcp, 'get_next_task', { goal_id: goalId, agent_id: name });
   await ok(mcp, 'update_task_status', { task_id: claim.id, status: 'in_progress', agent_id: name });
   const left = await ok(mcp, 'unregister_agent', { agent_id: name, reason: 'done for today' });
@@ -298,11 +305,7 @@ test('unregister always succeeds for a registered agent and puts its task back',
 
 test('the board shows an agent busy with the task it took, then idle with one completion; never busy without a task', async () => {
   const mcp = await h.mcp();
-  const name = uid('worker');
-  await ok(mcp, 'register_agent', { name, capabilities: ['x'] });
-  const goalId = uid('board');
-  await ok(mcp, 'create_goal', { name: 'board', goal_id: goalId });
-  await ok(mcp, 'create_task', { goal_id: goalId, title: 'write the parser' });
+  const { name, goalId } = await agentAndGoal(mcp, 'board', ['write the parser']);
   const claim = await ok(mcp, 'get_next_task', { goal_id: goalId, agent_id: name });
   const busy = await eventually(async () => {
     const r = (await ok(mcp, 'get_task_board', { agent_id: name })).agents[0];
@@ -319,12 +322,7 @@ test('the board shows an agent busy with the task it took, then idle with one co
 
 test('a registered agent’s claim is noted with a Signal, and its row shows the task the moment the claim answers', async () => {
   const mcp = await h.mcp();
-  const name = uid('noted');
-  await ok(mcp, 'register_agent', { name, capabilities: ['x'] });
-  const goalId = uid('noted');
-  await ok(mcp, 'create_goal', { name: 'noted', goal_id: goalId });
-  await ok(mcp, 'create_task', { goal_id: goalId, title: 'first' });
-  await ok(mcp, 'create_task', { goal_id: goalId, title: 'second' });
+  const { name, goalId } = await agentAndGoal(mcp, 'noted', ['first', 'second']);
   const agent = (await h.lazy.get()).workflow.getHandle(agentWorkflowId(name));
 
   for (const title of ['first', 'second']) {

@@ -173,6 +173,21 @@ test('a breaker tripped by another process (the temporal CLI) stops this server�
   expect(refused.code).toBe('BREAKER_OPEN');
 });
 
+/** A new goal holding tasks with these titles, and the agent's breaker tripped and then HALF_OPEN (a 1 s cooldown;
+ * one success closes it). */
+async function goalForAProbe(client: Client, agent: string, titles: string[]): Promise<string> {
+  const { goal_id: goalId } = await ok(client, 'create_goal', { name: `probe by ${agent}` });
+  for (const title of titles) await ok(client, 'create_task', { goal_id: goalId, title });
+  await ok(client, 'circuit_breaker_configure', { agent_id: agent, cooldown_seconds: 1, success_threshold: 1 });
+  await ok(client, 'circuit_breaker_trip', { agent_id: agent });
+  await eventually(
+    async () => (await ok(client, 'circuit_breaker_status', { agent_id: agent })).state === 'HALF_OPEN',
+    15_000,
+    200,
+  );
+  return goalId;
+}
+
 test('a completion records a success on its agent’s HALF_OPEN breaker, read beside the completion’s Update', async () => {
   // This server's Temporal client notes when each Query and Update to a workflow is sent and answered.
   const seen: string[] = [];
@@ -206,15 +221,7 @@ test('a completion records a success on its agent’s HALF_OPEN breaker, read be
   const recorded = new Client({ name: 'recorded', version: '1.0.0' });
   await recorded.connect(clientSide);
   try {
-    const { goal_id: goalId } = await ok(recorded, 'create_goal', { name: `probe ${agent}` });
-    await ok(recorded, 'create_task', { goal_id: goalId, title: 'the probe' });
-    await ok(recorded, 'circuit_breaker_configure', { agent_id: agent, cooldown_seconds: 1, success_threshold: 1 });
-    await ok(recorded, 'circuit_breaker_trip', { agent_id: agent });
-    await eventually(
-      async () => (await ok(recorded, 'circuit_breaker_status', { agent_id: agent })).state === 'HALF_OPEN',
-      15_000,
-      200,
-    );
+    const goalId = await goalForAProbe(recorded, agent, ['the probe']);
     const probe = await ok(recorded, 'get_next_task', { goal_id: goalId });
     expect(probe.claimed).toBe(true);
 
@@ -235,15 +242,7 @@ test('a completion records a success on its agent’s HALF_OPEN breaker, read be
 test('a registered agent’s HALF_OPEN probe completed with complete_task closes its breaker, and it claims again', async () => {
   const agent = uid('registered');
   await ok(mcp, 'register_agent', { name: agent, capabilities: ['x'] });
-  const { goal_id: goalId } = await ok(mcp, 'create_goal', { name: `probe by ${agent}` });
-  for (const title of ['probe', 'next']) await ok(mcp, 'create_task', { goal_id: goalId, title });
-  await ok(mcp, 'circuit_breaker_configure', { agent_id: agent, cooldown_seconds: 1, success_threshold: 1 });
-  await ok(mcp, 'circuit_breaker_trip', { agent_id: agent });
-  await eventually(
-    async () => (await ok(mcp, 'circuit_breaker_status', { agent_id: agent })).state === 'HALF_OPEN',
-    15_000,
-    200,
-  );
+  const goalId = await goalForAProbe(mcp, agent, ['probe', 'next']);
   const probe = await ok(mcp, 'get_next_task', { goal_id: goalId, agent_id: agent });
   expect(probe).toMatchObject({ claimed: true, title: 'probe' });
   expect(await ok(mcp, 'complete_task', { agent_id: agent, result: 'ok' })).toMatchObject({ status: 'completed' });
