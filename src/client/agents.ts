@@ -348,13 +348,8 @@ export function createAgentsClient(goals: GoalsClient) {
         void api.touch(agentId, news);
         return undefined;
       }
-      // A claim's note needs no answer, so it is a Signal: durable once the server has it, and seen by every later
-      // read of the agent (a query waits for the workflow task that applies it). A finish is an Update: its answer
-      // says whether the agent turned idle (and is offered queued work).
       const noted = withAgent(agentId, (h) =>
-        news.finished === undefined
-          ? h.signal(touchAgentSignal, news).then(() => undefined)
-          : h.executeUpdate(noteTaskUpdate, { args: [news], updateId: randomUUID() }),
+        h.executeUpdate(noteTaskUpdate, { args: [news], updateId: randomUUID() }),
       ).then(learn, (err: unknown) => {
         if (err instanceof AppError && err.code === 'NOT_FOUND') {
           lastTouch.set(agentId, { at: Date.now(), registered: false });
