@@ -110,8 +110,10 @@ test('an agent working past its ttl stays online on one liveness timer per ttl, 
   expect(state.events.map((e) => e.type)).not.toContain('offline'); // never offline while it worked
   const events = (await agent.fetchHistory()).events ?? [];
   const timers = events.filter((e) => e.timerStartedEventAttributes).length;
-  const changes = events.filter((e) => e.workflowExecutionUpdateAcceptedEventAttributes).length;
-  expect(changes).toBeGreaterThanOrEqual(3 * worked); // pushed, taken, finished
+  const changes = events.filter(
+    (e) => e.workflowExecutionUpdateAcceptedEventAttributes ?? e.workflowExecutionSignaledEventAttributes,
+  ).length;
+  expect(changes).toBeGreaterThanOrEqual(3 * worked); // pushed, taken (a Signal), finished
   expect(events.some((e) => e.timerFiredEventAttributes)).toBe(true); // it fired while the agent was live …
   expect(timers).toBeLessThanOrEqual(5); // … and was armed again once per ttl, not restarted by each of them
   expect(events.some((e) => e.timerCanceledEventAttributes)).toBe(false);
@@ -301,6 +303,34 @@ test('unregister always succeeds for a registered agent and puts its task back',
   await eventually(async () => (await ok(mcp, 'get_task', { task_id: claim.id })).status === 'ready', 30_000);
 });
 
+test('agents that unregister the moment they claim put their task back at once, before Visibility lists them as holders', async () => {
+  const mcp = await h.mcp();
+  const goalId = uid('flee');
+  await ok(mcp, 'create_goal', { name: 'flee', goal_id: goalId });
+  const names = Array.from({ length: 4 }, () => uid('flee'));
+  for (const name of names) await ok(mcp, 'register_agent', { name, capabilities: ['x'] });
+  // One task more than agents: the goal keeps ready work, so a new holder reaches Visibility with the next refresh.
+  for (let i = 0; i <= names.length; i += 1) await ok(mcp, 'create_task', { goal_id: goalId, title: `t${i}` });
+  const claimed = await Promise.all(
+    names.map(async (name) => {
+      const claim = await ok(mcp, 'get_next_task', { goal_id: goalId, agent_id: name });
+      await ok(mcp, 'unregister_agent', { agent_id: name, reason: 'gone at once' });
+      return claim.id as string;
+    }),
+  );
+  expect(new Set(claimed).size).toBe(names.length);
+  // Long before any lease runs out (300 s): every task is ready again, put back by its agent's release.
+  await eventually(async () => {
+    const { tasks } = await ok(mcp, 'list_tasks', { goal_id: goalId });
+    return tasks.every((t: { status: string }) => t.status === 'ready');
+  }, 30_000);
+  const client = await h.lazy.get();
+  for (const name of names) {
+    const state = await client.workflow.getHandle(agentWorkflowId(name)).query(agentStateQuery);
+    expect(state.events.filter((e) => e.type === 'claims_released').map((e) => e.detail)).toEqual(['1 task(s)']);
+  }
+});
+
 test('the board shows an agent busy with the task it took, then idle with one completion; never busy without a task', async () => {
   const mcp = await h.mcp();
   const { name, goalId } = await agentAndGoal(mcp, 'board', ['write the parser']);
@@ -316,6 +346,36 @@ test('the board shows an agent busy with the task it took, then idle with one co
     return r?.status === 'idle' ? r : undefined;
   });
   expect(idle).toMatchObject({ current_task: null, completed_tasks: 1 });
+});
+
+test('a registered agent’s claim is noted with a Signal, and its row shows the task the moment the claim answers', async () => {
+  const mcp = await h.mcp();
+  const { name, goalId } = await agentAndGoal(mcp, 'noted', ['first', 'second']);
+  const agent = (await h.lazy.get()).workflow.getHandle(agentWorkflowId(name));
+
+  for (const title of ['first', 'second']) {
+    const claim = await ok(mcp, 'get_next_task', { goal_id: goalId, agent_id: name });
+    expect(claim.title).toBe(title);
+    // Read at once, not eventually: the Signal is in the agent's history before the claim answers.
+    expect(await agent.query(agentRowQuery)).toMatchObject({ status: 'busy', current_task: { id: claim.id, title } });
+    const done = await ok(mcp, 'update_task_status', { task_id: claim.id, status: 'completed', agent_id: name });
+    expect(done.status).toBe('completed');
+    expect(await agent.query(agentRowQuery)).toMatchObject({ status: 'idle', current_task: null });
+  }
+  // In the agent's history: each claim a `touch` Signal carrying what it took, each finish a `noteTask` Update.
+  const events = (await agent.fetchHistory()).events ?? [];
+  const json = (p: { data?: Uint8Array | null } | undefined) => JSON.parse(Buffer.from(p?.data ?? []).toString());
+  const took = events
+    .map((e) => e.workflowExecutionSignaledEventAttributes)
+    .filter((a) => a?.signalName === 'touch')
+    .map((a) => json(a?.input?.payloads?.[0]).took?.title)
+    .filter((t) => t !== undefined);
+  expect(took).toEqual(['first', 'second']);
+  const notes = events
+    .map((e) => e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input)
+    .filter((i) => i?.name === 'noteTask')
+    .map((i) => Object.keys(json(i?.args?.payloads?.[0])));
+  expect(notes).toEqual([['finished'], ['finished']]);
 });
 
 test('`agent-runtime register` and `agent-runtime board` at a terminal', async () => {

@@ -3,6 +3,7 @@
  * through an activity (a workflow can signal, not update), so a relay completing its goal's task goes through here.
  */
 import type { GoalsClient } from '../client/goals';
+import type { Task } from '../domain/schemas';
 import { AppError } from '../client/errors';
 import { ApplicationFailure } from '@temporalio/common';
 import { createWorkspacesClient } from '../client/workspaces';
@@ -24,10 +25,17 @@ export interface FinishGoalTaskInput {
 export function createActivities(deps: ActivityDeps) {
   return {
     /**
-     * Puts every task an agent holds back in the queue (it went offline past its grace, or unregistered): the goals it
-     * holds work in are found through Visibility (ArAgents), each task recovered inside its goal. Returns how many.
+     * Puts every task an agent holds back in the queue (it went offline past its grace, or unregistered): the task its
+     * workflow knows it holds (`held`) by id, since a goal may not be listed for its new holder in Visibility yet right
+     * after a claim; then the goals it holds work in found through Visibility (ArAgents), each task recovered inside its
+     * goal. Returns how many.
      */
-    async releaseAgentWork(input: { agentId: string; unassign?: string[]; round?: number }): Promise<number> {
+    async releaseAgentWork(input: {
+      agentId: string;
+      unassign?: string[];
+      round?: number;
+      held?: string[];
+    }): Promise<number> {
       // Tasks pushed to the agent and not taken (and still its own): anyone fitting may take them now.
       for (const taskId of input.unassign ?? []) {
         const id = `unassign:${input.agentId}:${input.round ?? 0}:${taskId}`;
@@ -36,23 +44,33 @@ export function createActivities(deps: ActivityDeps) {
         });
       }
       const quote = (v: string) => `'${v.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
-      const held = await deps.goals.listIndexed(
+      let released = 0;
+      const seen = new Set<string>();
+      const release = async (t: Task): Promise<void> => {
+        if (seen.has(t.id)) return;
+        seen.add(t.id);
+        if ((t.status !== 'claimed' && t.status !== 'in_progress') || t.agent_id !== input.agentId) return;
+        await deps.goals
+          .recoverTask(t.id, `agent ${input.agentId} offline`, `release:${input.agentId}:${t.id}:${t.lease_token}`)
+          .then(() => (released += 1))
+          .catch((err: unknown) => {
+            if (!(err instanceof AppError && err.code === 'CONFLICT')) throw err; // already moved on
+          });
+      };
+      for (const taskId of input.held ?? []) {
+        const task = await deps.goals.getTask(taskId).catch((err: unknown) => {
+          if (err instanceof AppError && (err.code === 'NOT_FOUND' || err.code === 'INVALID_ARGUMENT'))
+            return undefined;
+          throw err;
+        });
+        if (task) await release(task);
+      }
+      const goals = await deps.goals.listIndexed(
         `ExecutionStatus = 'Running' AND ArEntity = 'goal' AND ArAgents = ${quote(input.agentId)}`,
         500,
       );
-      let released = 0;
-      for (const g of held) {
-        const { tasks } = await deps.goals.getGoal(g.id);
-        for (const t of tasks) {
-          if ((t.status === 'claimed' || t.status === 'in_progress') && t.agent_id === input.agentId) {
-            await deps.goals
-              .recoverTask(t.id, `agent ${input.agentId} offline`, `release:${input.agentId}:${t.id}:${t.lease_token}`)
-              .then(() => (released += 1))
-              .catch((err: unknown) => {
-                if (!(err instanceof AppError && err.code === 'CONFLICT')) throw err; // already moved on
-              });
-          }
-        }
+      for (const g of goals) {
+        for (const t of (await deps.goals.getGoal(g.id)).tasks) await release(t);
       }
       // Task-graph workspaces: its claims go back and its marks are released, in each workspace's own step.
       const workspaces = await deps.goals.listIndexed(

@@ -348,8 +348,13 @@ export function createAgentsClient(goals: GoalsClient) {
         void api.touch(agentId, news);
         return undefined;
       }
+      // A claim's note needs no answer, so it is a Signal: durable once the server has it, and seen by every later
+      // call on the agent (a query or an Update is applied after it), without waiting for the agent's worker. A finish
+      // is an Update: its answer says whether the agent turned idle (and so is offered queued work).
       const noted = withAgent(agentId, (h) =>
-        h.executeUpdate(noteTaskUpdate, { args: [news], updateId: randomUUID() }),
+        news.finished === undefined
+          ? h.signal(touchAgentSignal, news).then(() => undefined)
+          : h.executeUpdate(noteTaskUpdate, { args: [news], updateId: randomUUID() }),
       ).then(learn, (err: unknown) => {
         if (err instanceof AppError && err.code === 'NOT_FOUND') {
           lastTouch.set(agentId, { at: Date.now(), registered: false });

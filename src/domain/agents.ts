@@ -212,6 +212,8 @@ export interface AgentState {
   inbox: Array<{ task_id: string; goal_id: string; title: string; priority: number; pushed_at: string }>;
   /** Pushed tasks whose assignment its goals must still forget (it went offline past its grace, or left). */
   unassign?: string[];
+  /** The task it held when its work went back: recovered by id, not only found through Visibility (which may lag). */
+  release_held?: string[];
   /** What it took and finished, newest last (at most HISTORY_KEPT). */
   history: HistoryEntry[];
   mailbox: Message[];
@@ -366,8 +368,27 @@ export function checkLiveness(state: AgentState, now: number): 'offline' | 'rele
   return releaseWork(state, now, `offline for ${state.grace_seconds} s`);
 }
 
+/** How long a goal may take to list a new holder in Visibility (its refresh, with room to spare). */
+export const HOLDER_LISTED_WITHIN_MS = 60_000;
+
+/**
+ * Tasks the agent took lately and has not finished, current task first: its release recovers these by id, since its
+ * goals may not list it as a holder in Visibility yet. Older claims are found through Visibility.
+ */
+export function heldOfLate(state: AgentState, now: number): string[] {
+  const held = new Set<string>(state.current_task ? [state.current_task.id] : []);
+  const finished = new Set<string>();
+  for (const h of [...state.history].reverse()) {
+    if (h.event !== 'taken') finished.add(h.task_id);
+    else if (!finished.has(h.task_id) && now - Date.parse(h.at) <= HOLDER_LISTED_WITHIN_MS) held.add(h.task_id);
+  }
+  return [...held];
+}
+
 function releaseWork(state: AgentState, now: number, why: string): 'release' {
   state.released = true;
+  const held = heldOfLate(state, now);
+  if (held.length > 0) state.release_held = [...new Set([...(state.release_held ?? []), ...held])];
   state.current_task = null;
   // Tasks pushed to it go back to the pool too: their goals forget the assignment (see the workflow's release).
   state.unassign = [...(state.unassign ?? []), ...state.inbox.map((t) => t.task_id)];

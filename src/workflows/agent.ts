@@ -283,8 +283,15 @@ export async function agentWorkflow(input: AgentWorkflowInput): Promise<void> {
     if (outcome === 'release' || release) {
       release = false;
       const unassign = state.unassign ?? [];
-      const released = await releaseAgentWork({ agentId: state.agent_id, unassign, round: state.registrations });
+      const held = state.release_held ?? [];
+      const released = await releaseAgentWork({
+        agentId: state.agent_id,
+        unassign,
+        round: state.registrations,
+        ...(held.length > 0 ? { held } : {}),
+      });
       state.unassign = (state.unassign ?? []).filter((id) => !unassign.includes(id));
+      state.release_held = (state.release_held ?? []).filter((id) => !held.includes(id));
       if (released > 0) {
         state.events.push({ at: new Date().toISOString(), type: 'claims_released', detail: `${released} task(s)` });
         publish();

@@ -140,6 +140,21 @@ test('unregister needs a registration, and releases the work', () => {
   expect(a.livenessDeadline(s)).toBeUndefined();
 });
 
+test('its release names the tasks it took lately and has not finished, for recovery by id', () => {
+  const s = a.newAgentState(input(), T0);
+  a.register(s, input(), T0);
+  a.touch(s, T0 + 1_000, { took: { id: 'g/1', title: 'old, still held' } });
+  a.touch(s, T0 + 100_000, { took: { id: 'g/2', title: 'done' } });
+  a.touch(s, T0 + 101_000, { finished: { id: 'g/2', completed: true } });
+  a.touch(s, T0 + 102_000, { took: { id: 'g/3', title: 'held' } });
+  a.touch(s, T0 + 103_000, { took: { id: 'g/2', title: 'taken again' } });
+  a.touch(s, T0 + 104_000, { took: { id: 'g/4', title: 'current' } });
+  expect(a.heldOfLate(s, T0 + 110_000)).toEqual(['g/4', 'g/2', 'g/3']); // g/1 is listed in Visibility by now
+  a.unregister(s, 'bye', T0 + 110_000);
+  expect(s.current_task).toBeNull();
+  expect(s.release_held).toEqual(['g/4', 'g/2', 'g/3']);
+});
+
 test('calls ranked from one shared board read spread their pushes: a pick counts until its push is sent', () => {
   // Three idle agents with the same capabilities, as one board read shows them to many create_task calls at once.
   const board = ['ada', 'bob', 'cy'].map((agentId, i) => {
