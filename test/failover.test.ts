@@ -1,9 +1,9 @@
 /**
  * Failover between workers: two worker processes on one task queue; the one that has the goal cached (its sticky
- * queue) is killed with SIGKILL mid-flow, between two of the goal's workflow tasks. The next call on the goal is answered by the other worker after the 1 s
- * sticky timeout workers set, not the SDK default's 10 s (about 1.3 s after the kill on an idle machine, up to 2–4 s
- * with the rest of the suite beside it on two cores: the bound below is set between the two, not at the figure), and
- * the work continues with nothing lost or doubled.
+ * queue) is killed with SIGKILL mid-flow, between two of the goal's workflow tasks. The next call on the goal is
+ * answered by the other worker after the 1 s sticky timeout workers set, not the SDK default's 10 s (about 1.3 s
+ * after the kill on an idle machine, up to 2–4 s with the rest of the suite beside it on two cores: the bound below
+ * is set between the two, not at the figure), and the work continues with nothing lost or doubled.
  */
 import type { ChildProcess } from 'node:child_process';
 import { goalWorkflowId } from '../src/workflows/messages';
