@@ -237,7 +237,7 @@ test('messages: delivered once per recipient even when the send is retried; long
   });
   expect(sent.delivered_to.sort()).toEqual([b, c].sort());
   const got = await waiting;
-  expect(Date.now() - t0).toBeLessThan(1_000);
+  expect(Date.now() - t0).toBeLessThan(10_000); // answered by the send, not at the end of its 30 s
   expect(got.messages).toHaveLength(1);
   expect(got.messages[0]).toMatchObject({ from: a, subject: 'plan', importance: 'high', ack_required: true });
 

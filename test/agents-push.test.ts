@@ -217,7 +217,7 @@ test('an idle agent long-polling get_next_task is handed a task pushed to it', a
     required_capabilities: ['sql'],
   });
   const got = await waiting;
-  expect(Date.now() - t0).toBeLessThan(2_000);
+  expect(Date.now() - t0).toBeLessThan(10_000); // answered by the push, not at the end of its 20 s
   expect(got).toMatchObject({ claimed: true, id: created.id, agent_id: waiter });
 });
 
