@@ -9,6 +9,7 @@ import { loadConfig, type RuntimeConfig } from './config';
 import { connectionOptions, LazyClient } from './client/connection';
 import { createGoalsClient } from './client/goals';
 import { log } from './logger';
+import { MEMO_WARN_BYTES, PAYLOAD_WARN_BYTES } from './domain/state-size';
 
 export interface WorkerHandle {
   worker: Worker;
@@ -38,7 +39,13 @@ export const STICKY_SCHEDULE_TO_START = '1s';
 
 export async function startWorker(config: RuntimeConfig, extra: Partial<WorkerOptions> = {}): Promise<WorkerHandle> {
   const { address, tls } = connectionOptions(config);
-  const connection = await NativeConnection.connect({ address, tls, apiKey: config.apiKey });
+  const connection = await NativeConnection.connect({
+    address,
+    tls,
+    apiKey: config.apiKey,
+    // Warn only near the server's limits, not on every continue-as-new of a large goal (domain/state-size.ts).
+    payloadLimits: { payloadsWarnSize: PAYLOAD_WARN_BYTES, memoWarnSize: MEMO_WARN_BYTES },
+  });
   // A worker on a namespace that does not exist would poll (and log) forever: say so and stop instead.
   try {
     await connection.workflowService.describeNamespace({ namespace: config.namespace });

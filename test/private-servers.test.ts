@@ -5,6 +5,8 @@
  * so a retried call after the new run began is answered, not applied twice. A private dev server suggests
  * continue-as-new after 60 history events to make that happen in seconds.
  */
+import { spawn } from 'node:child_process';
+import path from 'node:path';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { loadConfig } from '../src/config';
 import { ensureSearchAttributes } from '../src/client/admin';
@@ -17,6 +19,7 @@ import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { Client as McpClient } from '@modelcontextprotocol/sdk/client/index.js';
 import { createServer } from '../src/mcp/server';
 import type { GoalsClient } from '../src/client/goals';
+import { closedRuns, killHard, ROOT } from './support/harness';
 
 async function serverFor(goals: GoalsClient): Promise<McpClient> {
   const server = createServer({ goals, toolsets: ['task-graph'] });
@@ -152,3 +155,34 @@ test('search attributes are registered on a Temporal that lacks them, once', asy
     await bare.stop();
   }
 });
+
+test('a goal past 512 KB continues as new without a payload-size warning in its worker’s log', async () => {
+  // A worker process of its own, so its log (Temporal's core writes its warnings there) can be read.
+  const taskQueue = 'payload-warn';
+  const child = spawn(process.execPath, [path.join(ROOT, 'dist', 'worker.js')], {
+    env: { ...process.env, TEMPORAL_ADDRESS: server.address, AGENT_RUNTIME_TASK_QUEUE: taskQueue },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let log = '';
+  child.stdout?.on('data', (d: Buffer) => (log += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (log += d.toString()));
+  try {
+    const goals = createGoalsClient({ client: () => lazy.get(), taskQueue, address: server.address });
+    const goal = await goals.createGoal({ name: 'heavy' });
+    // 150 tasks with 5,000-character descriptions: about 800 KB of state, well within the goal's budget.
+    for (let n = 0; n < 3; n++) {
+      const specs = Array.from({ length: 50 }, (_, i) => ({ title: `t${n}.${i}`, description: 'd'.repeat(5_000) }));
+      await goals.createTasks(goal.id, specs);
+    }
+    // Worked call by call past the 60 events after which this server suggests continuing as new.
+    for (let i = 0; i < 20; i++) {
+      const c = await goals.claimNextTask({ agentId: 'heavy', goalId: goal.id });
+      await goals.setTaskStatus({ taskId: c.task?.id ?? '', status: 'completed', agentId: 'heavy' });
+    }
+    expect((await closedRuns(await lazy.get(), goalWorkflowId(goal.id))).length).toBeGreaterThanOrEqual(1);
+    expect((await goals.getGoal(goal.id)).tasks.filter((t) => t.status === 'completed')).toHaveLength(20);
+    expect(log).not.toContain('TMPRL1103');
+  } finally {
+    await killHard(child);
+  }
+}, 120_000);

@@ -35,6 +35,18 @@ export function growthOf(input: unknown, items = 0): number {
   return 2 * jsonBytes(input) + 1024 + ITEM_BYTES * items;
 }
 
+/**
+ * The worker's warning threshold for one payload it sends (a continue-as-new input, say): above what a state within
+ * its budget may weigh (STATE_BYTES_MAX + RESERVE_BYTES), under the server's 2 MiB limit. The SDK's default of 512 KiB
+ * warned on every continue-as-new of a goal past about 900 tasks, all within budget.
+ */
+export const PAYLOAD_WARN_BYTES = 1_856 * 1024;
+/**
+ * The worker's warning threshold for a memo: an agent's board row carries up to ten planned and ten recent tasks with
+ * their titles (up to about 12 KB); the SDK's default is 2 KiB. Only the warning moves: the server's limit stays.
+ */
+export const MEMO_WARN_BYTES = 16 * 1024;
+
 /** A task's own fields beside the text it was given (about 520 bytes measured; the rest is margin). */
 export const ITEM_BYTES = 640;
 
