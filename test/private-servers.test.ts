@@ -19,7 +19,7 @@ import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { Client as McpClient } from '@modelcontextprotocol/sdk/client/index.js';
 import { createServer } from '../src/mcp/server';
 import type { GoalsClient } from '../src/client/goals';
-import { closedRuns, killHard, ROOT } from './support/harness';
+import { closedRuns, eventually, killHard, ROOT } from './support/harness';
 
 async function serverFor(goals: GoalsClient): Promise<McpClient> {
   const server = createServer({ goals, toolsets: ['task-graph'] });
@@ -168,6 +168,7 @@ test('a goal past 512 KB continues as new without a payload-size warning in its 
   child.stderr?.on('data', (d: Buffer) => (log += d.toString()));
   try {
     const goals = createGoalsClient({ client: () => lazy.get(), taskQueue, address: server.address });
+    await eventually(async () => ((await goals.health()).workers ?? 0) > 0, 60_000);
     const goal = await goals.createGoal({ name: 'heavy' });
     // 150 tasks with 5,000-character descriptions: about 800 KB of state, well within the goal's budget.
     for (let n = 0; n < 3; n++) {
