@@ -160,7 +160,13 @@ test('a goal past 512 KB continues as new without a payload-size warning in its 
   // A worker process of its own, so its log (Temporal's core writes its warnings there) can be read.
   const taskQueue = 'payload-warn';
   const child = spawn(process.execPath, [path.join(ROOT, 'dist', 'worker.js')], {
-    env: { ...process.env, TEMPORAL_ADDRESS: server.address, AGENT_RUNTIME_TASK_QUEUE: taskQueue },
+    // This server's own namespace (a run against an external server sets another one in the environment).
+    env: {
+      ...process.env,
+      TEMPORAL_ADDRESS: server.address,
+      TEMPORAL_NAMESPACE: 'default',
+      AGENT_RUNTIME_TASK_QUEUE: taskQueue,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let log = '';
