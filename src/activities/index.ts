@@ -25,10 +25,10 @@ export interface FinishGoalTaskInput {
 export function createActivities(deps: ActivityDeps) {
   return {
     /**
-     * Puts every task an agent holds back in the queue (it went offline past its grace, or unregistered): the task its
-     * workflow knows it holds (`held`) by id, since a goal may not be listed for its new holder in Visibility yet right
-     * after a claim; then the goals it holds work in found through Visibility (ArAgents), each task recovered inside its
-     * goal. Returns how many.
+     * Puts every task an agent holds back in the queue (it went offline past its grace, or unregistered): first the
+     * tasks its workflow saw it take lately (`held`), by id, since a goal may not list its new holder in Visibility yet
+     * right after a claim; then those of the goals Visibility lists it in (ArAgents), each recovered inside its goal.
+     * Returns how many.
      */
     async releaseAgentWork(input: {
       agentId: string;

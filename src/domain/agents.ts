@@ -212,7 +212,7 @@ export interface AgentState {
   inbox: Array<{ task_id: string; goal_id: string; title: string; priority: number; pushed_at: string }>;
   /** Pushed tasks whose assignment its goals must still forget (it went offline past its grace, or left). */
   unassign?: string[];
-  /** The task it held when its work went back: recovered by id, not only found through Visibility (which may lag). */
+  /** What it took lately and had not finished when its work went back: recovered by id (Visibility may lag). */
   release_held?: string[];
   /** What it took and finished, newest last (at most HISTORY_KEPT). */
   history: HistoryEntry[];
