@@ -348,7 +348,7 @@ test('the board shows an agent busy with the task it took, then idle with one co
   expect(idle).toMatchObject({ current_task: null, completed_tasks: 1 });
 });
 
-test('a registered agent’s claim is noted with a Signal, and its row shows the task the moment the claim answers', async () => {
+test('a registered agent’s claim and finish are noted with Signals, and its row shows each the moment the call answers', async () => {
   const mcp = await h.mcp();
   const { name, goalId } = await agentAndGoal(mcp, 'noted', ['first', 'second']);
   const agent = (await h.lazy.get()).workflow.getHandle(agentWorkflowId(name));
@@ -362,20 +362,21 @@ test('a registered agent’s claim is noted with a Signal, and its row shows the
     expect(done.status).toBe('completed');
     expect(await agent.query(agentRowQuery)).toMatchObject({ status: 'idle', current_task: null });
   }
-  // In the agent's history: each claim a `touch` Signal carrying what it took, each finish a `noteTask` Update.
+  // In the agent's history: each claim and each finish a `touch` Signal saying what it took or finished, in order,
+  // and no Update on the agent (its calls never waited for the agent's worker).
   const events = (await agent.fetchHistory()).events ?? [];
   const json = (p: { data?: Uint8Array | null } | undefined) => JSON.parse(Buffer.from(p?.data ?? []).toString());
-  const took = events
+  const notes = events
     .map((e) => e.workflowExecutionSignaledEventAttributes)
     .filter((a) => a?.signalName === 'touch')
-    .map((a) => json(a?.input?.payloads?.[0]).took?.title)
-    .filter((t) => t !== undefined);
-  expect(took).toEqual(['first', 'second']);
-  const notes = events
-    .map((e) => e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input)
-    .filter((i) => i?.name === 'noteTask')
-    .map((i) => Object.keys(json(i?.args?.payloads?.[0])));
-  expect(notes).toEqual([['finished'], ['finished']]);
+    .map((a) => json(a?.input?.payloads?.[0]))
+    .filter((n) => n.took || n.finished)
+    .map((n) => (n.took ? `took ${n.took.title}` : `finished ${n.finished.completed ? 'completed' : 'failed'}`));
+  expect(notes).toEqual(['took first', 'finished completed', 'took second', 'finished completed']);
+  const updates = events
+    .map((e) => e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.name)
+    .filter((n) => n !== undefined && n !== 'registerAgent');
+  expect(updates).toEqual([]);
 });
 
 test('`agent-runtime register` and `agent-runtime board` at a terminal', async () => {

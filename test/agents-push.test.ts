@@ -75,12 +75,18 @@ test('with no fitting agent the task is queued, and an unfit agent cannot take i
   expect(reg.pending_tasks).toBe(1);
   const taken = await ok(mcp, 'get_next_task', { agent_id: rustacean });
   expect(taken).toMatchObject({ claimed: true, id: created.id });
-  // Busy now: a new rust task is queued, and pushed to it the moment it is idle again.
+  // Busy now: a new rust task is queued, and pushed to it once it is idle again (its completion does not wait).
   const later = await ok(mcp, 'create_task', { title: 'more rust', codebase_id: cb, required_capabilities: ['rust'] });
   expect(later.status).toBe('queued');
   await ok(mcp, 'complete_task', { agent_id: rustacean, result: 'ported' });
-  const history = await ok(mcp, 'get_agent_task_history', { agent_id: rustacean });
+  const history = await eventually(async () => {
+    const r = await ok(mcp, 'get_agent_task_history', { agent_id: rustacean });
+    return r.planned.length > 0 ? r : undefined;
+  });
   expect(history.planned.map((t: any) => t.task_id)).toEqual([later.id]);
+  expect(await ok(mcp, 'get_task', { task_id: later.id })).toMatchObject({ status: 'ready' });
+  const next = await ok(mcp, 'get_next_task', { agent_id: rustacean });
+  expect(next).toMatchObject({ claimed: true, id: later.id });
 });
 
 test('an offline agent is never pushed to', async () => {

@@ -1,6 +1,7 @@
 /**
  * Agent teams in the benchmark: push latency (create_task → the assignee's long-polling get_next_task returns the
- * task) and message latency (send_message → the recipient's long-polling fetch_inbox returns it), through MCP.
+ * task), a registered agent's complete_task, and message latency (send_message → the recipient's long-polling
+ * fetch_inbox returns it), through MCP.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Client as McpClient } from '@modelcontextprotocol/sdk/client/index.js';
@@ -23,7 +24,7 @@ export async function agentLatencies(
   mcp: McpClient,
   runId: string,
   n: number,
-): Promise<{ push: Latency; message: Latency }> {
+): Promise<{ push: Latency; complete: Latency; message: Latency }> {
   const codebase = `bench-${runId}`;
   const [worker, sender] = [`bench-worker-${runId}`, `bench-sender-${runId}`];
   await tool(mcp, 'register_agent', { name: worker, capabilities: ['bench'], codebase_id: codebase });
@@ -31,6 +32,7 @@ export async function agentLatencies(
   await tool(mcp, 'create_goal', { name: 'bench agents', goal_id: codebase });
 
   const push: number[] = [];
+  const complete: number[] = [];
   for (let i = 0; i < n; i++) {
     const waiting = tool(mcp, 'get_next_task', { agent_id: worker, goal_id: codebase, wait_seconds: 30 });
     await sleep(30); // the long-poll reaches the goal workflow
@@ -39,7 +41,9 @@ export async function agentLatencies(
     const got = await waiting;
     push.push(performance.now() - t);
     if (!got.claimed) throw new Error('the pushed task did not reach its agent');
+    const c = performance.now();
     await tool(mcp, 'complete_task', { agent_id: worker, task_id: got.id });
+    complete.push(performance.now() - c);
   }
 
   const message: number[] = [];
@@ -56,5 +60,5 @@ export async function agentLatencies(
   }
   await tool(mcp, 'unregister_agent', { agent_id: worker });
   await tool(mcp, 'unregister_agent', { agent_id: sender });
-  return { push: summarize(push), message: summarize(message) };
+  return { push: summarize(push), complete: summarize(complete), message: summarize(message) };
 }

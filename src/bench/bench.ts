@@ -217,6 +217,7 @@ async function runScenarios(env: BenchEnvironment, mode: Mode, say: (m: string) 
   say(`agent teams: push and message latency, ${Math.max(5, Math.floor(n / 4))} each…`);
   const teams = await agentLatencies(mcp, taskQueue, tiny ? 3 : Math.max(5, Math.floor(n / 4)));
   results.agent_push = teams.push;
+  results.agent_complete = teams.complete;
   results.agent_message = teams.message;
 
   say('one goal, many agents, each its own agent-runtime mcp process through the daemon…');
@@ -323,6 +324,7 @@ async function runScenarios(env: BenchEnvironment, mode: Mode, say: (m: string) 
       decompose_sequential: ratio('decompose_sequential'),
       decompose_plan_100: ratio('decompose_plan_100'),
       agent_push: ratio('agent_push'),
+      agent_complete: ratio('agent_complete'),
       agent_message: ratio('agent_message'),
     },
     one_goal_stdio_vs_floor: {
@@ -347,6 +349,7 @@ async function runScenarios(env: BenchEnvironment, mode: Mode, say: (m: string) 
     'decompose_sequential',
     'decompose_plan_100',
     'agent_push',
+    'agent_complete',
     'agent_message',
   ].map((k) => {
     const l = results[k] as Latency;

@@ -84,6 +84,11 @@ export interface SendRequest {
   requestId?: string;
 }
 
+/** How long an agent's codebase, once seen, is trusted here (it changes only with a new registration). */
+const CODEBASE_MS = 60_000;
+/** Each agent's codebase as last seen, per Temporal connection (see codebaseOf). */
+const codebases = new WeakMap<GoalsClient, Map<string, { id: string | null; at: number }>>();
+
 /** How long a claim waits for a side call on the agent's own workflow (its board note, its capabilities). */
 const SIDE_CALL_MS = 2_000;
 
@@ -138,13 +143,19 @@ export function createAgentsClient(goals: GoalsClient) {
   let periods = touchPeriods.get(goals);
   if (!periods) touchPeriods.set(goals, (periods = new Map<string, number>()));
   const period = periods;
-  /** Learns the agent's ttl from a row it answered with. */
+  let known = codebases.get(goals);
+  if (!known) codebases.set(goals, (known = new Map<string, { id: string | null; at: number }>()));
+  const codebaseSeen = known;
+  /** Learns the agent's ttl and codebase from a row it answered with. */
   const learn = <R extends AgentRow | undefined>(row: R): R => {
     if (row) {
       const every = touchPeriod(row);
       if (every < TOUCH_EVERY_MS) period.set(row.agent_id, every);
       else period.delete(row.agent_id);
       if (period.size > 10_000) period.delete(period.keys().next().value as string);
+      codebaseSeen.delete(row.agent_id);
+      codebaseSeen.set(row.agent_id, { id: row.codebase_id, at: Date.now() });
+      if (codebaseSeen.size > 10_000) codebaseSeen.delete(codebaseSeen.keys().next().value as string);
     }
     return row;
   };
@@ -340,31 +351,35 @@ export function createAgentsClient(goals: GoalsClient) {
     },
 
     /**
-     * Tells the agent's workflow it took or finished a task: awaited for an agent this process knows is registered (so
-     * its row is right when the call answers), in the background for anyone else (most callers are no agents at all).
+     * Tells the agent's workflow it took or finished a task, as a Signal: durable once the server has it, and seen by
+     * every later call on the agent (a query or an Update is applied after it), without waiting for the agent's
+     * worker. Awaited for an agent this process knows is registered; in the background for anyone else (most callers
+     * are no agents at all).
      */
-    async noteTask(agentId: string, news: TouchInput): Promise<AgentRow | undefined> {
+    async noteTask(agentId: string, news: TouchInput): Promise<void> {
       if (!api.seemsRegistered(agentId)) {
         void api.touch(agentId, news);
-        return undefined;
+        return;
       }
-      // A claim's note needs no answer, so it is a Signal: durable once the server has it, and seen by every later
-      // call on the agent (a query or an Update is applied after it), without waiting for the agent's worker. A finish
-      // is an Update: its answer says whether the agent turned idle (and so is offered queued work).
-      const noted = withAgent(agentId, (h) =>
-        news.finished === undefined
-          ? h.signal(touchAgentSignal, news).then(() => undefined)
-          : h.executeUpdate(noteTaskUpdate, { args: [news], updateId: randomUUID() }),
-      ).then(learn, (err: unknown) => {
+      const noted = withAgent(agentId, (h) => h.signal(touchAgentSignal, news)).catch((err: unknown) => {
         if (err instanceof AppError && err.code === 'NOT_FOUND') {
           lastTouch.set(agentId, { at: Date.now(), registered: false });
-          return undefined;
+          return;
         }
         throw err;
       });
-      // The board's note of a claim never holds the claim up: an agent workflow that cannot answer soon (its own
-      // worker gone, say) is left to catch up (it is told again on the agent's next call).
+      // The board's note never holds the call up: a server that cannot take the Signal soon is left to catch up (the
+      // agent's next call tells its workflow again).
       return within(SIDE_CALL_MS, noted, undefined);
+    },
+
+    /**
+     * The agent's codebase as this process last saw it (its registration, a read of its row) within CODEBASE_MS;
+     * undefined when not seen lately. An agent of no codebase is never offered queued work.
+     */
+    codebaseOf(agentId: string): string | null | undefined {
+      const seen = codebaseSeen.get(agentId);
+      return seen && Date.now() - seen.at < CODEBASE_MS ? seen.id : undefined;
     },
 
     /** A registered agent's capabilities (read at most every 5 s per process), or undefined for anyone else. */

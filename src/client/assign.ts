@@ -50,7 +50,7 @@ function refOf(task: Task, extra: Partial<TaskRef> = {}): TaskRef {
 const REFUSALS: readonly string[] = ['CONFLICT', 'NOT_FOUND', 'INVALID_ARGUMENT'];
 
 export function createAssigner(goals: GoalsClient, agents: AgentsClient) {
-  return {
+  const api = {
     /** The fitting agents, best first; create the task assigned to the first (one Update), then deliver(). */
     async candidates(opts: PushOptions): Promise<AgentRow[]> {
       const rows = await agents.board(undefined, undefined);
@@ -103,11 +103,31 @@ export function createAssigner(goals: GoalsClient, agents: AgentsClient) {
       });
     },
 
+    /**
+     * An agent finished a task (completed, failed or handed back): its workflow is told (a Signal, awaited), then, in
+     * the background, an agent of a codebase that is idle now is offered queued work. The call that finished the task
+     * answers without waiting for the offer: its task is done either way, and an offer not made leaves the task in the
+     * pool, where the agent's next claim finds it.
+     */
+    async noteFinished(agentId: string, taskId: string, completed: boolean): Promise<void> {
+      await agents.noteTask(agentId, { finished: { id: taskId, completed } });
+      if (!agents.seemsRegistered(agentId) || agents.codebaseOf(agentId) === null) return;
+      void agents
+        .row(agentId) // after the Signal: a query sees its effect
+        .then((row) => (row.status === 'idle' ? api.offer(row) : null))
+        .catch((err: unknown) => {
+          if (err instanceof AppError && err.code === 'NOT_FOUND') return; // unregistered meanwhile
+          const why = err instanceof Error ? err.message : String(err);
+          log.warn(`no queued task offered to ${agentId} after its task ${taskId}; it stays in the pool`, { why });
+        });
+    },
+
     /** Straight into one named agent's inbox (create_agent_task, register_task_set), even while it is offline. */
     async pushTo(agentId: string, task: Task): Promise<void> {
       await agents.push(agentId, refOf(task, { direct: true }));
     },
   };
+  return api;
 
   async function offerFrom(codebaseId: string, agent: AgentRow): Promise<string | null> {
     const ready = await goals.listTasks(codebaseId, 'ready', 200).catch((err: unknown) => {

@@ -339,8 +339,7 @@ export function agentTools(deps: ToolDeps): ToolDef[] {
           result: a.result,
           requestId: a.request_id,
         });
-        const row = await agents.noteTask(agentId, { finished: { id: task.id, completed: true } });
-        if (row?.status === 'idle') await assigner.offer(row); // an idle agent is offered queued work
+        await assigner.noteFinished(agentId, task.id, true);
         // Like update_task_status: a success on the agent's breaker when it is not CLOSED (a HALF_OPEN probe done
         // here closes it, instead of leaving every later claim refused while the probe counts as in use).
         if (autoRecord) await breakers.recordOnTheSide(agentId, 'success');

@@ -391,12 +391,7 @@ export function goalTools(deps: ToolDeps): ToolDef[] {
         });
         const actedAs = identity === undefined ? (task.agent_id ?? holderBefore) : null;
         const agentId = identity ?? actedAs ?? resolveAgent(undefined, ctx);
-        if (a.status !== 'in_progress') {
-          const row = await agents.noteTask(agentId, {
-            finished: { id: task.id, completed: a.status === 'completed' },
-          });
-          if (row?.status === 'idle') await assigner.offer(row); // an idle agent is offered queued work
-        }
+        if (a.status !== 'in_progress') await assigner.noteFinished(agentId, task.id, a.status === 'completed');
         if (autoRecord && a.status === 'failed') {
           await breakers.recordOnTheSide(agentId, {
             failureType: 'exception',
