@@ -22,6 +22,7 @@ test('npm run bench (tiny) writes a JSON report with every latency figure', asyn
     'decompose_sequential',
     'decompose_plan_100',
     'agent_push',
+    'agent_complete',
     'agent_message',
   ]) {
     expect(Object.keys(report[key]).sort()).toEqual(['max_ms', 'n', 'p50_ms', 'p95_ms', 'p99_ms']);

@@ -21,6 +21,7 @@ const FIGURES: [string, (r: Report) => number | undefined][] = [
   ['relay handoff p50 ms', p50('handoff')],
   ['decompose 100-task plan p50 ms', p50('decompose_plan_100')],
   ['agent push p50 ms', p50('agent_push')],
+  ['agent complete_task p50 ms', p50('agent_complete')],
   [
     'one goal, most stdio agents, no work: claims/s',
     (r) =>
