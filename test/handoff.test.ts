@@ -7,6 +7,7 @@ import type { temporal } from '@temporalio/proto';
 import { WorkflowUpdateStage } from '@temporalio/client';
 import { completeTaskUpdate, goalWorkflowId, waitForTaskUpdate } from '../src/workflows/messages';
 import { callerKey } from '../src/domain/request-ids';
+import { createGoalsClient } from '../src/client/goals';
 import { ok, uid, useWorkerProcess, eventually } from './support/harness';
 
 const w = useWorkerProcess();
@@ -154,4 +155,22 @@ test('each wait ends at its own deadline, whatever waits came before it or were 
   // The long wait is still there, and is handed the next task.
   await w.h.goals.createTasks(goalId, [{ title: 'second' }]);
   expect((await long).r).toMatchObject({ claimed: true, id: `${goalId}/2`, agent_id: 'long' });
+});
+
+test('a claim waiting across goals is woken by a task this process readies, not at its next look', async () => {
+  // Looks 60 s apart: without the wake, the wait would find the task only at its 30 s deadline.
+  const goals = createGoalsClient({
+    client: () => w.h.lazy.get(),
+    taskQueue: w.h.config.taskQueue,
+    address: w.h.config.temporalAddress,
+    crossGoalPollMs: { first: 60_000, max: 60_000 },
+  });
+  const scope = uid('roam');
+  const waiting = goals.claimNextTask({ agentId: 'roamer', scope, waitSeconds: 30 });
+  await new Promise((r) => setTimeout(r, 500)); // its first look found nothing
+  const t = Date.now();
+  const goal = await goals.createGoal({ goalId: uid('roam'), name: 'elsewhere', tasks: [{ title: 'found', scope }] });
+  const r = await waiting;
+  expect(r).toMatchObject({ claimed: true, goal_id: goal.id, task: { title: 'found', agent_id: 'roamer' } });
+  expect(Date.now() - t).toBeLessThan(15_000);
 });

@@ -78,6 +78,7 @@ import {
   AR_TOP_PRIORITY,
 } from '../workflows/search-attributes';
 import { createCoalescer } from './coalescer';
+import { sharedRead } from './shared-read';
 import { callContext } from './call-context';
 import { createPrefetch, type Reservation } from './prefetch';
 import { bounded, createLiveness } from './liveness';
@@ -93,7 +94,14 @@ export interface ClientDeps {
   pickupSeconds?: number;
   /** How long a prefetched claim waits for its agent (see prefetch.ts; 0 = off); default AGENT_RUNTIME_PREFETCH_MS. */
   prefetchMs?: number;
+  /** A waiting claim without a goal looks again after `first` ms, then twice as long each time up to `max`. */
+  crossGoalPollMs?: { first: number; max: number };
 }
+
+/** How often a waiting claim without a goal looks for goals with ready work changed by other processes. */
+export const CROSS_GOAL_POLL_MS = { first: 100, max: 1_000 };
+/** How long one Visibility list of goals with ready work serves this process's other cross-goal claims. */
+const READY_LIST_FRESH_MS = 100;
 
 /**
  * The pickup lease claims carry when AGENT_RUNTIME_PICKUP_SECONDS is unset: 5 minutes. Sent with every claim (so the
@@ -274,7 +282,22 @@ export function createGoalsClient(deps: ClientDeps) {
   const cancelling = new Set<Promise<unknown>>();
   // Visibility lags a moment behind a new goal; the agent that just planned it should still be able to claim from it.
   const recentGoals = recentlyTouched(RECENT_GOAL_MS);
-  const touchRecent = (goalId: string): void => recentGoals.touch(goalId);
+  /** Cross-goal waits of this process between two looks: woken the moment this process may have readied a task. */
+  const crossGoalSleepers = new Set<() => void>();
+  const touchRecent = (goalId: string): void => {
+    recentGoals.touch(goalId);
+    for (const wake of [...crossGoalSleepers]) wake();
+  };
+  const crossGoalPollMs = deps.crossGoalPollMs ?? CROSS_GOAL_POLL_MS;
+  /** Goals with ready work, from Visibility: one list shared by every cross-goal claim of this process at a time. */
+  const readyGoals = sharedRead(
+    () =>
+      listIndexed(
+        `ExecutionStatus = 'Running' AND ${AR_ENTITY.name} = 'goal' AND ${AR_STATUS.name} = 'active' AND ${AR_READY_COUNT.name} > 0`,
+        200,
+      ),
+    READY_LIST_FRESH_MS,
+  );
   /** Goals this process started or sent a change to a moment ago: listGoals reads them live. */
   const changedGoals = recentlyTouched(RECENT_CHANGE_MS);
   /** Goals this process started a moment ago: lists of running goals include them before Visibility does. */
@@ -630,7 +653,7 @@ export function createGoalsClient(deps: ClientDeps) {
         const reason = 'No claim was made ahead of this call.';
         return { claimed: false, task: null, lease_token: null, lease_expires_at: null, goal_id: null, reason };
       }
-      let pause = 100;
+      let pause = crossGoalPollMs.first;
       const stop = req.signal;
       for (;;) {
         let reason: string;
@@ -706,10 +729,7 @@ export function createGoalsClient(deps: ClientDeps) {
             return { claimed: false, task: null, lease_token: null, lease_expires_at: null, goal_id: goalId, reason };
           }
         } else {
-          const candidates = await listIndexed(
-            `ExecutionStatus = 'Running' AND ${AR_ENTITY.name} = 'goal' AND ${AR_STATUS.name} = 'active' AND ${AR_READY_COUNT.name} > 0`,
-            200,
-          );
+          const candidates = [...(await readyGoals())];
           // Highest goal priority, then highest ready task priority, then the oldest goal; the claim itself is decided inside each goal.
           candidates.sort(
             (a, b) => b.priority - a.priority || b.topReadyPriority - a.topReadyPriority || a.startTime - b.startTime,
@@ -752,8 +772,20 @@ export function createGoalsClient(deps: ClientDeps) {
         if (left <= 0) {
           return { claimed: false, task: null, lease_token: null, lease_expires_at: null, goal_id: goalId, reason };
         }
-        await sleep(Math.min(pause, left), undefined, { signal: stop }).catch(() => undefined);
-        pause = Math.min(1000, pause * 2);
+        // Until the next look: a change this process sends that may ready a task (a new task, a completion, a
+        // release) wakes the wait at once; changes made elsewhere are seen at the next look, each farther apart.
+        await new Promise<void>((resolve) => {
+          const wake = (): void => {
+            clearTimeout(timer);
+            crossGoalSleepers.delete(wake);
+            stop?.removeEventListener('abort', wake);
+            resolve();
+          };
+          const timer = setTimeout(wake, Math.min(pause, left));
+          crossGoalSleepers.add(wake);
+          stop?.addEventListener('abort', wake, { once: true });
+        });
+        pause = Math.min(crossGoalPollMs.max, pause * 2);
       }
     },
 
