@@ -112,14 +112,17 @@ export function createAssigner(goals: GoalsClient, agents: AgentsClient) {
     async noteFinished(agentId: string, taskId: string, completed: boolean): Promise<void> {
       await agents.noteTask(agentId, { finished: { id: taskId, completed } });
       if (!agents.seemsRegistered(agentId) || agents.codebaseOf(agentId) === null) return;
-      void agents
-        .row(agentId) // after the Signal: a query sees its effect
-        .then((row) => (row.status === 'idle' ? api.offer(row) : null))
-        .catch((err: unknown) => {
-          if (err instanceof AppError && err.code === 'NOT_FOUND') return; // unregistered meanwhile
-          const why = err instanceof Error ? err.message : String(err);
-          log.warn(`no queued task offered to ${agentId} after its task ${taskId}; it stays in the pool`, { why });
-        });
+      // Kept by the client until it settles, so a server shutting down lets an offer begun finish (drain()).
+      goals.background(
+        agents
+          .row(agentId) // after the Signal: a query sees its effect
+          .then((row) => (row.status === 'idle' ? api.offer(row) : null))
+          .catch((err: unknown) => {
+            if (err instanceof AppError && err.code === 'NOT_FOUND') return; // unregistered meanwhile
+            const why = err instanceof Error ? err.message : String(err);
+            log.warn(`no queued task offered to ${agentId} after its task ${taskId}; it stays in the pool`, { why });
+          }),
+      );
     },
 
     /** Straight into one named agent's inbox (create_agent_task, register_task_set), even while it is offline. */

@@ -280,6 +280,8 @@ export function createGoalsClient(deps: ClientDeps) {
   const liveness = createLiveness({ client: deps.client, taskQueue: deps.taskQueue, address: deps.address });
   /** Cancellations of waits on their way to Temporal: a closing server lets them arrive (see drain()). */
   const cancelling = new Set<Promise<unknown>>();
+  /** Work a call left going after it answered (see background()): a closing server lets it finish (see drain()). */
+  const afterAnswers = new Set<Promise<unknown>>();
   // Visibility lags a moment behind a new goal; the agent that just planned it should still be able to claim from it.
   const recentGoals = recentlyTouched(RECENT_GOAL_MS);
   /** Cross-goal waits of this process between two looks: woken the moment this process may have readied a task. */
@@ -968,9 +970,15 @@ export function createGoalsClient(deps: ClientDeps) {
       release(r);
     },
     /** Waits (at most `ms`) for cancellations of long-polls still on their way, before the connection closes. */
+    /** Keeps `work` a call started and did not wait for (an offer of queued work) until it settles: drain() waits. */
+    background(work: Promise<unknown>): void {
+      const kept = work.catch(() => undefined);
+      afterAnswers.add(kept);
+      void kept.finally(() => afterAnswers.delete(kept));
+    },
     async drain(ms = 2000): Promise<void> {
       prefetch.releaseAll();
-      const sent = [...cancelling, ...releasing];
+      const sent = [...cancelling, ...releasing, ...afterAnswers];
       if (sent.length > 0) await Promise.race([Promise.allSettled(sent), sleep(ms)]);
     },
     /** Claims one given ready task for an agent with its own lease (0 = none) and starts it. */
