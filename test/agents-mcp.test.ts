@@ -324,10 +324,15 @@ test('agents that unregister the moment they claim put their task back at once, 
     const { tasks } = await ok(mcp, 'list_tasks', { goal_id: goalId });
     return tasks.every((t: { status: string }) => t.status === 'ready');
   }, 30_000);
+  // Each release counted its one task (recorded when the release's activity returns, a moment after the task is back).
   const client = await h.lazy.get();
   for (const name of names) {
-    const state = await client.workflow.getHandle(agentWorkflowId(name)).query(agentStateQuery);
-    expect(state.events.filter((e) => e.type === 'claims_released').map((e) => e.detail)).toEqual(['1 task(s)']);
+    const released = await eventually(async () => {
+      const state = await client.workflow.getHandle(agentWorkflowId(name)).query(agentStateQuery);
+      const r = state.events.filter((e) => e.type === 'claims_released').map((e) => e.detail);
+      return r.length > 0 ? r : undefined;
+    });
+    expect(released).toEqual(['1 task(s)']);
   }
 });
 

@@ -248,3 +248,21 @@ test('tasks pushed to an agent that stays offline past its grace go back to the 
   const taken = await ok(mcp, 'get_next_task', { agent_id: other, goal_id: cb });
   expect(taken).toMatchObject({ claimed: true, id: taskId });
 });
+
+test('a task assigned to an agent but never put into its inbox (a push cut off halfway) is freed when the agent leaves', async () => {
+  const mcp = await h.mcp();
+  const cb = uid('cb');
+  const [leaver, other] = [uid('leaver'), uid('other')];
+  await registered(mcp, [[leaver, ['ops'], cb]]);
+  await ok(mcp, 'create_goal', { name: 'codebase', goal_id: cb });
+  const created = await h.goals.createTasks(cb, [{ title: 'stranded', tags: ['ops'] }]);
+  const taskId = created[0]!.id;
+  // What a process that went away between the two steps of a push leaves behind: the assignment, no inbox entry.
+  await h.goals.assignTask(taskId, leaver);
+  await ok(mcp, 'register_agent', { name: other, capabilities: ['ops'], codebase_id: cb });
+  expect((await ok(mcp, 'get_next_task', { agent_id: other, goal_id: cb })).claimed).toBe(false);
+  expect((await ok(mcp, 'get_agent_task_history', { agent_id: leaver })).planned).toEqual([]);
+  await ok(mcp, 'unregister_agent', { agent_id: leaver, reason: 'done' });
+  await eventually(async () => (await ok(mcp, 'get_task', { task_id: taskId })).metadata.assigned_to === null, 30_000);
+  expect(await ok(mcp, 'get_next_task', { agent_id: other, goal_id: cb })).toMatchObject({ claimed: true, id: taskId });
+});

@@ -8,6 +8,8 @@ import { AppError } from '../client/errors';
 import { ApplicationFailure } from '@temporalio/common';
 import { createWorkspacesClient } from '../client/workspaces';
 import { wsDisconnectUpdate } from '../workflows/workspace-messages';
+import { agentRowQuery, agentWorkflowId } from '../workflows/messages';
+import { assigneeOf } from '../domain/goal';
 
 export interface ActivityDeps {
   goals: GoalsClient;
@@ -36,12 +38,37 @@ export function createActivities(deps: ActivityDeps) {
       round?: number;
       held?: string[];
     }): Promise<number> {
+      const unassign = (taskId: string): Promise<unknown> =>
+        deps.goals
+          .assignTask(taskId, null, `unassign:${input.agentId}:${input.round ?? 0}:${taskId}`, input.agentId)
+          .catch((err: unknown) => {
+            if (!(err instanceof AppError && (err.code === 'CONFLICT' || err.code === 'NOT_FOUND'))) throw err;
+          });
       // Tasks pushed to the agent and not taken (and still its own): anyone fitting may take them now.
-      for (const taskId of input.unassign ?? []) {
-        const id = `unassign:${input.agentId}:${input.round ?? 0}:${taskId}`;
-        await deps.goals.assignTask(taskId, null, id, input.agentId).catch((err: unknown) => {
-          if (!(err instanceof AppError && (err.code === 'CONFLICT' || err.code === 'NOT_FOUND'))) throw err;
-        });
+      for (const taskId of input.unassign ?? []) await unassign(taskId);
+      // So are tasks of its codebase assigned to it but never put into its inbox: a push or an offer of queued work
+      // stopped between its two steps (the assignment in the goal, then the inbox) by a process that went away.
+      const codebase = await deps.goals
+        .withClient(
+          (client) => client.workflow.getHandle(agentWorkflowId(input.agentId)).query(agentRowQuery),
+          `Agent ${input.agentId}`,
+        )
+        .then(
+          (row) => row.codebase_id,
+          () => null,
+        );
+      if (codebase !== null) {
+        const done = new Set(input.unassign ?? []);
+        for (const status of ['ready', 'pending', 'blocked'] as const) {
+          let cursor: string | undefined;
+          do {
+            const page = await deps.goals
+              .listTasksPage(codebase, status, 1000, cursor)
+              .catch(() => ({ tasks: [] as Task[], nextCursor: null }));
+            for (const t of page.tasks) if (assigneeOf(t) === input.agentId && !done.has(t.id)) await unassign(t.id);
+            cursor = page.nextCursor ?? undefined;
+          } while (cursor !== undefined);
+        }
       }
       const quote = (v: string) => `'${v.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
       let released = 0;
