@@ -225,6 +225,10 @@ test('an idle agent long-polling get_next_task is handed a task pushed to it', a
   const got = await waiting;
   expect(Date.now() - t0).toBeLessThan(10_000); // answered by the push, not at the end of its 20 s
   expect(got).toMatchObject({ claimed: true, id: created.id, agent_id: waiter });
+  expect(created).toMatchObject({ status: 'assigned', assigned_to: waiter });
+  // It holds the task; the task is not also waiting in its inbox.
+  const history = await ok(mcp, 'get_agent_task_history', { agent_id: waiter });
+  expect(history).toMatchObject({ current_task: { id: created.id }, planned: [] });
 });
 
 test('tasks pushed to an agent that stays offline past its grace go back to the pool for others', async () => {

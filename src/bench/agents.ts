@@ -34,12 +34,15 @@ export async function agentLatencies(
   const push: number[] = [];
   const complete: number[] = [];
   for (let i = 0; i < n; i++) {
-    const waiting = tool(mcp, 'get_next_task', { agent_id: worker, goal_id: codebase, wait_seconds: 30 });
+    const waiting = tool(mcp, 'get_next_task', { agent_id: worker, goal_id: codebase, wait_seconds: 30 }).then((r) => ({
+      r,
+      at: performance.now(),
+    }));
     await sleep(30); // the long-poll reaches the goal workflow
     const t = performance.now();
     await tool(mcp, 'create_task', { title: `pushed ${i}`, codebase_id: codebase, required_capabilities: ['bench'] });
-    const got = await waiting;
-    push.push(performance.now() - t);
+    const { r: got, at } = await waiting;
+    push.push(at - t); // until the assignee holds it, whenever create_task's own answer comes
     if (!got.claimed) throw new Error('the pushed task did not reach its agent');
     const c = performance.now();
     await tool(mcp, 'complete_task', { agent_id: worker, task_id: got.id });

@@ -270,9 +270,14 @@ export function goalTools(deps: ToolDeps): ToolDef[] {
           ...(assignee ? [{ agent_id: assignee }] : []),
           ...candidates.filter((c) => c.agent_id !== assignee),
         ];
-        const assignedTo = assignee
-          ? await assigner.deliver(created, order, { codebaseId: a.codebase_id, required })
-          : null;
+        // Handed to its agent's waiting claim in the workflow task that created it: the agent holds it already, so
+        // it does not go into the agent's inbox as well.
+        const heldByAssignee = assignee !== undefined && created.agent_id === assignee && created.status === 'claimed';
+        const assignedTo = heldByAssignee
+          ? assignee
+          : assignee
+            ? await assigner.deliver(created, order, { codebaseId: a.codebase_id, required })
+            : null;
         return {
           ...withTask(created),
           status: assignedTo ? ('assigned' as const) : ('queued' as const),
