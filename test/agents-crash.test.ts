@@ -61,3 +61,34 @@ test('a push made while the worker is dead lands once, in one inbox, and is take
   expect((await ok(w.mcp, 'get_next_task', { agent_id: dev, goal_id: cb })).claimed).toBe(false);
   expect((await ok(w.mcp, 'get_goal', { goal_id: cb })).task_counts.total).toBe(1);
 });
+
+test('queued work offered after a completion made while the worker is dead reaches its agent once, and is taken once', async () => {
+  const cb = uid('offercb');
+  const dev = uid('offeree');
+  await ok(w.mcp, 'register_agent', { name: dev, capabilities: ['go'], codebase_id: cb });
+  const first = await ok(w.mcp, 'create_task', { title: 'first', codebase_id: cb, required_capabilities: ['go'] });
+  expect(first).toMatchObject({ status: 'assigned', assigned_to: dev });
+  expect(await ok(w.mcp, 'get_next_task', { agent_id: dev })).toMatchObject({ claimed: true, id: first.id });
+  // Busy: the next task is queued.
+  const queued = await ok(w.mcp, 'create_task', { title: 'queued', codebase_id: cb, required_capabilities: ['go'] });
+  expect(queued.status).toBe('queued');
+  await w.kill();
+  const completing = ok(w.mcp, 'complete_task', { agent_id: dev, task_id: first.id, request_id: 'offer-crash-1' });
+  await new Promise((r) => setTimeout(r, 500));
+  w.start();
+  expect(await completing).toMatchObject({ task_id: first.id, status: 'completed' });
+  // Retried after the crash with the same request_id: still one completion, and the queued task offered once.
+  await ok(w.mcp, 'complete_task', { agent_id: dev, task_id: first.id, request_id: 'offer-crash-1' });
+  const history = await eventually(async () => {
+    const r = await ok(w.mcp, 'get_agent_task_history', { agent_id: dev });
+    return r.planned.length > 0 ? r : undefined;
+  });
+  expect(history.planned.map((t: any) => t.task_id)).toEqual([queued.id]);
+  expect(await ok(w.mcp, 'get_next_task', { agent_id: dev })).toMatchObject({ claimed: true, id: queued.id });
+  await ok(w.mcp, 'complete_task', { agent_id: dev });
+  expect((await ok(w.mcp, 'get_next_task', { agent_id: dev, goal_id: cb })).claimed).toBe(false);
+  const goal = await ok(w.mcp, 'get_goal', { goal_id: cb });
+  expect(goal.task_counts).toMatchObject({ total: 2, completed: 2 });
+  const done = await ok(w.mcp, 'get_agent_task_history', { agent_id: dev });
+  expect(done).toMatchObject({ current_task: null, planned: [], completed_tasks: 2 });
+});

@@ -176,6 +176,19 @@ async function main(): Promise<void> {
     const got = await inbox;
     await tool(bob, 'acknowledge_message', { agent_id: a2, message_id: got.messages?.[0]?.id });
     await tool(alice, 'create_agent_task', { agent_id: a2, title: 'review the API' });
+    // a2 takes a task and completes it, and its completion is retried with the same request_id: counted once.
+    const work = `hist-work-${taskQueue}`;
+    await tool(alice, 'create_goal', { name: 'agent work', goal_id: work });
+    await tool(alice, 'create_task', { goal_id: work, title: 'write the parser' });
+    const taken = await tool(bob, 'get_next_task', { agent_id: a2, goal_id: work });
+    for (let i = 0; i < 2; i++) {
+      await tool(bob, 'update_task_status', {
+        agent_id: a2,
+        task_id: taken.id,
+        status: 'completed',
+        request_id: 'hist-finish',
+      });
+    }
     await tool(alice, 'unregister_agent', { agent_id: a1 });
     await sleep(600);
     await tool(bob, 'get_next_task', { agent_id: a2 }); // takes the task pushed to it

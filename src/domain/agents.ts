@@ -309,7 +309,26 @@ export function register(state: AgentState, input: RegisterInput, now: number): 
  * Any call of the agent keeps it online; an offline agent that calls again is back. A claim makes it busy with that
  * task; finishing its current task makes it idle (and counts a completion): never busy without a current task.
  */
-export function touch(state: AgentState, now: number, input: TouchInput = {}): boolean {
+/** Whether the agent's last word on this task is that it finished it (a retried completion says so again). */
+export function finishedAlready(state: AgentState, taskId: string): boolean {
+  for (let i = state.history.length - 1; i >= 0; i -= 1) {
+    const h = state.history[i] as HistoryEntry;
+    if (h.task_id === taskId) return h.event !== 'taken';
+  }
+  return false;
+}
+
+/**
+ * A call of the agent: alive, with what it thinks, read, took or finished. A finish of a task it has finished since it
+ * last took it (a completion retried with its request_id, applied once by the goal) is not counted again, when
+ * `finishOnce` says so (the workflow's patch gate; always in pure use).
+ */
+export function touch(
+  state: AgentState,
+  now: number,
+  input: TouchInput = {},
+  finishOnce: () => boolean = () => true,
+): boolean {
   if (state.unregistered) return false;
   state.last_heartbeat = iso(now);
   if (input.thought !== undefined) state.current_thought = input.thought;
@@ -319,7 +338,7 @@ export function touch(state: AgentState, now: number, input: TouchInput = {}): b
     popTask(state, input.took.id);
     remember(state, { task_id: input.took.id, title: input.took.title, event: 'taken', at: iso(now) });
   }
-  if (input.finished) {
+  if (input.finished && !(finishedAlready(state, input.finished.id) && finishOnce())) {
     if (input.finished.completed) state.completed_tasks += 1;
     const title =
       [...state.history].reverse().find((h) => h.task_id === input.finished?.id)?.title ??

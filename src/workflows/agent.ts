@@ -62,6 +62,9 @@ export async function agentWorkflow(input: AgentWorkflowInput): Promise<void> {
   // rest; it is restarted only when a change brings the deadline closer (a shorter ttl). The search attributes are
   // written when the status changes, not with every memo. Runs started before this change keep the old commands.
   const lean = patched('agent-lean-changes');
+  // A finish said again (a completion retried with its request_id) counts once: asked only when one arrives, so a
+  // history without one replays as recorded.
+  const finishOnce = (): boolean => patched('agent-finish-once');
   let armedFor: number | undefined;
   const deadlineMoved = (): void => {
     if (!lean) {
@@ -166,7 +169,7 @@ export async function agentWorkflow(input: AgentWorkflowInput): Promise<void> {
     'noteTask input',
     () => undefined,
     (i, now) => {
-      agents.touch(state, now, i);
+      agents.touch(state, now, i, finishOnce);
       return agents.row(state);
     },
   );
@@ -249,7 +252,7 @@ export async function agentWorkflow(input: AgentWorkflowInput): Promise<void> {
   setHandler(touchAgentSignal, (arg) => {
     noteRecordedWork();
     const parsed = agents.TouchInputSchema.safeParse(arg ?? {});
-    if (parsed.success && agents.touch(state, Date.now(), parsed.data)) {
+    if (parsed.success && agents.touch(state, Date.now(), parsed.data, finishOnce)) {
       deadlineMoved();
       publish(); // a heartbeat alone reaches the board at most every HEARTBEAT_PUBLISH_MS
     }

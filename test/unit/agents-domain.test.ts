@@ -183,3 +183,27 @@ test("a plain touch goes every 2 s, or every third of the agent's ttl when that 
   expect(touchPeriod(rowWith(1_000))).toBe(333);
   expect(touchPeriod({ last_heartbeat: 'never', expires_at: 'never' })).toBe(2_000);
 });
+
+test('a finish said again (a retried completion) counts once; a task taken again and finished again counts again', () => {
+  const s = a.newAgentState(input(), T0);
+  a.register(s, input(), T0);
+  a.touch(s, T0 + 1, { took: { id: 'g/1', title: 'parser' } });
+  a.touch(s, T0 + 2, { finished: { id: 'g/1', completed: true } });
+  a.touch(s, T0 + 3, { finished: { id: 'g/1', completed: true } }); // the retry
+  expect(s.completed_tasks).toBe(1);
+  expect(s.history.map((h) => `${h.event} ${h.title}`)).toEqual(['taken parser', 'completed parser']);
+  // Without the gate (a history recorded before it), the retry counted.
+  const old = a.newAgentState(input(), T0);
+  a.register(old, input(), T0);
+  a.touch(old, T0 + 1, { took: { id: 'g/1', title: 'parser' } });
+  a.touch(old, T0 + 2, { finished: { id: 'g/1', completed: true } });
+  a.touch(old, T0 + 3, { finished: { id: 'g/1', completed: true } }, () => false);
+  expect(old.completed_tasks).toBe(2);
+  // Failed, taken again, completed: two finishes of one task, one completion.
+  a.touch(s, T0 + 4, { took: { id: 'g/2', title: 'lexer' } });
+  a.touch(s, T0 + 5, { finished: { id: 'g/2', completed: false } });
+  a.touch(s, T0 + 6, { took: { id: 'g/2', title: 'lexer' } });
+  a.touch(s, T0 + 7, { finished: { id: 'g/2', completed: true } });
+  expect(s.completed_tasks).toBe(2);
+  expect(s.current_task).toBeNull();
+});
