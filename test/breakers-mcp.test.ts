@@ -138,6 +138,25 @@ test('a relay step whose agent type is OPEN names the fallback; a failed gate an
   expect(s.recent_failures[0].message).toContain('segfault');
 });
 
+test('a failed task or gate retried with its request_id records one failure on the breaker', async () => {
+  const agent = uid('retrying');
+  const goalId = (await ok(mcp, 'create_goal', { name: uid('g') })).goal_id;
+  await ok(mcp, 'create_task', { goal_id: goalId, title: 'flaky' });
+  const claim = await ok(mcp, 'get_next_task', { goal_id: goalId, agent_id: agent });
+  const failed = { task_id: claim.task.id, status: 'failed', agent_id: agent, error: 'timeout', request_id: 'f-1' };
+  for (let i = 0; i < 3; i++) await ok(mcp, 'update_task_status', failed);
+  const s = await ok(mcp, 'circuit_breaker_status', { agent_id: agent });
+  expect(s.recent_failures).toHaveLength(1);
+  expect(s.recent_failures[0].message).toContain('timeout');
+
+  const type = uid('gated');
+  const pipeline = (await ok(mcp, 'create_relay_pipeline', { name: uid('p'), goal: 'g', agent_types: [type] }))
+    .pipeline_id;
+  const advance = { pipeline_id: pipeline, quality_score: 0.1, l_score: 0.5, tokens_used: 1, request_id: 'gate-1' };
+  for (let i = 0; i < 2; i++) await ok(mcp, 'advance_relay', advance);
+  expect((await ok(mcp, 'circuit_breaker_status', { agent_id: type })).recent_failures).toHaveLength(1);
+});
+
 test('`temporal workflow update execute --name reset` resets a breaker', async () => {
   const agent = uid('cli');
   await ok(mcp, 'circuit_breaker_trip', { agent_id: agent });

@@ -153,9 +153,9 @@ export function createBreakersClient(goals: GoalsClient) {
     },
 
     /** Records a success only on an agent that has a breaker (so healthy agents cost nothing). */
-    async recordSuccessIfTracked(agentId: string): Promise<void> {
+    async recordSuccessIfTracked(agentId: string, requestId?: string): Promise<void> {
       const s = await recentState(agentId);
-      if (s && s.state !== 'CLOSED') await api.recordSuccess(agentId);
+      if (s && s.state !== 'CLOSED') await api.recordSuccess(agentId, requestId);
     },
 
     /** Throws BREAKER_OPEN when the agent may not take work now; in HALF_OPEN uses one probe. */
@@ -176,11 +176,14 @@ export function createBreakersClient(goals: GoalsClient) {
     /**
      * A failure or success recorded on the side of another call (a failed task, a failed gate, a completion): it waits
      * at most READ_DEADLINE_MS, so a breaker that no worker serves never stalls the call it rides on; the Update
-     * still applies (once, by its id) when a worker picks it up.
+     * still applies (once, by its id) when a worker picks it up. With the request_id of the call it rides on (and a
+     * suffix), a retry of that call records nothing twice.
      */
-    async recordOnTheSide(agentId: string, outcome: FailureInput | 'success'): Promise<void> {
+    async recordOnTheSide(agentId: string, outcome: FailureInput | 'success', requestId?: string): Promise<void> {
       const change = (
-        outcome === 'success' ? api.recordSuccessIfTracked(agentId) : api.recordFailure(agentId, outcome)
+        outcome === 'success'
+          ? api.recordSuccessIfTracked(agentId, requestId)
+          : api.recordFailure(agentId, outcome, requestId)
       ).then(
         () => undefined,
         () => undefined,

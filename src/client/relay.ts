@@ -206,10 +206,14 @@ export function createRelayClient(goals: GoalsClient, options: { breakerAutoReco
         h.executeUpdate(advanceRelayUpdate, { args: [input], updateId: requestId ?? randomUUID() }),
       );
       if (options.breakerAutoRecord !== false && !result.gate.passed) {
-        await breakers.recordOnTheSide(result.agent_type, {
-          failureType: 'quality_failure',
-          errorMessage: `relay ${pipelineId} step ${result.step_index}: quality ${result.gate.quality_score} / ${result.gate.quality_threshold}, l ${result.gate.l_score}`,
-        });
+        await breakers.recordOnTheSide(
+          result.agent_type,
+          {
+            failureType: 'quality_failure',
+            errorMessage: `relay ${pipelineId} step ${result.step_index}: quality ${result.gate.quality_score} / ${result.gate.quality_threshold}, l ${result.gate.l_score}`,
+          },
+          requestId && `${requestId}:breaker`,
+        );
       }
       const { next_baton: carried, ...rest } = result;
       let next: Baton | null = null;

@@ -342,7 +342,7 @@ export function agentTools(deps: ToolDeps): ToolDef[] {
         await assigner.noteFinished(agentId, task.id, true);
         // Like update_task_status: a success on the agent's breaker when it is not CLOSED (a HALF_OPEN probe done
         // here closes it, instead of leaving every later claim refused while the probe counts as in use).
-        if (autoRecord) await breakers.recordOnTheSide(agentId, 'success');
+        if (autoRecord) await breakers.recordOnTheSide(agentId, 'success', a.request_id && `${a.request_id}:breaker`);
         return { agent_id: agentId, task_id: task.id, status: task.status, result: task.result };
       },
     }),

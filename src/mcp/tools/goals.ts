@@ -398,12 +398,13 @@ export function goalTools(deps: ToolDeps): ToolDef[] {
         const agentId = identity ?? actedAs ?? resolveAgent(undefined, ctx);
         if (a.status !== 'in_progress') await assigner.noteFinished(agentId, task.id, a.status === 'completed');
         if (autoRecord && a.status === 'failed') {
-          await breakers.recordOnTheSide(agentId, {
-            failureType: 'exception',
-            errorMessage: `${task.id}: ${a.error ?? a.result ?? 'failed'}`,
-          });
+          await breakers.recordOnTheSide(
+            agentId,
+            { failureType: 'exception', errorMessage: `${task.id}: ${a.error ?? a.result ?? 'failed'}` },
+            a.request_id && `${a.request_id}:breaker`,
+          );
         } else if (autoRecord && a.status === 'completed') {
-          await breakers.recordOnTheSide(agentId, 'success');
+          await breakers.recordOnTheSide(agentId, 'success', a.request_id && `${a.request_id}:breaker`);
         }
         return { ...withTask(task), acted_as: actedAs };
       },
