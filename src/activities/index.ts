@@ -59,16 +59,17 @@ export function createActivities(deps: ActivityDeps) {
         );
       if (codebase !== null) {
         const done = new Set(input.unassign ?? []);
-        for (const status of ['ready', 'pending', 'blocked'] as const) {
-          let cursor: string | undefined;
-          do {
-            const page = await deps.goals
-              .listTasksPage(codebase, status, 1000, cursor)
-              .catch(() => ({ tasks: [] as Task[], nextCursor: null }));
-            for (const t of page.tasks) if (assigneeOf(t) === input.agentId && !done.has(t.id)) await unassign(t.id);
-            cursor = page.nextCursor ?? undefined;
-          } while (cursor !== undefined);
-        }
+        const notTaken = new Set<string>(['ready', 'pending', 'blocked']);
+        let cursor: string | undefined;
+        do {
+          const page = await deps.goals
+            .listTasksPage(codebase, undefined, 1000, cursor)
+            .catch(() => ({ tasks: [] as Task[], nextCursor: null }));
+          for (const t of page.tasks) {
+            if (notTaken.has(t.status) && assigneeOf(t) === input.agentId && !done.has(t.id)) await unassign(t.id);
+          }
+          cursor = page.nextCursor ?? undefined;
+        } while (cursor !== undefined);
       }
       const quote = (v: string) => `'${v.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
       let released = 0;

@@ -969,13 +969,16 @@ export function createGoalsClient(deps: ClientDeps) {
       prefetch.forgetLoop(r.agentId);
       release(r);
     },
-    /** Waits (at most `ms`) for cancellations of long-polls still on their way, before the connection closes. */
     /** Keeps `work` a call started and did not wait for (an offer of queued work) until it settles: drain() waits. */
     background(work: Promise<unknown>): void {
       const kept = work.catch(() => undefined);
       afterAnswers.add(kept);
       void kept.finally(() => afterAnswers.delete(kept));
     },
+    /**
+     * Waits (at most `ms`) for cancellations of long-polls, releases of reservations and work left after answers
+     * still on their way, before the connection closes.
+     */
     async drain(ms = 2000): Promise<void> {
       prefetch.releaseAll();
       const sent = [...cancelling, ...releasing, ...afterAnswers];

@@ -305,10 +305,6 @@ export function register(state: AgentState, input: RegisterInput, now: number): 
   return { ...row(state), session_token: state.session_token };
 }
 
-/**
- * Any call of the agent keeps it online; an offline agent that calls again is back. A claim makes it busy with that
- * task; finishing its current task makes it idle (and counts a completion): never busy without a current task.
- */
 /** Whether the agent's last word on this task is that it finished it (a retried completion says so again). */
 export function finishedAlready(state: AgentState, taskId: string): boolean {
   for (let i = state.history.length - 1; i >= 0; i -= 1) {
@@ -319,9 +315,10 @@ export function finishedAlready(state: AgentState, taskId: string): boolean {
 }
 
 /**
- * A call of the agent: alive, with what it thinks, read, took or finished. A finish of a task it has finished since it
- * last took it (a completion retried with its request_id, applied once by the goal) is not counted again, when
- * `finishOnce` says so (the workflow's patch gate; always in pure use).
+ * Any call of the agent keeps it online; an offline agent that calls again is back. A claim makes it busy with that
+ * task; finishing its current task makes it idle (and counts a completion): never busy without a current task. A
+ * finish of a task it has finished since it last took it (a completion retried with its request_id, applied once by
+ * the goal) is not counted again, when `finishOnce` says so (the workflow's patch gate; always in pure use).
  */
 export function touch(
   state: AgentState,

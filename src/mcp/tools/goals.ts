@@ -272,12 +272,12 @@ export function goalTools(deps: ToolDeps): ToolDef[] {
         ];
         // Handed to its agent's waiting claim in the workflow task that created it: the agent holds it already, so
         // it does not go into the agent's inbox as well.
-        const heldByAssignee = assignee !== undefined && created.agent_id === assignee && created.status === 'claimed';
-        const assignedTo = heldByAssignee
-          ? assignee
-          : assignee
-            ? await assigner.deliver(created, order, { codebaseId: a.codebase_id, required })
-            : null;
+        const heldByAssignee = created.agent_id === assignee && created.status === 'claimed';
+        const assignedTo = !assignee
+          ? null
+          : heldByAssignee
+            ? assignee
+            : await assigner.deliver(created, order, { codebaseId: a.codebase_id, required });
         return {
           ...withTask(created),
           status: assignedTo ? ('assigned' as const) : ('queued' as const),
