@@ -270,3 +270,40 @@ test('a task assigned to an agent but never put into its inbox (a push cut off h
   await eventually(async () => (await ok(mcp, 'get_task', { task_id: taskId })).metadata.assigned_to === null, 30_000);
   expect(await ok(mcp, 'get_next_task', { agent_id: other, goal_id: cb })).toMatchObject({ claimed: true, id: taskId });
 });
+
+test('a registration retried with its request_id is offered the same queued task again, not a second one', async () => {
+  const mcp = await h.mcp();
+  const cb = uid('cb');
+  const [first, second] = [uid('first'), uid('second')];
+  const queued = [];
+  for (const title of ['one', 'two']) {
+    queued.push(await ok(mcp, 'create_task', { title, codebase_id: cb, required_capabilities: ['go'] }));
+  }
+  expect(queued.map((t) => t.status)).toEqual(['queued', 'queued']);
+  const args = { name: first, capabilities: ['go'], codebase_id: cb, request_id: uid('reg') };
+  expect((await ok(mcp, 'register_agent', args)).pending_tasks).toBe(1);
+  expect((await ok(mcp, 'register_agent', args)).pending_tasks).toBe(1);
+  const planned = (await ok(mcp, 'get_agent_task_history', { agent_id: first })).planned;
+  expect(planned).toHaveLength(1);
+  // The other queued task is still in the pool: the next fitting agent is offered it.
+  expect((await ok(mcp, 'register_agent', { name: second, capabilities: ['go'], codebase_id: cb })).pending_tasks).toBe(
+    1,
+  );
+  const theirs = (await ok(mcp, 'get_agent_task_history', { agent_id: second })).planned;
+  expect([planned[0].task_id, theirs[0].task_id].sort()).toEqual(queued.map((t) => t.id).sort());
+});
+
+test('a task assigned to an agent but never put into its inbox reaches the inbox when the agent registers again', async () => {
+  const mcp = await h.mcp();
+  const cb = uid('cb');
+  const agent = uid('agent');
+  await registered(mcp, [[agent, ['ops'], cb]]);
+  await ok(mcp, 'create_goal', { name: 'codebase', goal_id: cb });
+  const created = await h.goals.createTasks(cb, [{ title: 'stranded', tags: ['ops'] }]);
+  await h.goals.assignTask(created[0]!.id, agent);
+  expect((await ok(mcp, 'get_agent_task_history', { agent_id: agent })).planned).toEqual([]);
+  const again = await ok(mcp, 'register_agent', { name: agent, capabilities: ['ops'], codebase_id: cb, force: true });
+  expect(again.pending_tasks).toBe(1);
+  const planned = (await ok(mcp, 'get_agent_task_history', { agent_id: agent })).planned;
+  expect(planned.map((t: any) => t.task_id)).toEqual([created[0]!.id]);
+});

@@ -12,6 +12,12 @@ import { log } from '../logger';
 import { AppError } from './errors';
 import type { GoalsClient } from './goals';
 
+/** A task offered to an agent, and the agent's row once the task is in its inbox. */
+export interface Offered {
+  taskId: string;
+  row: AgentRow;
+}
+
 export interface PushOptions {
   codebaseId?: string;
   required: string[];
@@ -88,13 +94,14 @@ export function createAssigner(goals: GoalsClient, agents: AgentsClient) {
 
     /**
      * An agent that just registered or turned idle is offered the best queued task of its codebase that it is capable
-     * of (ready, pushed to no one): assigned in the goal, then put in its inbox. Returns the task id, or null.
+     * of (ready, pushed to no one): assigned in the goal, then put in its inbox. Returns the task and the agent's row,
+     * or null.
      *
      * It follows a call that has already done what it was asked (a registration, a completion), so it never fails
      * that call: an offer that cannot be made now leaves the task in the pool, where the agent's next claim (or the
      * next offer) finds it.
      */
-    async offer(agent: AgentRow): Promise<string | null> {
+    async offer(agent: AgentRow): Promise<Offered | null> {
       if (!agent.online || agent.codebase_id === null) return null;
       return offerFrom(agent.codebase_id, agent).catch((err: unknown) => {
         const why = err instanceof Error ? err.message : String(err);
@@ -132,11 +139,22 @@ export function createAssigner(goals: GoalsClient, agents: AgentsClient) {
   };
   return api;
 
-  async function offerFrom(codebaseId: string, agent: AgentRow): Promise<string | null> {
+  async function offerFrom(codebaseId: string, agent: AgentRow): Promise<Offered | null> {
     const ready = await goals.listTasks(codebaseId, 'ready', 200).catch((err: unknown) => {
       if (err instanceof AppError && (err.code === 'NOT_FOUND' || err.code === 'INVALID_ARGUMENT')) return [];
       throw err;
     });
+    // A queued task already assigned to this agent (an offer made by this same call the first time, when it is
+    // retried with its request_id, or one cut off before it reached the inbox) is put into its inbox again — a push is
+    // idempotent — instead of a second task being offered.
+    const mine = ready.find((t) => t.metadata.assigned_to === agent.agent_id);
+    if (mine) {
+      const row = await agents.push(agent.agent_id, refOf(mine, { required: mine.tags })).catch((err: unknown) => {
+        if (err instanceof AppError && REFUSALS.includes(err.code)) return null;
+        throw err;
+      });
+      return row && { taskId: mine.id, row };
+    }
     const fitting = ready
       .filter((t) => typeof t.metadata.assigned_to !== 'string' && t.tags.every((c) => agent.capabilities.includes(c)))
       .sort((x, y) => y.priority - x.priority);
@@ -148,8 +166,7 @@ export function createAssigner(goals: GoalsClient, agents: AgentsClient) {
         throw err;
       }
       try {
-        await agents.push(agent.agent_id, refOf(task, { required: task.tags }));
-        return task.id;
+        return { taskId: task.id, row: await agents.push(agent.agent_id, refOf(task, { required: task.tags })) };
       } catch (err) {
         await goals.assignTask(task.id, null).catch(() => undefined);
         if (err instanceof AppError && REFUSALS.includes(err.code)) return null;

@@ -172,7 +172,7 @@ export function agentTools(deps: ToolDeps): ToolDef[] {
         );
         // A new (or returning) idle agent is offered the best queued task of its codebase it is capable of.
         const offered = row.status === 'idle' ? await assigner.offer(row) : null;
-        return offered ? { ...row, pending_tasks: row.pending_tasks + 1 } : row;
+        return offered ? { ...row, pending_tasks: offered.row.pending_tasks } : row;
       },
     }),
     defineTool({
