@@ -384,6 +384,26 @@ test('a registered agent’s claim and finish are noted with Signals, and its ro
   expect(updates).toEqual([]);
 });
 
+test('a claim retried with its request_id is one take in the agent’s history, and its completion one finish', async () => {
+  const mcp = await h.mcp();
+  const { name, goalId } = await agentAndGoal(mcp, 'retake', ['only']);
+  const args = { goal_id: goalId, agent_id: name, request_id: uid('claim') };
+  const first = await ok(mcp, 'get_next_task', args);
+  expect(await ok(mcp, 'get_next_task', args)).toMatchObject({ claimed: true, id: first.id });
+  const held = await ok(mcp, 'get_agent_task_history', { agent_id: name });
+  expect(held.current_task).toEqual({ id: first.id, title: 'only' });
+  expect(held.history.map((e: any) => e.event)).toEqual(['taken']);
+  const done = { task_id: first.id, agent_id: name, result: 'done', request_id: uid('done') };
+  await ok(mcp, 'complete_task', done);
+  await ok(mcp, 'complete_task', done);
+  const after = await ok(mcp, 'get_agent_task_history', { agent_id: name });
+  expect(after.history.map((e: any) => `${e.event} ${e.task_id}`)).toEqual([
+    `completed ${first.id}`,
+    `taken ${first.id}`,
+  ]);
+  expect(after).toMatchObject({ current_task: null, completed_tasks: 1 });
+});
+
 test('`agent-runtime register` and `agent-runtime board` at a terminal', async () => {
   const { execFile } = await import('node:child_process');
   const path = await import('node:path');

@@ -176,11 +176,14 @@ async function main(): Promise<void> {
     const got = await inbox;
     await tool(bob, 'acknowledge_message', { agent_id: a2, message_id: got.messages?.[0]?.id });
     await tool(alice, 'create_agent_task', { agent_id: a2, title: 'review the API' });
-    // a2 takes a task and completes it, and its completion is retried with the same request_id: counted once.
+    // a2 takes a task and completes it; its claim and its completion are each retried with the same request_id:
+    // written once, counted once.
     const work = `hist-work-${taskQueue}`;
     await tool(alice, 'create_goal', { name: 'agent work', goal_id: work });
     await tool(alice, 'create_task', { goal_id: work, title: 'write the parser' });
-    const taken = await tool(bob, 'get_next_task', { agent_id: a2, goal_id: work });
+    const claim = { agent_id: a2, goal_id: work, request_id: 'hist-take' };
+    const taken = await tool(bob, 'get_next_task', claim);
+    await tool(bob, 'get_next_task', claim);
     for (let i = 0; i < 2; i++) {
       await tool(bob, 'update_task_status', {
         agent_id: a2,

@@ -305,32 +305,45 @@ export function register(state: AgentState, input: RegisterInput, now: number): 
   return { ...row(state), session_token: state.session_token };
 }
 
-/** Whether the agent's last word on this task is that it finished it (a retried completion says so again). */
-export function finishedAlready(state: AgentState, taskId: string): boolean {
+/** The agent's last word on this task in its history, if any. */
+function lastWord(state: AgentState, taskId: string): HistoryEntry['event'] | undefined {
   for (let i = state.history.length - 1; i >= 0; i -= 1) {
     const h = state.history[i] as HistoryEntry;
-    if (h.task_id === taskId) return h.event !== 'taken';
+    if (h.task_id === taskId) return h.event;
   }
-  return false;
+  return undefined;
+}
+
+/** Whether the agent's last word on this task is that it finished it (a retried completion says so again). */
+export function finishedAlready(state: AgentState, taskId: string): boolean {
+  const word = lastWord(state, taskId);
+  return word !== undefined && word !== 'taken';
+}
+
+/** Whether the agent holds this task and its last word on it is that it took it (a retried claim says so again). */
+export function takenAlready(state: AgentState, taskId: string): boolean {
+  return state.current_task?.id === taskId && lastWord(state, taskId) === 'taken';
 }
 
 /**
  * Any call of the agent keeps it online; an offline agent that calls again is back. A claim makes it busy with that
  * task; finishing its current task makes it idle (and counts a completion): never busy without a current task. A
  * finish of a task it has finished since it last took it (a completion retried with its request_id, applied once by
- * the goal) is not counted again, when `finishOnce` says so (the workflow's patch gate; always in pure use).
+ * the goal) is not counted again, when `finishOnce` says so (the workflow's patch gate; always in pure use); nor is
+ * a take of the task it holds and last took (a claim retried with its request_id), when `takeOnce` says so.
  */
 export function touch(
   state: AgentState,
   now: number,
   input: TouchInput = {},
   finishOnce: () => boolean = () => true,
+  takeOnce: () => boolean = () => true,
 ): boolean {
   if (state.unregistered) return false;
   state.last_heartbeat = iso(now);
   if (input.thought !== undefined) state.current_thought = input.thought;
   if (input.read) markRead(state, input.read, now);
-  if (input.took) {
+  if (input.took && !(takenAlready(state, input.took.id) && takeOnce())) {
     state.current_task = { id: input.took.id, title: input.took.title };
     popTask(state, input.took.id);
     remember(state, { task_id: input.took.id, title: input.took.title, event: 'taken', at: iso(now) });

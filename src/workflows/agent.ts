@@ -65,6 +65,8 @@ export async function agentWorkflow(input: AgentWorkflowInput): Promise<void> {
   // A finish said again (a completion retried with its request_id) counts once: asked only when one arrives, so a
   // history without one replays as recorded.
   const finishOnce = (): boolean => patched('agent-finish-once');
+  // Likewise a take said again (a claim retried with its request_id) is written once.
+  const takeOnce = (): boolean => patched('agent-take-once');
   let armedFor: number | undefined;
   const deadlineMoved = (): void => {
     if (!lean) {
@@ -169,7 +171,7 @@ export async function agentWorkflow(input: AgentWorkflowInput): Promise<void> {
     'noteTask input',
     () => undefined,
     (i, now) => {
-      agents.touch(state, now, i, finishOnce);
+      agents.touch(state, now, i, finishOnce, takeOnce);
       return agents.row(state);
     },
   );
@@ -252,7 +254,7 @@ export async function agentWorkflow(input: AgentWorkflowInput): Promise<void> {
   setHandler(touchAgentSignal, (arg) => {
     noteRecordedWork();
     const parsed = agents.TouchInputSchema.safeParse(arg ?? {});
-    if (parsed.success && agents.touch(state, Date.now(), parsed.data, finishOnce)) {
+    if (parsed.success && agents.touch(state, Date.now(), parsed.data, finishOnce, takeOnce)) {
       deadlineMoved();
       publish(); // a heartbeat alone reaches the board at most every HEARTBEAT_PUBLISH_MS
     }

@@ -207,3 +207,23 @@ test('a finish said again (a retried completion) counts once; a task taken again
   expect(s.completed_tasks).toBe(2);
   expect(s.current_task).toBeNull();
 });
+
+test('a take said again (a retried claim) is written once; a task taken again after a finish is written again', () => {
+  const s = a.newAgentState(input(), T0);
+  a.register(s, input(), T0);
+  a.touch(s, T0 + 1, { took: { id: 'g/1', title: 'parser' } });
+  a.touch(s, T0 + 2, { took: { id: 'g/1', title: 'parser' } }); // the retry
+  expect(s.history.map((h) => `${h.event} ${h.title}`)).toEqual(['taken parser']);
+  expect(s.current_task).toEqual({ id: 'g/1', title: 'parser' });
+  // Handed back, then taken again: a second take.
+  a.touch(s, T0 + 3, { finished: { id: 'g/1', completed: false } });
+  a.touch(s, T0 + 4, { took: { id: 'g/1', title: 'parser' } });
+  expect(s.history.map((h) => h.event)).toEqual(['taken', 'finished', 'taken']);
+  expect(s.status).toBe('busy');
+  // Without the gate (a history recorded before it), the retry was written twice.
+  const old = a.newAgentState(input(), T0);
+  a.register(old, input(), T0);
+  a.touch(old, T0 + 1, { took: { id: 'g/1', title: 'parser' } });
+  a.touch(old, T0 + 2, { took: { id: 'g/1', title: 'parser' } }, undefined, () => false);
+  expect(old.history.map((h) => h.event)).toEqual(['taken', 'taken']);
+});
