@@ -36,6 +36,7 @@ import {
 import type { agentWorkflow } from '../workflows/agent';
 import { AR_ENTITY, AR_NAME, AR_STATUS } from '../workflows/search-attributes';
 import { AppError } from './errors';
+import { RECENT_CHANGE_MS, RECENT_LIVE_MAX, recentlyTouched } from './recent';
 import { callerKey, digestSuffix, refuseReusedKey } from '../domain/request-ids';
 import type { GoalsClient } from './goals';
 
@@ -88,6 +89,23 @@ export interface SendRequest {
 const CODEBASE_MS = 60_000;
 /** Each agent's codebase as last seen, per Temporal connection (see codebaseOf). */
 const codebases = new WeakMap<GoalsClient, Map<string, { id: string | null; at: number }>>();
+
+/** Agents registered through each Temporal connection a moment ago (see boardDetails). */
+const registeredHere = new WeakMap<GoalsClient, ReturnType<typeof recentlyTouched>>();
+
+/**
+ * The agents a board read must add to what Visibility listed: those registered here a moment ago that it does not
+ * list yet (and that the read asks for), the newest `max`.
+ */
+export function unlistedRegistrations(
+  listed: readonly string[],
+  registered: readonly string[],
+  agentId?: string,
+  max = RECENT_LIVE_MAX,
+): string[] {
+  const have = new Set(listed);
+  return registered.filter((id) => !have.has(id) && (agentId === undefined || id === agentId)).slice(-max);
+}
 
 /** How long a claim waits for a side call on the agent's own workflow (its board note, its capabilities). */
 const SIDE_CALL_MS = 2_000;
@@ -146,6 +164,9 @@ export function createAgentsClient(goals: GoalsClient) {
   let known = codebases.get(goals);
   if (!known) codebases.set(goals, (known = new Map<string, { id: string | null; at: number }>()));
   const codebaseSeen = known;
+  let mine = registeredHere.get(goals);
+  if (!mine) registeredHere.set(goals, (mine = recentlyTouched(RECENT_CHANGE_MS)));
+  const registeredRecently = mine;
   /** Learns the agent's ttl and codebase from a row it answered with. */
   const learn = <R extends AgentRow | undefined>(row: R): R => {
     if (row) {
@@ -186,6 +207,7 @@ export function createAgentsClient(goals: GoalsClient) {
     async register(input: RegisterInput, requestId?: string): Promise<AgentRow & { session_token: string }> {
       lastTouch.set(input.agentId, { at: Date.now(), registered: true });
       caps.delete(input.agentId);
+      registeredRecently.touch(input.agentId);
       return goals.withClient(async (client) => {
         const start = new WithStartWorkflowOperation<typeof agentWorkflow>('agentWorkflow', {
           workflowId: agentWorkflowId(input.agentId),
@@ -442,7 +464,7 @@ export function createAgentsClient(goals: GoalsClient) {
       // list calls instead of 500; the server admits 100 Visibility calls a second per namespace).
       let reading = boardReads.get(query);
       if (!reading) {
-        reading = listBoard(query).finally(() => boardReads.delete(query));
+        reading = readBoard(query, agentId).finally(() => boardReads.delete(query));
         boardReads.set(query, reading);
       }
       const rows = await reading;
@@ -452,8 +474,8 @@ export function createAgentsClient(goals: GoalsClient) {
     },
   };
 
-  function listBoard(query: string): Promise<BoardDetail[]> {
-    return goals.withClient(async (client) => {
+  async function readBoard(query: string, agentId: string | undefined): Promise<BoardDetail[]> {
+    const listed = await goals.withClient(async (client) => {
       const out: BoardDetail[] = [];
       for await (const info of client.workflow.list({ query, pageSize: 1000 })) {
         const parsed = AgentRowSchema.safeParse(info.memo?.row);
@@ -463,6 +485,22 @@ export function createAgentsClient(goals: GoalsClient) {
       }
       return out;
     });
+    // An agent registered here a moment ago that Visibility does not list yet is read live: a task created right
+    // after its registration is pushed to it, and the board shows it.
+    const unlisted = unlistedRegistrations(
+      listed.map((d) => d.row.agent_id),
+      registeredRecently.ids(),
+      agentId,
+    );
+    const live = await Promise.all(
+      unlisted.map((id) =>
+        Promise.all([api.row(id), api.work(id)]).then(
+          ([row, w]): BoardDetail => ({ row, planned: w.inbox.slice(0, 10), recent: w.history.slice(-10) }),
+          () => undefined,
+        ),
+      ),
+    );
+    return [...listed, ...live.filter((d): d is BoardDetail => d !== undefined)];
   }
   return api;
 }

@@ -1,6 +1,6 @@
 /** The agent registry, liveness and mailbox as pure functions. */
 import * as a from '../../src/domain/agents';
-import { createAgentsClient, touchPeriod } from '../../src/client/agents';
+import { createAgentsClient, touchPeriod, unlistedRegistrations } from '../../src/client/agents';
 import { rankCandidates } from '../../src/client/assign';
 import type { GoalsClient } from '../../src/client/goals';
 import { codeOf } from '../support/domain';
@@ -226,4 +226,16 @@ test('a take said again (a retried claim) is written once; a task taken again af
   a.touch(old, T0 + 1, { took: { id: 'g/1', title: 'parser' } });
   a.touch(old, T0 + 2, { took: { id: 'g/1', title: 'parser' } }, undefined, () => false);
   expect(old.history.map((h) => h.event)).toEqual(['taken', 'taken']);
+});
+
+test('a board read adds the agents registered here a moment ago that Visibility does not list yet, and only those', () => {
+  const registered = ['ada', 'bob', 'cy']; // oldest first
+  expect(unlistedRegistrations(['ada', 'dan'], registered)).toEqual(['bob', 'cy']);
+  expect(unlistedRegistrations(['ada', 'bob', 'cy'], registered)).toEqual([]);
+  // A read of one agent adds only that agent.
+  expect(unlistedRegistrations([], registered, 'bob')).toEqual(['bob']);
+  expect(unlistedRegistrations(['bob'], registered, 'bob')).toEqual([]);
+  expect(unlistedRegistrations([], registered, 'eve')).toEqual([]);
+  // At most the newest `max`.
+  expect(unlistedRegistrations([], registered, undefined, 2)).toEqual(['bob', 'cy']);
 });
