@@ -404,6 +404,35 @@ test('a claim retried with its request_id is one take in the agent’s history, 
   expect(after).toMatchObject({ current_task: null, completed_tasks: 1 });
 });
 
+test('a registered agent looping on a goal is busy with its next task from its completion, and takes it with its claim', async () => {
+  const mcp = await h.mcp();
+  const { name, goalId } = await agentAndGoal(mcp, 'ahead', ['one', 'two', 'three']);
+  const agent = (await h.lazy.get()).workflow.getHandle(agentWorkflowId(name));
+  for (const title of ['one', 'two']) {
+    const c = await ok(mcp, 'get_next_task', { goal_id: goalId, agent_id: name });
+    expect(c.title).toBe(title);
+    await ok(mcp, 'complete_task', { agent_id: name, result: 'done' });
+  }
+  // Looping: the second completion claimed `three` for the agent, and said so on the agent with its own note.
+  const row = await agent.query(agentRowQuery);
+  expect(row).toMatchObject({ status: 'busy', current_task: { title: 'three' }, completed_tasks: 2 });
+  // Not asked for yet: complete_task without a task id does not finish it.
+  expect((await call(mcp, 'complete_task', { agent_id: name, result: 'never seen' })).error?.code).toBe('CONFLICT');
+  const three = await ok(mcp, 'get_next_task', { goal_id: goalId, agent_id: name });
+  expect(three).toMatchObject({ claimed: true, id: row.current_task?.id, attempts: 0 });
+  await ok(mcp, 'complete_task', { agent_id: name, result: 'done' });
+  const work = await agent.query(agentWorkQuery);
+  expect(work.history.map((e) => `${e.event} ${e.title}`)).toEqual([
+    'taken one',
+    'completed one',
+    'taken two',
+    'completed two',
+    'taken three',
+    'completed three',
+  ]);
+  expect(work.completed_tasks).toBe(3);
+});
+
 test('`agent-runtime register` and `agent-runtime board` at a terminal', async () => {
   const { execFile } = await import('node:child_process');
   const path = await import('node:path');

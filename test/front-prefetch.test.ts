@@ -6,6 +6,7 @@
  * claim a front holds is still the agent's.
  */
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { agentRowQuery, agentWorkflowId, agentWorkQuery } from '../src/workflows/messages';
 import { daemonSupport } from './support/daemon';
 import { eventually, killHard, loopThroughWorkerKill, ok, uid, useWorkerProcess } from './support/harness';
 
@@ -124,6 +125,49 @@ test('12 fronts looping on one goal, the worker killed mid-run: every task compl
   const view = await ok(fronts[0]!.client, 'get_goal', { goal_id: goalId });
   expect(view.goal.task_counts.completed).toBe(tasks);
 }, 180_000);
+
+test('a registered agent: its next claim comes with its completion, noted on it at once; untaken, the note is struck', async () => {
+  const goalId = await newGoal('registered', 4);
+  const name = uid('reg-looper');
+  const { client } = await d.front({ AGENT_ID: name, AGENT_RUNTIME_TOOLSETS: 'all' });
+  await ok(client, 'register_agent', { name, capabilities: ['x'] });
+  const agent = (await w.h.lazy.get()).workflow.getHandle(agentWorkflowId(name));
+  await loopTwice(client, goalId);
+  const held = await w.h.goals.getTask(`${goalId}/3`);
+  expect(held).toMatchObject({ status: 'claimed', agent_id: name, attempts: 0 });
+  // Noted with the completion that claimed it: the agent is busy with it before it asks for it.
+  expect(await agent.query(agentRowQuery)).toMatchObject({ status: 'busy', current_task: { id: held.id } });
+
+  // Its front answers the claim by itself, as for any looping agent.
+  d.process.kill('SIGSTOP');
+  let third: Record<string, any>;
+  try {
+    third = await within(ok(client, 'get_next_task', { goal_id: goalId }), 10_000, 'the front');
+  } finally {
+    d.process.kill('SIGCONT');
+  }
+  expect(third).toMatchObject({ claimed: true, id: held.id, lease_token: held.lease_token });
+  await ok(client, 'update_task_status', { task_id: third.id, status: 'completed', lease_token: third.lease_token });
+
+  // The last task is claimed ahead too; the agent never asks: it goes back, and its take is struck from the record.
+  const last = `${goalId}/4`;
+  expect(await w.h.goals.getTask(last)).toMatchObject({ status: 'claimed', agent_id: name });
+  await expectBack(last);
+  const row = await eventually(async () => {
+    const r = await agent.query(agentRowQuery);
+    return r.status === 'idle' ? r : undefined;
+  });
+  expect(row).toMatchObject({ current_task: null, completed_tasks: 3 });
+  const work = await agent.query(agentWorkQuery);
+  expect(work.history.map((h) => `${h.event} ${h.task_id.split('/')[1]}`)).toEqual([
+    'taken 1',
+    'completed 1',
+    'taken 2',
+    'completed 2',
+    'taken 3',
+    'completed 3',
+  ]);
+});
 
 test('the daemon killed while a front holds a claim handed over: the agent still gets it and completes it', async () => {
   const goalId = await newGoal('daemon killed', 4);

@@ -90,6 +90,8 @@ const CODEBASE_MS = 60_000;
 /** Each agent's codebase as last seen, per Temporal connection (see codebaseOf). */
 const codebases = new WeakMap<GoalsClient, Map<string, { id: string | null; at: number }>>();
 
+/** Connections whose reservations sent back are noted on their agents (see createAgentsClient). */
+const returnsNoted = new WeakSet<GoalsClient>();
 /** Agents registered through each Temporal connection a moment ago (see boardDetails). */
 const registeredHere = new WeakMap<GoalsClient, ReturnType<typeof recentlyTouched>>();
 
@@ -167,6 +169,15 @@ export function createAgentsClient(goals: GoalsClient) {
   let mine = registeredHere.get(goals);
   if (!mine) registeredHere.set(goals, (mine = recentlyTouched(RECENT_CHANGE_MS)));
   const registeredRecently = mine;
+  // A claim made ahead for a registered agent (noted on it with the completion that made it) and sent back untaken is
+  // struck from its record (once per connection, however many clients are made on it).
+  if (!returnsNoted.has(goals)) {
+    returnsNoted.add(goals);
+    goals.onReservationReturned(({ agentId, claim }) => {
+      if (!claim.task || !api.seemsRegistered(agentId)) return;
+      goals.background(api.noteTask(agentId, { returned: { id: claim.task.id } }));
+    });
+  }
   /** Learns the agent's ttl and codebase from a row it answered with. */
   const learn = <R extends AgentRow | undefined>(row: R): R => {
     if (row) {

@@ -117,7 +117,11 @@ export function createAssigner(goals: GoalsClient, agents: AgentsClient) {
      * pool, where the agent's next claim finds it.
      */
     async noteFinished(agentId: string, taskId: string, completed: boolean): Promise<void> {
-      await agents.noteTask(agentId, { finished: { id: taskId, completed } });
+      // A completion that claimed the agent's next task ahead of its call (prefetch) says so in the same Signal: the
+      // agent holds it from now, and its next claim answers with it without a note of its own.
+      const next = goals.reservedFor(agentId)?.claim.task;
+      const reserved = next ? { reserved: { id: next.id, title: next.title } } : {};
+      await agents.noteTask(agentId, { finished: { id: taskId, completed }, ...reserved });
       if (!agents.seemsRegistered(agentId) || agents.codebaseOf(agentId) === null) return;
       // Kept by the client until it settles, so a server shutting down lets an offer begun finish (drain()).
       goals.background(

@@ -262,9 +262,15 @@ export function createGoalsClient(deps: ClientDeps) {
   const pickupSeconds = deps.pickupSeconds ?? pickupSecondsFrom(process.env);
   /** Releases of prefetched claims on their way to Temporal (see drain()). */
   const releasing = new Set<Promise<unknown>>();
+  /** Claim outcomes answered from a reservation (see wasReserved). */
+  const answeredByReservation = new WeakSet<ClaimOutcome>();
+  /** Told of each reservation sent back (see onReservationReturned). */
+  const returnedListeners: Array<(r: Reservation) => void> = [];
   /** Sends a reservation nobody took back to the queue, without counting an attempt. */
-  const release = ({ agentId, goalId, claim }: Reservation): void => {
+  const release = (r: Reservation): void => {
+    const { agentId, goalId, claim } = r;
     const task = claim.task as Task;
+    for (const listener of returnedListeners) listener(r);
     const sent = update(goalId, releaseTaskUpdate, {
       taskId: task.id,
       agentId,
@@ -649,7 +655,9 @@ export function createGoalsClient(deps: ClientDeps) {
       if (context && filter) context.loopClaim = true;
       if (reservation) {
         if (context) context.delivered = reservation;
-        return { ...reservation.claim, claimed: true, goal_id: reservation.goalId, reason: null };
+        const ahead: ClaimOutcome = { ...reservation.claim, claimed: true, goal_id: reservation.goalId, reason: null };
+        answeredByReservation.add(ahead);
+        return ahead;
       }
       if (context?.reservationOnly) {
         const reason = 'No claim was made ahead of this call.';
@@ -968,6 +976,18 @@ export function createGoalsClient(deps: ClientDeps) {
     returnReservation(r: Reservation): void {
       prefetch.forgetLoop(r.agentId);
       release(r);
+    },
+    /** The claim made for this agent ahead of its next call (by its last completion), while it waits. */
+    reservedFor(agentId: string): Reservation | undefined {
+      return prefetch.heldFor(agentId);
+    },
+    /** Whether claimNextTask answered this outcome from a reservation (made by the agent's last completion). */
+    wasReserved(outcome: ClaimOutcome): boolean {
+      return answeredByReservation.has(outcome);
+    },
+    /** Calls `listener` with each reservation sent back to the queue (its agent never took it). */
+    onReservationReturned(listener: (r: Reservation) => void): void {
+      returnedListeners.push(listener);
     },
     /** Keeps `work` a call started and did not wait for (an offer of queued work) until it settles: drain() waits. */
     background(work: Promise<unknown>): void {

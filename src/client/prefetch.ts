@@ -51,6 +51,8 @@ export interface Prefetch {
   releaseAll(): void;
   /** Reservations waiting for their agents. */
   held(): number;
+  /** The reservation waiting for this agent, if any. */
+  heldFor(agentId: string): Reservation | undefined;
 }
 
 /** Agents whose loops are remembered at most (the oldest is forgotten first). */
@@ -116,6 +118,8 @@ export function createPrefetch(options: PrefetchOptions): Prefetch {
       if (task.agent_id !== agentId || task.status !== 'claimed' || task.lease_token !== reserved.lease_token) {
         return false;
       }
+      // A completion retried while its reservation waits: held already, and kept (not sent back and held again).
+      if (held.get(agentId)?.r.claim.lease_token === reserved.lease_token) return false;
       const r: Reservation = { agentId, goalId, claim: reserved };
       const previous = drop(agentId);
       if (previous) options.release(previous.r);
@@ -142,5 +146,7 @@ export function createPrefetch(options: PrefetchOptions): Prefetch {
     },
 
     held: () => held.size,
+
+    heldFor: (agentId) => held.get(agentId)?.r,
   };
 }

@@ -89,6 +89,10 @@ const schemas = sharedSchemas('domain/agents', (z) => {
     thought: z.string().max(LIMITS.titleLength).optional(),
     took: z.object({ id: z.string().max(200), title: z.string().max(LIMITS.titleLength) }).optional(),
     finished: z.object({ id: z.string().max(200), completed: z.boolean() }).optional(),
+    /** A task claimed for the agent ahead of its next call (prefetch), with the completion that made the claim. */
+    reserved: z.object({ id: z.string().max(200), title: z.string().max(LIMITS.titleLength) }).optional(),
+    /** A task claimed ahead that the agent never took: sent back to the queue. */
+    returned: z.object({ id: z.string().max(200) }).optional(),
     /** The seq numbers of the messages a fetch answered with (read now). */
     read: z.array(z.int().min(1)).max(LIMITS.listLimitMax).optional(),
   });
@@ -330,7 +334,9 @@ export function takenAlready(state: AgentState, taskId: string): boolean {
  * task; finishing its current task makes it idle (and counts a completion): never busy without a current task. A
  * finish of a task it has finished since it last took it (a completion retried with its request_id, applied once by
  * the goal) is not counted again, when `finishOnce` says so (the workflow's patch gate; always in pure use); nor is
- * a take of the task it holds and last took (a claim retried with its request_id), when `takeOnce` says so.
+ * a take of the task it holds and last took (a claim retried with its request_id), when `takeOnce` says so. A task
+ * claimed for it ahead of its next call (`reserved`, said with the completion that made the claim) is taken at once; if
+ * it goes back untaken (`returned`), that take is struck.
  */
 export function touch(
   state: AgentState,
@@ -343,11 +349,7 @@ export function touch(
   state.last_heartbeat = iso(now);
   if (input.thought !== undefined) state.current_thought = input.thought;
   if (input.read) markRead(state, input.read, now);
-  if (input.took && !(takenAlready(state, input.took.id) && takeOnce())) {
-    state.current_task = { id: input.took.id, title: input.took.title };
-    popTask(state, input.took.id);
-    remember(state, { task_id: input.took.id, title: input.took.title, event: 'taken', at: iso(now) });
-  }
+  if (input.took && !(takenAlready(state, input.took.id) && takeOnce())) take(state, now, input.took);
   if (input.finished && !(finishedAlready(state, input.finished.id) && finishOnce())) {
     if (input.finished.completed) state.completed_tasks += 1;
     const title =
@@ -361,6 +363,13 @@ export function touch(
     });
     if (state.current_task?.id === input.finished.id) state.current_task = null;
   }
+  // Claimed ahead with the completion just finished: the agent holds it from now (its next claim answers with it).
+  if (input.reserved && !takenAlready(state, input.reserved.id)) take(state, now, input.reserved);
+  // Claimed ahead and never taken: the agent never saw it, so its take is struck, not finished.
+  if (input.returned && lastWord(state, input.returned.id) === 'taken') {
+    if (state.current_task?.id === input.returned.id) state.current_task = null;
+    state.history.splice(state.history.map((h) => h.task_id).lastIndexOf(input.returned.id), 1);
+  }
   if (state.status !== 'offline') settleStatus(state, now);
   if (state.status === 'offline') {
     settleStatus(state, now);
@@ -369,6 +378,12 @@ export function touch(
     log(state, now, 'back_online');
   }
   return true;
+}
+
+function take(state: AgentState, now: number, task: { id: string; title: string }): void {
+  state.current_task = { id: task.id, title: task.title };
+  popTask(state, task.id);
+  remember(state, { task_id: task.id, title: task.title, event: 'taken', at: iso(now) });
 }
 
 function remember(state: AgentState, entry: HistoryEntry): void {

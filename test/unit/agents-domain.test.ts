@@ -161,7 +161,7 @@ test('calls ranked from one shared board read spread their pushes: a pick counts
     const s = a.newAgentState(input({ agentId, name: agentId }), T0 + i);
     return a.register(s, input({ agentId, name: agentId }), T0 + i);
   });
-  const agents = createAgentsClient({} as GoalsClient); // notePick and recentPushes read no Temporal
+  const agents = createAgentsClient({ onReservationReturned: () => undefined } as unknown as GoalsClient); // notePick and recentPushes read no Temporal
   const chosen: string[] = [];
   for (let k = 0; k < 6; k++) {
     const [first] = rankCandidates(board, { required: ['ts'] }, (id) => agents.recentPushes(id));
@@ -238,4 +238,30 @@ test('a board read adds the agents registered here a moment ago that Visibility 
   expect(unlistedRegistrations([], registered, 'eve')).toEqual([]);
   // At most the newest `max`.
   expect(unlistedRegistrations([], registered, undefined, 2)).toEqual(['bob', 'cy']);
+});
+
+test('a task claimed ahead with a completion is held at once; sent back untaken, its take is struck', () => {
+  const s = a.newAgentState(input(), T0);
+  a.register(s, input(), T0);
+  a.touch(s, T0 + 1, { took: { id: 'g/1', title: 'parser' } });
+  a.touch(s, T0 + 2, { finished: { id: 'g/1', completed: true }, reserved: { id: 'g/2', title: 'lexer' } });
+  expect(s).toMatchObject({ status: 'busy', current_task: { id: 'g/2', title: 'lexer' }, completed_tasks: 1 });
+  expect(s.history.map((h) => `${h.event} ${h.task_id}`)).toEqual(['taken g/1', 'completed g/1', 'taken g/2']);
+  // Its next claim (answered from the reservation) notes nothing; a take said again changes nothing.
+  a.touch(s, T0 + 3, { took: { id: 'g/2', title: 'lexer' } });
+  expect(s.history).toHaveLength(3);
+  // The next completion reserves g/3; the agent never calls for it: sent back, struck, idle.
+  a.touch(s, T0 + 4, { finished: { id: 'g/2', completed: true }, reserved: { id: 'g/3', title: 'emitter' } });
+  a.touch(s, T0 + 5, { returned: { id: 'g/3' } });
+  expect(s).toMatchObject({ status: 'idle', current_task: null, completed_tasks: 2 });
+  expect(s.history.map((h) => `${h.event} ${h.task_id}`)).toEqual([
+    'taken g/1',
+    'completed g/1',
+    'taken g/2',
+    'completed g/2',
+  ]);
+  // A return of a task the agent finished (or never held) changes nothing.
+  a.touch(s, T0 + 6, { returned: { id: 'g/2' } });
+  a.touch(s, T0 + 7, { returned: { id: 'g/9' } });
+  expect(s.history).toHaveLength(4);
 });

@@ -130,6 +130,18 @@ test('a retried completion does not deliver its reservation a second time', () =
   expect(p.held()).toBe(0);
 });
 
+test('a completion retried while its reservation waits keeps it: not sent back, still delivered once', () => {
+  const { p, advance, released } = setup();
+  looping(p, advance);
+  const first = claim('g/2', 'a', 3);
+  expect(p.completed('a', 'g', first)).toBe(true);
+  expect(p.completed('a', 'g', first)).toBe(false); // the retry's answer carries the same reservation
+  expect(released).toEqual([]);
+  expect(p.heldFor('a')?.claim.lease_token).toBe(3);
+  expect(p.take('a', G)?.claim.task?.id).toBe('g/2');
+  expect(p.heldFor('a')).toBeUndefined();
+});
+
 test('off (0 ms): nothing is asked for or kept', () => {
   const { p, advance } = setup(0);
   looping(p, advance);

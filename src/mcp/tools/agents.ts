@@ -326,12 +326,16 @@ export function agentTools(deps: ToolDeps): ToolDef[] {
       async run(a, ctx) {
         const agentId = who(a, ctx);
         if (autoRecord) breakers.readAhead(agentId); // read beside the Update (see update_task_status)
+        // Not a task claimed ahead for the agent that it has not asked for yet (it is noted as its current task).
+        const current = a.task_id ? undefined : (await agents.row(agentId)).current_task?.id;
+        const untaken = deps.goals.reservedFor(agentId)?.claim.task?.id;
         const taskId = a.task_id
           ? await deps.refs.task(a.task_id)
-          : ((await agents.row(agentId)).current_task?.id ??
-            (() => {
-              throw new AppError('CONFLICT', `Agent ${agentId} has no current task; name it with task_id.`);
-            })());
+          : current !== undefined && current !== untaken
+            ? current
+            : (() => {
+                throw new AppError('CONFLICT', `Agent ${agentId} has no current task; name it with task_id.`);
+              })();
         const task = await deps.goals.setTaskStatus({
           taskId,
           status: 'completed',

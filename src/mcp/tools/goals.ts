@@ -7,7 +7,6 @@ import { AppError } from '../../client/errors';
 import { createAgentsClient } from '../../client/agents';
 import { createAssigner } from '../../client/assign';
 import { createBreakersClient } from '../../client/breakers';
-import { callContext } from '../../client/call-context';
 import { SETTABLE_STATUSES } from '../../client/goals';
 import {
   DecomposeStrategySchema,
@@ -64,16 +63,6 @@ const ClaimResultSchema = TaskSchema.partial()
   .extend({
     message: z.string().optional().describe('"No tasks available in queue" and why, when nothing was claimed.'),
   });
-
-/** What a claim asked ahead of its agent's call answers when it may not be handed over (never shown to an agent). */
-const NOT_AHEAD = {
-  claimed: false,
-  task: null,
-  lease_token: null,
-  lease_expires_at: null,
-  goal_id: null,
-  reason: 'not handed over',
-};
 
 /** AgentCoordinator's priority words as numbers on our 0-100 scale. */
 export const PRIORITY_WORDS = { low: 2, normal: 5, high: 8, urgent: 10 } as const;
@@ -315,8 +304,6 @@ export function goalTools(deps: ToolDeps): ToolDef[] {
       annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
       async run(a, ctx) {
         const agentId = resolveAgent(namedAgent(a), ctx);
-        // A registered agent's claims are noted in its record when made: none is handed to its front ahead of its call.
-        if (callContext.getStore()?.reservationOnly && agents.seemsRegistered(agentId)) return NOT_AHEAD;
         await breakers.admit(agentId); // BREAKER_OPEN (with time left and fallback) while the agent is out of rotation
         // A registered agent takes only tasks whose required capabilities it has.
         const tags = a.tags ?? (agents.seemsRegistered(agentId) ? await agents.capabilities(agentId) : undefined);
@@ -348,8 +335,11 @@ export function goalTools(deps: ToolDeps): ToolDef[] {
           requestId: a.request_id,
           signal: ctx.signal,
         });
-        // A registered agent is alive, and busy with what it took (a Signal: the claim does not wait for it).
-        if (outcome.task) await agents.noteTask(agentId, { took: { id: outcome.task.id, title: outcome.task.title } });
+        // A registered agent is alive, and busy with what it took (a Signal the claim waits for the server to take).
+        // A claim made ahead by the agent's last completion was noted with that completion (assign.ts, noteFinished).
+        if (goals.wasReserved(outcome)) void agents.touch(agentId);
+        else if (outcome.task)
+          await agents.noteTask(agentId, { took: { id: outcome.task.id, title: outcome.task.title } });
         else void agents.touch(agentId);
         return outcome.task
           ? { ...outcome.task, ...outcome }
