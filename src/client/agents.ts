@@ -169,15 +169,18 @@ export function createAgentsClient(goals: GoalsClient) {
   let mine = registeredHere.get(goals);
   if (!mine) registeredHere.set(goals, (mine = recentlyTouched(RECENT_CHANGE_MS)));
   const registeredRecently = mine;
-  // A claim made ahead for a registered agent (noted on it with the completion that made it) and sent back untaken is
-  // struck from its record (once per connection, however many clients are made on it).
-  if (!returnsNoted.has(goals)) {
+  /**
+   * From the first claim made ahead that is noted on an agent (with the completion that made it), each one sent back
+   * untaken is struck from its agent's record (once per connection, however many clients are made on it).
+   */
+  const noteReturns = (): void => {
+    if (returnsNoted.has(goals)) return;
     returnsNoted.add(goals);
     goals.onReservationReturned(({ agentId, claim }) => {
       if (!claim.task || !api.seemsRegistered(agentId)) return;
       goals.background(api.noteTask(agentId, { returned: { id: claim.task.id } }));
     });
-  }
+  };
   /** Learns the agent's ttl and codebase from a row it answered with. */
   const learn = <R extends AgentRow | undefined>(row: R): R => {
     if (row) {
@@ -390,6 +393,7 @@ export function createAgentsClient(goals: GoalsClient) {
      * are no agents at all).
      */
     async noteTask(agentId: string, news: TouchInput): Promise<void> {
+      if (news.reserved) noteReturns();
       if (!api.seemsRegistered(agentId)) {
         void api.touch(agentId, news);
         return;

@@ -161,7 +161,7 @@ test('calls ranked from one shared board read spread their pushes: a pick counts
     const s = a.newAgentState(input({ agentId, name: agentId }), T0 + i);
     return a.register(s, input({ agentId, name: agentId }), T0 + i);
   });
-  const agents = createAgentsClient({ onReservationReturned: () => undefined } as unknown as GoalsClient); // notePick and recentPushes read no Temporal
+  const agents = createAgentsClient({} as GoalsClient); // notePick and recentPushes read no Temporal
   const chosen: string[] = [];
   for (let k = 0; k < 6; k++) {
     const [first] = rankCandidates(board, { required: ['ts'] }, (id) => agents.recentPushes(id));
