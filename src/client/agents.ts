@@ -109,6 +109,9 @@ export function unlistedRegistrations(
   return registered.filter((id) => !have.has(id) && (agentId === undefined || id === agentId)).slice(-max);
 }
 
+/** How long a note sent in the background as an Update (see touch) may wait for the agent's worker. */
+const NOTE_UPDATE_MS = 10_000;
+
 /** How long a claim waits for a side call on the agent's own workflow (its board note, its capabilities). */
 const SIDE_CALL_MS = 2_000;
 
@@ -200,9 +203,20 @@ export function createAgentsClient(goals: GoalsClient) {
   const notRegistered = (agentId: string) =>
     new AppError('NOT_FOUND', `No agent ${agentId} is registered. Call register_agent first.`);
 
-  async function withAgent<T>(agentId: string, fn: (h: ReturnType<typeof handle>) => Promise<T>): Promise<T> {
+  /** `fn` on the agent's workflow; with `deadlineMs`, each of its calls to Temporal gives up after that long. */
+  async function withAgent<T>(
+    agentId: string,
+    fn: (h: ReturnType<typeof handle>) => Promise<T>,
+    deadlineMs?: number,
+  ): Promise<T> {
     try {
-      return await goals.withClient((client) => fn(handle(client, agentId)), entity(agentId));
+      return await goals.withClient(
+        (client) =>
+          deadlineMs === undefined
+            ? fn(handle(client, agentId))
+            : client.withDeadline(Date.now() + deadlineMs, () => fn(handle(client, agentId))),
+        entity(agentId),
+      );
     } catch (err) {
       if (err instanceof AppError && err.code === 'NOT_FOUND' && /does not exist/.test(err.message)) {
         throw notRegistered(agentId);
@@ -274,7 +288,9 @@ export function createAgentsClient(goals: GoalsClient) {
         news.took || news.finished
           ? h.executeUpdate(noteTaskUpdate, { args: [news], updateId: randomUUID() }).then(() => undefined)
           : h.signal(touchAgentSignal, news);
-      await withAgent(agentId, send).catch((err: unknown) => {
+      // An Update waits for the agent's worker: one whose worker is gone (another deployment's agent) must not hold a
+      // call open forever (a connection that cannot close, an RPC per claim left waiting).
+      await withAgent(agentId, send, NOTE_UPDATE_MS).catch((err: unknown) => {
         if (err instanceof AppError && err.code === 'NOT_FOUND') lastTouch.set(agentId, { at: now, registered: false });
       });
     },
