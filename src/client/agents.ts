@@ -109,8 +109,8 @@ export function unlistedRegistrations(
   return registered.filter((id) => !have.has(id) && (agentId === undefined || id === agentId)).slice(-max);
 }
 
-/** How long a note sent in the background as an Update (see touch) may wait for the agent's worker. */
-const NOTE_UPDATE_MS = 10_000;
+/** How long a side call on an agent's workflow may wait for the agent's worker (see sideCall). */
+const SIDE_CALL_DEADLINE_MS = 10_000;
 
 /** How long a claim waits for a side call on the agent's own workflow (its board note, its capabilities). */
 const SIDE_CALL_MS = 2_000;
@@ -203,18 +203,23 @@ export function createAgentsClient(goals: GoalsClient) {
   const notRegistered = (agentId: string) =>
     new AppError('NOT_FOUND', `No agent ${agentId} is registered. Call register_agent first.`);
 
-  /** `fn` on the agent's workflow; with `deadlineMs`, each of its calls to Temporal gives up after that long. */
+  /**
+   * `fn` on the agent's workflow; with `bound`, its calls to Temporal give up after `deadlineMs`, or when `signal`
+   * aborts.
+   */
   async function withAgent<T>(
     agentId: string,
     fn: (h: ReturnType<typeof handle>) => Promise<T>,
-    deadlineMs?: number,
+    bound?: { deadlineMs: number; signal: AbortSignal },
   ): Promise<T> {
     try {
       return await goals.withClient(
         (client) =>
-          deadlineMs === undefined
+          bound === undefined
             ? fn(handle(client, agentId))
-            : client.withDeadline(Date.now() + deadlineMs, () => fn(handle(client, agentId))),
+            : client.withAbortSignal(bound.signal, () =>
+                client.withDeadline(Date.now() + bound.deadlineMs, () => fn(handle(client, agentId))),
+              ),
         entity(agentId),
       );
     } catch (err) {
@@ -223,6 +228,19 @@ export function createAgentsClient(goals: GoalsClient) {
       }
       throw err;
     }
+  }
+
+  /**
+   * A call on the agent's workflow made on the side of another (a note, a read of its capabilities), which may wait for
+   * the agent's worker: with that worker gone (another deployment's agent) it must not stay open forever (an RPC per
+   * claim left waiting, a connection that cannot close). It gives up after SIDE_CALL_DEADLINE_MS, or when the client
+   * drains.
+   */
+  function sideCall<T>(agentId: string, fn: (h: ReturnType<typeof handle>) => Promise<T>): Promise<T> {
+    const stop = new AbortController();
+    const sent = withAgent(agentId, fn, { deadlineMs: SIDE_CALL_DEADLINE_MS, signal: stop.signal });
+    goals.background(sent, () => stop.abort());
+    return sent;
   }
 
   const narrowRead = <T>(
@@ -288,9 +306,7 @@ export function createAgentsClient(goals: GoalsClient) {
         news.took || news.finished
           ? h.executeUpdate(noteTaskUpdate, { args: [news], updateId: randomUUID() }).then(() => undefined)
           : h.signal(touchAgentSignal, news);
-      // An Update waits for the agent's worker: one whose worker is gone (another deployment's agent) must not hold a
-      // call open forever (a connection that cannot close, an RPC per claim left waiting).
-      await withAgent(agentId, send, NOTE_UPDATE_MS).catch((err: unknown) => {
+      await sideCall(agentId, send).catch((err: unknown) => {
         if (err instanceof AppError && err.code === 'NOT_FOUND') lastTouch.set(agentId, { at: now, registered: false });
       });
     },
@@ -441,8 +457,8 @@ export function createAgentsClient(goals: GoalsClient) {
       if (hit && Date.now() - hit.at < CAPS_MS) return hit.value;
       const value = await within(
         SIDE_CALL_MS,
-        api.row(agentId).then(
-          (r) => (r.online ? r.capabilities : undefined),
+        sideCall(agentId, (h) => h.query(agentRowQuery)).then(
+          (r) => (learn(r).online ? r.capabilities : undefined),
           () => undefined,
         ),
         undefined,

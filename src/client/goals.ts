@@ -287,7 +287,7 @@ export function createGoalsClient(deps: ClientDeps) {
   /** Cancellations of waits on their way to Temporal: a closing server lets them arrive (see drain()). */
   const cancelling = new Set<Promise<unknown>>();
   /** Work a call left going after it answered (see background()): a closing server lets it finish (see drain()). */
-  const afterAnswers = new Set<Promise<unknown>>();
+  const afterAnswers = new Map<Promise<unknown>, (() => void) | undefined>();
   // Visibility lags a moment behind a new goal; the agent that just planned it should still be able to claim from it.
   const recentGoals = recentlyTouched(RECENT_GOAL_MS);
   /** Cross-goal waits of this process between two looks: woken the moment this process may have readied a task. */
@@ -989,20 +989,24 @@ export function createGoalsClient(deps: ClientDeps) {
     onReservationReturned(listener: (r: Reservation) => void): void {
       returnedListeners.push(listener);
     },
-    /** Keeps `work` a call started and did not wait for (an offer of queued work) until it settles: drain() waits. */
-    background(work: Promise<unknown>): void {
+    /**
+     * Keeps `work` a call started and did not wait for (an offer of queued work, a note to an agent) until it settles:
+     * drain() waits for it, and calls `abort` if it has not settled by then.
+     */
+    background(work: Promise<unknown>, abort?: () => void): void {
       const kept = work.catch(() => undefined);
-      afterAnswers.add(kept);
+      afterAnswers.set(kept, abort);
       void kept.finally(() => afterAnswers.delete(kept));
     },
     /**
      * Waits (at most `ms`) for cancellations of long-polls, releases of reservations and work left after answers
-     * still on their way, before the connection closes.
+     * still on their way, before the connection closes; work left after answers that is still going is then aborted.
      */
     async drain(ms = 2000): Promise<void> {
       prefetch.releaseAll();
-      const sent = [...cancelling, ...releasing, ...afterAnswers];
+      const sent = [...cancelling, ...releasing, ...afterAnswers.keys()];
       if (sent.length > 0) await Promise.race([Promise.allSettled(sent), sleep(ms)]);
+      for (const abort of afterAnswers.values()) abort?.();
     },
     /** Claims one given ready task for an agent with its own lease (0 = none) and starts it. */
     async claimAndStart(taskId: string, agentId: string, leaseSeconds: number, requestId?: string): Promise<Task> {

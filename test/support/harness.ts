@@ -76,6 +76,7 @@ export async function startHarness(opts: { worker?: boolean } = {}): Promise<Har
     },
     async close() {
       await Promise.all(clients.map((c) => c.close()));
+      await goals.drain(500); // as a server closing does: work left after answers settles, or is aborted
       await worker?.shutdown();
       await lazy.close();
     },
