@@ -307,3 +307,28 @@ test('a task assigned to an agent but never put into its inbox reaches the inbox
   const planned = (await ok(mcp, 'get_agent_task_history', { agent_id: agent })).planned;
   expect(planned.map((t: any) => t.task_id)).toEqual([created[0]!.id]);
 });
+
+test('an agent of a codebase whose task claimed ahead goes back untaken is offered queued work then', async () => {
+  const mcp = await h.mcp();
+  const cb = uid('cb');
+  const looper = uid('looper');
+  await registered(mcp, [[looper, ['go'], cb]]);
+  const elsewhere = uid('elsewhere');
+  await ok(mcp, 'create_goal', { name: 'elsewhere', goal_id: elsewhere });
+  for (const title of ['a', 'b', 'c']) await ok(mcp, 'create_task', { goal_id: elsewhere, title });
+  for (let i = 0; i < 2; i++) {
+    const c = await ok(mcp, 'get_next_task', { goal_id: elsewhere, agent_id: looper });
+    await ok(mcp, 'complete_task', { agent_id: looper, task_id: c.id, result: 'done' });
+  }
+  // Looping: its second completion claimed `c` for it, so it is busy and a new task of its codebase is queued.
+  const queued = await ok(mcp, 'create_task', { title: 'go work', codebase_id: cb, required_capabilities: ['go'] });
+  expect(queued.status).toBe('queued');
+  // It never asks for `c`: once that goes back (the hold passes), it is idle and offered the queued task.
+  const history = await eventually(async () => {
+    const r = await ok(mcp, 'get_agent_task_history', { agent_id: looper });
+    return r.planned.length > 0 ? r : undefined;
+  }, 15_000);
+  expect(history.planned.map((t: any) => t.task_id)).toEqual([queued.id]);
+  expect(history.current_task).toBeNull();
+  expect(await ok(mcp, 'get_task', { task_id: `${elsewhere}/3` })).toMatchObject({ status: 'ready' });
+});

@@ -90,8 +90,6 @@ const CODEBASE_MS = 60_000;
 /** Each agent's codebase as last seen, per Temporal connection (see codebaseOf). */
 const codebases = new WeakMap<GoalsClient, Map<string, { id: string | null; at: number }>>();
 
-/** Connections whose reservations sent back are noted on their agents (see createAgentsClient). */
-const returnsNoted = new WeakSet<GoalsClient>();
 /** Agents registered through each Temporal connection a moment ago (see boardDetails). */
 const registeredHere = new WeakMap<GoalsClient, ReturnType<typeof recentlyTouched>>();
 
@@ -172,18 +170,6 @@ export function createAgentsClient(goals: GoalsClient) {
   let mine = registeredHere.get(goals);
   if (!mine) registeredHere.set(goals, (mine = recentlyTouched(RECENT_CHANGE_MS)));
   const registeredRecently = mine;
-  /**
-   * From the first claim made ahead that is noted on an agent (with the completion that made it), each one sent back
-   * untaken is struck from its agent's record (once per connection, however many clients are made on it).
-   */
-  const noteReturns = (): void => {
-    if (returnsNoted.has(goals)) return;
-    returnsNoted.add(goals);
-    goals.onReservationReturned(({ agentId, claim }) => {
-      if (!claim.task || !api.seemsRegistered(agentId)) return;
-      goals.background(api.noteTask(agentId, { returned: { id: claim.task.id } }));
-    });
-  };
   /** Learns the agent's ttl and codebase from a row it answered with. */
   const learn = <R extends AgentRow | undefined>(row: R): R => {
     if (row) {
@@ -425,7 +411,6 @@ export function createAgentsClient(goals: GoalsClient) {
      * are no agents at all).
      */
     async noteTask(agentId: string, news: TouchInput): Promise<void> {
-      if (news.reserved) noteReturns();
       if (!api.seemsRegistered(agentId)) {
         void api.touch(agentId, news);
         return;

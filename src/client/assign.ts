@@ -55,7 +55,38 @@ function refOf(task: Task, extra: Partial<TaskRef> = {}): TaskRef {
 /** How an agent's workflow refuses a push: offline or gone, not capable, or its state full (see state-size.ts). */
 const REFUSALS: readonly string[] = ['CONFLICT', 'NOT_FOUND', 'INVALID_ARGUMENT'];
 
+/** Connections whose reservations sent back are noted on their agents (see noteReturns). */
+const returnsNoted = new WeakSet<GoalsClient>();
+
 export function createAssigner(goals: GoalsClient, agents: AgentsClient) {
+  /**
+   * From the first claim made ahead that is noted on an agent (with the completion that made it), each one sent back
+   * untaken is struck from its agent's record, and an agent of a codebase that is idle then is offered queued work,
+   * as it would have been at that completion (once per connection, however many assigners are made on it).
+   */
+  const noteReturns = (): void => {
+    if (returnsNoted.has(goals)) return;
+    returnsNoted.add(goals);
+    goals.onReservationReturned(({ agentId, claim }) => {
+      if (!claim.task || !agents.seemsRegistered(agentId)) return;
+      const taskId = claim.task.id;
+      goals.background(agents.noteTask(agentId, { returned: { id: taskId } }).then(() => offerIfIdle(agentId, taskId)));
+    });
+  };
+
+  /** After the agent's note (a query sees it): an agent of a codebase that is idle is offered queued work. */
+  async function offerIfIdle(agentId: string, taskId: string): Promise<void> {
+    if (agents.codebaseOf(agentId) === null) return;
+    await agents
+      .row(agentId)
+      .then((row) => (row.status === 'idle' ? api.offer(row) : null))
+      .catch((err: unknown) => {
+        if (err instanceof AppError && err.code === 'NOT_FOUND') return; // unregistered meanwhile
+        const why = err instanceof Error ? err.message : String(err);
+        log.warn(`no queued task offered to ${agentId} after its task ${taskId}; it stays in the pool`, { why });
+      });
+  }
+
   const api = {
     /** The fitting agents, best first; create the task assigned to the first (one Update), then deliver(). */
     async candidates(opts: PushOptions): Promise<AgentRow[]> {
@@ -121,19 +152,11 @@ export function createAssigner(goals: GoalsClient, agents: AgentsClient) {
       // agent holds it from now, and its next claim answers with it without a note of its own.
       const next = goals.reservedFor(agentId)?.claim.task;
       const reserved = next ? { reserved: { id: next.id, title: next.title } } : {};
+      if (next) noteReturns();
       await agents.noteTask(agentId, { finished: { id: taskId, completed }, ...reserved });
-      if (!agents.seemsRegistered(agentId) || agents.codebaseOf(agentId) === null) return;
+      if (!agents.seemsRegistered(agentId)) return;
       // Kept by the client until it settles, so a server shutting down lets an offer begun finish (drain()).
-      goals.background(
-        agents
-          .row(agentId) // after the Signal: a query sees its effect
-          .then((row) => (row.status === 'idle' ? api.offer(row) : null))
-          .catch((err: unknown) => {
-            if (err instanceof AppError && err.code === 'NOT_FOUND') return; // unregistered meanwhile
-            const why = err instanceof Error ? err.message : String(err);
-            log.warn(`no queued task offered to ${agentId} after its task ${taskId}; it stays in the pool`, { why });
-          }),
-      );
+      goals.background(offerIfIdle(agentId, taskId));
     },
 
     /** Straight into one named agent's inbox (create_agent_task, register_task_set), even while it is offline. */
