@@ -169,6 +169,33 @@ test('a registered agent: its next claim comes with its completion, noted on it 
   ]);
 });
 
+test('8 registered agents looping through their fronts, the worker killed mid-run: each task done once, and each record adds up', async () => {
+  const tasks = 80;
+  const goalId = await newGoal('registered fronts', tasks);
+  const names = Array.from({ length: 8 }, () => uid('reg-front'));
+  const fronts = await Promise.all(names.map((name) => d.front({ AGENT_ID: name, AGENT_RUNTIME_TOOLSETS: 'all' })));
+  for (const [i, f] of fronts.entries()) await ok(f.client, 'register_agent', { name: names[i], capabilities: ['x'] });
+  const { completed, doubles } = await loopThroughWorkerKill(
+    w,
+    goalId,
+    fronts.map((f, i) => ({ client: f.client, name: names[i]! })),
+  );
+
+  expect(doubles).toEqual([]);
+  expect(completed).toHaveLength(tasks);
+  expect(new Set(completed).size).toBe(tasks);
+  // Every agent's own record: idle with no task (no claim made ahead left standing), and their completions add up to
+  // the goal's, each counted once.
+  const client = await w.h.lazy.get();
+  const rows = await eventually(async () => {
+    const all = await Promise.all(
+      names.map((name) => client.workflow.getHandle(agentWorkflowId(name)).query(agentRowQuery)),
+    );
+    return all.every((r) => r.status === 'idle' && r.current_task === null) ? all : undefined;
+  }, 30_000);
+  expect(rows.reduce((sum, r) => sum + r.completed_tasks, 0)).toBe(tasks);
+}, 180_000);
+
 test('the daemon killed while a front holds a claim handed over: the agent still gets it and completes it', async () => {
   const goalId = await newGoal('daemon killed', 4);
   const { client, stderr } = await patient.front({ AGENT_ID: 'orphan' });
