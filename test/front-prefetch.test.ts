@@ -44,6 +44,16 @@ function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   ]);
 }
 
+/** The agent's next claim made while the daemon is stopped: only its front can answer it (within 10 s). */
+async function claimWithDaemonStopped(client: Client, goalId: string): Promise<Record<string, any>> {
+  d.process.kill('SIGSTOP');
+  try {
+    return await within(ok(client, 'get_next_task', { goal_id: goalId }), 10_000, 'the front');
+  } finally {
+    d.process.kill('SIGCONT');
+  }
+}
+
 test("a looping agent's next claim comes with its completion, and its front answers get_next_task by itself", async () => {
   const goalId = await newGoal('ahead', 4);
   const { client } = await d.front({ AGENT_ID: 'looper' });
@@ -52,13 +62,7 @@ test("a looping agent's next claim comes with its completion, and its front answ
   expect(held).toMatchObject({ status: 'claimed', agent_id: 'looper', attempts: 0 });
 
   // With the daemon stopped, only the front can answer: it does, with the claim its completion brought.
-  d.process.kill('SIGSTOP');
-  let third: Record<string, any>;
-  try {
-    third = await within(ok(client, 'get_next_task', { goal_id: goalId }), 10_000, 'the front');
-  } finally {
-    d.process.kill('SIGCONT');
-  }
+  const third = await claimWithDaemonStopped(client, goalId);
   expect(third).toMatchObject({ claimed: true, id: held.id, agent_id: 'looper', lease_token: held.lease_token });
 
   // An ordinary claim: completed with its token, and the loop goes on to the end of the goal.
@@ -139,13 +143,7 @@ test('a registered agent: its next claim comes with its completion, noted on it 
   expect(await agent.query(agentRowQuery)).toMatchObject({ status: 'busy', current_task: { id: held.id } });
 
   // Its front answers the claim by itself, as for any looping agent.
-  d.process.kill('SIGSTOP');
-  let third: Record<string, any>;
-  try {
-    third = await within(ok(client, 'get_next_task', { goal_id: goalId }), 10_000, 'the front');
-  } finally {
-    d.process.kill('SIGCONT');
-  }
+  const third = await claimWithDaemonStopped(client, goalId);
   expect(third).toMatchObject({ claimed: true, id: held.id, lease_token: held.lease_token });
   await ok(client, 'update_task_status', { task_id: third.id, status: 'completed', lease_token: third.lease_token });
 
