@@ -326,16 +326,16 @@ export function agentTools(deps: ToolDeps): ToolDef[] {
       async run(a, ctx) {
         const agentId = who(a, ctx);
         if (autoRecord) breakers.readAhead(agentId); // read beside the Update (see update_task_status)
-        // Not a task claimed ahead for the agent that it has not asked for yet (it is noted as its current task).
-        const current = a.task_id ? undefined : (await agents.row(agentId)).current_task?.id;
-        const untaken = deps.goals.reservedFor(agentId)?.claim.task?.id;
-        const taskId = a.task_id
-          ? await deps.refs.task(a.task_id)
-          : current !== undefined && current !== untaken
-            ? current
-            : (() => {
-                throw new AppError('CONFLICT', `Agent ${agentId} has no current task; name it with task_id.`);
-              })();
+        let taskId: string;
+        if (a.task_id) taskId = await deps.refs.task(a.task_id);
+        else {
+          const current = (await agents.row(agentId)).current_task?.id;
+          // Not a task claimed ahead for the agent that it has not asked for yet (noted as its current task).
+          if (current === undefined || current === deps.goals.reservedFor(agentId)?.claim.task?.id) {
+            throw new AppError('CONFLICT', `Agent ${agentId} has no current task; name it with task_id.`);
+          }
+          taskId = current;
+        }
         const task = await deps.goals.setTaskStatus({
           taskId,
           status: 'completed',
