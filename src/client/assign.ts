@@ -83,7 +83,11 @@ export function createAssigner(goals: GoalsClient, agents: AgentsClient) {
       .catch((err: unknown) => {
         if (err instanceof AppError && err.code === 'NOT_FOUND') return; // unregistered meanwhile
         const why = err instanceof Error ? err.message : String(err);
-        log.warn(`no queued task offered to ${agentId} after its task ${taskId}; it stays in the pool`, { why });
+        // A process stopping cuts off what it left going; the task stays in the pool all the same.
+        (goals.draining() ? log.debug : log.warn)(
+          `no queued task offered to ${agentId} after its task ${taskId}; it stays in the pool`,
+          { why },
+        );
       });
   }
 
@@ -136,7 +140,10 @@ export function createAssigner(goals: GoalsClient, agents: AgentsClient) {
       if (!agent.online || agent.codebase_id === null) return null;
       return offerFrom(agent.codebase_id, agent).catch((err: unknown) => {
         const why = err instanceof Error ? err.message : String(err);
-        log.warn(`no queued task offered to ${agent.agent_id} this time; it stays in the pool`, { why });
+        (goals.draining() ? log.debug : log.warn)(
+          `no queued task offered to ${agent.agent_id} this time; it stays in the pool`,
+          { why },
+        );
         return null;
       });
     },

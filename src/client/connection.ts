@@ -10,7 +10,7 @@ import {
   type WorkflowClientInterceptor,
 } from '@temporalio/client';
 import type { RuntimeConfig } from '../config';
-import { isUpdateLostWithTask, isWorkflowClosing } from './errors';
+import { ClientClosedError, isUpdateLostWithTask, isWorkflowClosing } from './errors';
 import { queryGateInterceptor } from './query-gate';
 
 export function connectionOptions(config: RuntimeConfig): ConnectionOptions {
@@ -111,19 +111,23 @@ export async function connectClient(config: RuntimeConfig, guard = new RetryGuar
 
 /**
  * A client that connects on first use and reconnects after a failure, so an MCP server can start before Temporal
- * and answer TEMPORAL_UNAVAILABLE meanwhile instead of dying.
+ * and answer TEMPORAL_UNAVAILABLE meanwhile instead of dying. Once closed it stays closed: work still going when its
+ * process stops (an offer of queued work, a reservation sent back) fails at once instead of opening a new connection
+ * that nothing closes, which kept a stopped process alive for as long as that call waited.
  */
 export class LazyClient {
   private pending?: Promise<Client>;
   private failedAt = 0;
   private lastError?: Error;
   private guard = new RetryGuard();
+  private closed = false;
   /** After a failed connect, calls fail at once for this long instead of each waiting for the connect timeout. */
   static readonly RETRY_AFTER_MS = 2_000;
 
   constructor(private readonly config: RuntimeConfig) {}
 
   get(): Promise<Client> {
+    if (this.closed) return Promise.reject(new ClientClosedError());
     if (!this.pending && this.lastError !== undefined && Date.now() - this.failedAt < LazyClient.RETRY_AFTER_MS) {
       return Promise.reject(this.lastError);
     }
@@ -144,13 +148,12 @@ export class LazyClient {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     const pending = this.pending;
     this.pending = undefined;
     if (!pending) return;
     const client = await pending.catch(() => undefined);
-    const guard = this.guard;
-    this.guard = new RetryGuard(); // a later get() connects afresh, with retries
-    await guard.settle();
+    await this.guard.settle();
     await client?.connection.close();
   }
 }

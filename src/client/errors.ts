@@ -43,6 +43,14 @@ function grpcCode(err: unknown): number | undefined {
   return grpcErrorOf(err)?.code;
 }
 
+/** What a call started after its process closed its Temporal client is refused with. */
+export class ClientClosedError extends Error {
+  constructor() {
+    super('This process has closed its Temporal connection (it is stopping); the call was not sent.');
+    this.name = 'ClientClosedError';
+  }
+}
+
 export function isUnavailable(err: unknown): boolean {
   const code = grpcCode(err);
   if (code === GRPC.UNAVAILABLE || code === GRPC.DEADLINE_EXCEEDED) return true;
@@ -124,6 +132,9 @@ export function toAppError(err: unknown, context: { entity?: string; address?: s
       'TEMPORAL_UNAVAILABLE',
       `${context.entity ?? 'This workflow'} could not be read: its last workflow task failed and Temporal is running it again (a worker overloaded or restarting, most often). Call again in a moment.`,
     );
+  }
+  if (err instanceof ClientClosedError) {
+    return new AppError('TEMPORAL_UNAVAILABLE', `${err.message} Call again once it is running.`);
   }
   if (isUnavailable(err)) {
     return new AppError(

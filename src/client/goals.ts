@@ -286,6 +286,7 @@ export function createGoalsClient(deps: ClientDeps) {
   const liveness = createLiveness({ client: deps.client, taskQueue: deps.taskQueue, address: deps.address });
   /** Cancellations of waits on their way to Temporal: a closing server lets them arrive (see drain()). */
   const cancelling = new Set<Promise<unknown>>();
+  let draining = false;
   /** Work a call left going after it answered (see background()): a closing server lets it finish (see drain()). */
   const afterAnswers = new Map<Promise<unknown>, (() => void) | undefined>();
   // Visibility lags a moment behind a new goal; the agent that just planned it should still be able to claim from it.
@@ -998,11 +999,14 @@ export function createGoalsClient(deps: ClientDeps) {
       afterAnswers.set(kept, abort);
       void kept.finally(() => afterAnswers.delete(kept));
     },
+    /** True once drain() was called: the process is stopping, and work left after answers may be cut off. */
+    draining: (): boolean => draining,
     /**
      * Waits (at most `ms`) for cancellations of long-polls, releases of reservations and work left after answers
      * still on their way, before the connection closes; work left after answers that is still going is then aborted.
      */
     async drain(ms = 2000): Promise<void> {
+      draining = true;
       prefetch.releaseAll();
       const sent = [...cancelling, ...releasing, ...afterAnswers.keys()];
       if (sent.length > 0) await Promise.race([Promise.allSettled(sent), sleep(ms)]);
