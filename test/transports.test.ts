@@ -59,6 +59,64 @@ test('a spawned `agent-runtime mcp` serves the seed flow over stdio', async () =
   }
 });
 
+test('`agent-runtime mcp` exits by itself when its client closes stdin, and the claim it held ahead goes back', async () => {
+  const goal = await h.goals.createGoal({
+    name: 'stdio exit',
+    tasks: Array.from({ length: 5 }, (_, k) => ({ title: `t${k}` })),
+  });
+  const child = spawn(process.execPath, [CLI, 'mcp'], {
+    env: baseEnv({
+      TEMPORAL_ADDRESS: h.config.temporalAddress,
+      AGENT_RUNTIME_TASK_QUEUE: h.config.taskQueue,
+      AGENT_ID: 'stdio-looper',
+      AGENT_RUNTIME_DAEMON: 'off',
+      AGENT_RUNTIME_PREFETCH_MS: '60000', // a claim made ahead waits a minute for its agent: only the exit returns it
+    }),
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
+  // JSON-RPC by hand, so that nothing but the end of stdin tells the server to stop.
+  const answers = new Map<number, (m: { result?: any; error?: unknown }) => void>();
+  let buffer = '';
+  child.stdout.on('data', (d: Buffer) => {
+    buffer += d.toString();
+    for (let nl = buffer.indexOf('\n'); nl >= 0; nl = buffer.indexOf('\n')) {
+      const m = JSON.parse(buffer.slice(0, nl)) as { id?: number; result?: unknown; error?: unknown };
+      buffer = buffer.slice(nl + 1);
+      if (typeof m.id === 'number') answers.get(m.id)?.(m);
+    }
+  });
+  let next = 0;
+  const rpc = (method: string, params: unknown) =>
+    new Promise<any>((resolve, reject) => {
+      const id = ++next;
+      answers.set(id, (m) => (m.error ? reject(new Error(JSON.stringify(m.error))) : resolve(m.result)));
+      child.stdin.write(`${JSON.stringify({ jsonrpc: '2.0', id, method, params })}\n`);
+    });
+  const tool = async (name: string, args: Record<string, unknown>) => {
+    const r = await rpc('tools/call', { name, arguments: args });
+    expect(r.isError).toBeFalsy();
+    return r.structuredContent as Record<string, any>;
+  };
+  await rpc('initialize', { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 't', version: '1' } });
+  child.stdin.write(`${JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' })}\n`);
+  // A fast loop: from its second completion on, each completion also claims the agent's next task ahead.
+  for (let i = 0; i < 3; i++) {
+    const claim = await tool('get_next_task', { goal_id: goal.id });
+    expect(claim.claimed).toBe(true);
+    await tool('update_task_status', { task_id: claim.id, status: 'completed', result: 'ok' });
+  }
+  const held = (await h.goals.getGoal(goal.id)).goal.task_counts;
+  expect(held).toMatchObject({ completed: 3, claimed: 1, ready: 1 }); // the fourth task, held for the agent
+
+  child.stdin.end();
+  expect(await exited).toEqual({ code: 0, signal: null });
+  const after = (await h.goals.getGoal(goal.id)).goal.task_counts;
+  expect(after).toMatchObject({ completed: 3, claimed: 0, ready: 2 });
+}, 60_000);
+
 test('`agent-runtime serve` serves the seed flow over Streamable HTTP, with bearer auth', async () => {
   const port = await freePort();
   const child = spawn(process.execPath, [CLI, 'serve'], {
