@@ -36,6 +36,7 @@ import {
 import type { agentWorkflow } from '../workflows/agent';
 import { AR_ENTITY, AR_NAME, AR_STATUS } from '../workflows/search-attributes';
 import { AppError } from './errors';
+import { askedUntil } from './query-gate';
 import { RECENT_CHANGE_MS, RECENT_LIVE_MAX, recentlyTouched } from './recent';
 import { callerKey, digestSuffix, refuseReusedKey } from '../domain/request-ids';
 import type { GoalsClient } from './goals';
@@ -204,7 +205,9 @@ export function createAgentsClient(goals: GoalsClient) {
           bound === undefined
             ? fn(handle(client, agentId))
             : client.withAbortSignal(bound.signal, () =>
-                client.withDeadline(Date.now() + bound.deadlineMs, () => fn(handle(client, agentId))),
+                client.withDeadline(Date.now() + bound.deadlineMs, () =>
+                  askedUntil(bound.signal, () => fn(handle(client, agentId))),
+                ),
               ),
         entity(agentId),
       );
@@ -272,6 +275,11 @@ export function createAgentsClient(goals: GoalsClient) {
 
     async row(agentId: string): Promise<AgentRow> {
       return learn(await withAgent(agentId, (h) => h.query(agentRowQuery)));
+    },
+
+    /** row(), read on the side of a call that has answered: bounded, and given up when the client drains (sideCall). */
+    async rowAside(agentId: string): Promise<AgentRow> {
+      return learn(await sideCall(agentId, (h) => h.query(agentRowQuery)));
     },
 
     /**

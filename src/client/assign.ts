@@ -78,7 +78,7 @@ export function createAssigner(goals: GoalsClient, agents: AgentsClient) {
   async function offerIfIdle(agentId: string, taskId: string): Promise<void> {
     if (agents.codebaseOf(agentId) === null) return;
     await agents
-      .row(agentId)
+      .rowAside(agentId)
       .then((row) => (row.status === 'idle' ? api.offer(row) : null))
       .catch((err: unknown) => {
         if (err instanceof AppError && err.code === 'NOT_FOUND') return; // unregistered meanwhile

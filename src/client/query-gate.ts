@@ -14,8 +14,12 @@
  *
  * A query refused because the workflow's last task failed (run past its timeout on an overloaded worker) is sent again
  * for up to TASK_RECOVERY_MS: the server runs that task again, and the workflow answers once it has.
+ *
+ * A query whose asker gave up while it waited for its turn (its abort signal, given with `askedUntil`) is not sent:
+ * the SDK cancels a call when its signal fires, not one started after it fired, and such a call stayed open until its
+ * deadline — holding the connection of a process that was stopping.
  */
-import { AsyncResource } from 'node:async_hooks';
+import { AsyncLocalStorage, AsyncResource } from 'node:async_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { WorkflowClientInterceptor, WorkflowQueryInput } from '@temporalio/client';
 import { isWorkflowTaskFailed } from './errors';
@@ -34,6 +38,20 @@ export async function untilTaskRecovers<T>(send: () => Promise<T>, withinMs = TA
       await sleep(delay);
     }
   }
+}
+
+/** The abort signal of the caller whose queries are asked in `fn` (see askedUntil). */
+const askerSignal = new AsyncLocalStorage<AbortSignal>();
+
+/** Runs `fn`, whose queries are not sent once `signal` has fired (pass the same signal to the SDK's withAbortSignal). */
+export function askedUntil<T>(signal: AbortSignal, fn: () => Promise<T>): Promise<T> {
+  return askerSignal.run(signal, fn);
+}
+
+function givenUp(): Error {
+  const err = new Error('The query was not sent: its caller stopped waiting before its turn came.');
+  err.name = 'AbortError';
+  return err;
 }
 
 interface Waiting {
@@ -96,7 +114,10 @@ export function queryGateInterceptor(): WorkflowClientInterceptor {
       if (same) return same.done;
       let settle!: Waiting['settle'];
       const done = new Promise<unknown>((resolve, reject) => (settle = { resolve, reject }));
-      lane.waiting.push({ key, send: AsyncResource.bind(() => untilTaskRecovers(() => next(input))), done, settle });
+      const send = AsyncResource.bind(() =>
+        askerSignal.getStore()?.aborted ? Promise.reject(givenUp()) : untilTaskRecovers(() => next(input)),
+      );
+      lane.waiting.push({ key, send, done, settle });
       pump(workflowId, lane);
       return done;
     },

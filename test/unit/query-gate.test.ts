@@ -7,7 +7,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { ServiceError, type WorkflowQueryInput } from '@temporalio/client';
 import { toAppError } from '../../src/client/errors';
-import { queryGateInterceptor, untilTaskRecovers } from '../../src/client/query-gate';
+import { askedUntil, queryGateInterceptor, untilTaskRecovers } from '../../src/client/query-gate';
 
 type Query = NonNullable<ReturnType<typeof queryGateInterceptor>['query']>;
 
@@ -110,6 +110,24 @@ test("each query is sent in its asker's async context (its deadline and abort si
   s.sent[1]!.answer(2);
   await two;
   expect(seen).toEqual(['first asker', 'second asker']);
+});
+
+test('a query whose asker gave up while it waited for its turn is not sent; the next one is', async () => {
+  const query = queryGateInterceptor().query as Query;
+  const s = server();
+  const busy = query(input('agent-a', 'row'), s.next);
+  const stop = new AbortController();
+  const given = askedUntil(stop.signal, () => query(input('agent-a', 'row', 'side'), s.next));
+  const after = query(input('agent-a', 'row', 'later'), s.next);
+  await turn();
+  stop.abort(); // e.g. the client draining: the SDK would not cancel a call started after this
+  s.sent[0]!.answer('first');
+  await expect(busy).resolves.toBe('first');
+  await expect(given).rejects.toThrow('its caller stopped waiting');
+  await turn();
+  expect(s.sent.map((c) => c.input.args)).toEqual([[], ['later']]);
+  s.sent[1]!.answer('later');
+  await expect(after).resolves.toBe('later');
 });
 
 test('a refusal that outlasts the retries is answered as Temporal being busy, with what to do, not as a bug', () => {
