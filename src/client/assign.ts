@@ -74,6 +74,15 @@ export function createAssigner(goals: GoalsClient, agents: AgentsClient) {
     });
   };
 
+  /**
+   * An offer not made: the task stays in the pool. A warning, unless the process is stopping (it cuts off what it left
+   * going, and says nothing about the agent or the task).
+   */
+  const notOffered = (what: string, err: unknown): void => {
+    const why = err instanceof Error ? err.message : String(err);
+    (goals.draining() ? log.debug : log.warn)(`no queued task offered to ${what}; it stays in the pool`, { why });
+  };
+
   /** After the agent's note (a query sees it): an agent of a codebase that is idle is offered queued work. */
   async function offerIfIdle(agentId: string, taskId: string): Promise<void> {
     if (agents.codebaseOf(agentId) === null) return;
@@ -82,12 +91,7 @@ export function createAssigner(goals: GoalsClient, agents: AgentsClient) {
       .then((row) => (row.status === 'idle' ? api.offer(row) : null))
       .catch((err: unknown) => {
         if (err instanceof AppError && err.code === 'NOT_FOUND') return; // unregistered meanwhile
-        const why = err instanceof Error ? err.message : String(err);
-        // A process stopping cuts off what it left going; the task stays in the pool all the same.
-        (goals.draining() ? log.debug : log.warn)(
-          `no queued task offered to ${agentId} after its task ${taskId}; it stays in the pool`,
-          { why },
-        );
+        notOffered(`${agentId} after its task ${taskId}`, err);
       });
   }
 
@@ -139,11 +143,7 @@ export function createAssigner(goals: GoalsClient, agents: AgentsClient) {
     async offer(agent: AgentRow): Promise<Offered | null> {
       if (!agent.online || agent.codebase_id === null) return null;
       return offerFrom(agent.codebase_id, agent).catch((err: unknown) => {
-        const why = err instanceof Error ? err.message : String(err);
-        (goals.draining() ? log.debug : log.warn)(
-          `no queued task offered to ${agent.agent_id} this time; it stays in the pool`,
-          { why },
-        );
+        notOffered(`${agent.agent_id} this time`, err);
         return null;
       });
     },
