@@ -450,8 +450,8 @@ export function createAgentsClient(goals: GoalsClient) {
       if (hit && Date.now() - hit.at < CAPS_MS) return hit.value;
       const value = await within(
         SIDE_CALL_MS,
-        sideCall(agentId, (h) => h.query(agentRowQuery)).then(
-          (r) => (learn(r).online ? r.capabilities : undefined),
+        api.rowAside(agentId).then(
+          (r) => (r.online ? r.capabilities : undefined),
           () => undefined,
         ),
         undefined,
