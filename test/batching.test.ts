@@ -3,7 +3,8 @@
  * worker, by what agents get back and by what the goal's history holds.
  */
 import { randomUUID } from 'node:crypto';
-import type { WorkflowHandle } from '@temporalio/client';
+import { Client, type WorkflowClientInterceptor, type WorkflowHandle } from '@temporalio/client';
+import { createGoalsClient, SECOND_BATCH_AT } from '../src/client/goals';
 import { applyBatchUpdate, goalWorkflowId } from '../src/workflows/messages';
 import { startHarness, uid, type Harness } from './support/harness';
 
@@ -68,6 +69,52 @@ test('40 agents claim at once from 30 tasks: 30 distinct claims in a few Updates
   const view = await h.goals.getGoal(goalId);
   expect(view.goal.status).toBe('completed');
   expect(view.tasks.every((t) => t.status === 'completed')).toBe(true);
+});
+
+test('calls arriving behind a busy batch leave as a second batch before its answer; each applies once', async () => {
+  const goalId = await goalWith(40);
+  const size = SECOND_BATCH_AT + 2;
+  const group = (from: number) =>
+    Array.from({ length: size }, (_, a) => goals.claimNextTask({ agentId: `agent-${from + a}`, goalId }));
+  let batchesSent = 0;
+  let firstReturned = false;
+  let secondLeftWhileFirstInFlight: boolean | undefined;
+  let second: ReturnType<typeof group> = [];
+  // A real client whose interceptor sees each applyBatch Update leave and come back: when the first leaves, a second
+  // group of agents calls, so their calls wait behind a batch certainly in flight.
+  const watch: WorkflowClientInterceptor = {
+    startUpdate(input, next) {
+      if (input.updateName !== applyBatchUpdate.name) return next(input);
+      batchesSent += 1;
+      if (batchesSent === 2) secondLeftWhileFirstInFlight = !firstReturned;
+      if (batchesSent !== 1) return next(input);
+      second = group(size);
+      const sent = next(input);
+      void sent.finally(() => (firstReturned = true)).catch(() => undefined);
+      return sent;
+    },
+  };
+  const base = await h.lazy.get();
+  const watched = new Client({
+    connection: base.connection,
+    namespace: base.options.namespace,
+    interceptors: { workflow: [watch] },
+  });
+  const goals = createGoalsClient({
+    client: () => Promise.resolve(watched),
+    taskQueue: h.config.taskQueue,
+    address: h.config.temporalAddress,
+  });
+  try {
+    const outcomes = [...(await Promise.all(group(0))), ...(await Promise.all(second))];
+    expect(secondLeftWhileFirstInFlight).toBe(true);
+    expect(outcomes.every((o) => o.claimed)).toBe(true);
+    expect(new Set(outcomes.map((o) => o.task?.id)).size).toBe(2 * size);
+    expect((await acceptedUpdates(goalId)).filter((n) => n === applyBatchUpdate.name)).toHaveLength(2);
+    expect((await h.goals.getGoal(goalId)).goal.task_counts.claimed).toBe(2 * size);
+  } finally {
+    await goals.drain();
+  }
 });
 
 test('a call refused inside a batch gets its own error; the others in the batch still apply', async () => {

@@ -123,6 +123,12 @@ export function pickupSecondsFrom(env: NodeJS.ProcessEnv): number {
   return n;
 }
 
+/**
+ * Calls waiting on one goal that send a second batch while one is in flight (see coalescer.ts). Measured on one goal
+ * (docs/BENCHMARKS.md, "Fifteenth step"): 8 gained the most at 16 agents and about as much as 12 at 32; 4 a little less.
+ */
+export const SECOND_BATCH_AT = 8;
+
 /** How long a claim prefetched at a completion waits for its agent when AGENT_RUNTIME_PREFETCH_MS is unset. */
 export const PREFETCH_MS_DEFAULT = 1000;
 
@@ -412,9 +418,11 @@ export function createGoalsClient(deps: ClientDeps) {
     input: unknown;
     id: string;
   }
-  // Concurrent hot-path calls on one goal travel together as one applyBatch Update (see coalescer.ts).
+  // Concurrent hot-path calls on one goal travel together as one applyBatch Update (see coalescer.ts); on a goal busy
+  // enough that 8 calls wait behind the batch in flight, a second one leaves and is applied right after it.
   const coalescer = createCoalescer<Op, unknown>({
     maxBatch: LIMITS.opsPerBatch,
+    secondAt: SECOND_BATCH_AT,
     one: (goalId, op) => call(goalId, (client) => executeUpdate(client, goalId, op.def, op.input, op.id)),
     many: (goalId, ops) =>
       call(goalId, async (client) => {

@@ -75,3 +75,82 @@ test('one refused call rejects alone; a failed send rejects every call in it', a
   // The key recovers for the next call.
   await expect(broken.submit('g', 3)).rejects.toThrow('unavailable');
 });
+
+/** A recorder whose sends stay in flight until released by hand. */
+function manual(secondAt: number, maxBatch = 16) {
+  const sent: number[][] = [];
+  const open: Array<() => void> = [];
+  let inFlight = 0;
+  let maxInFlight = 0;
+  const run = (ops: number[]): Promise<number[]> => {
+    sent.push(ops);
+    inFlight += 1;
+    maxInFlight = Math.max(maxInFlight, inFlight);
+    return new Promise((resolve) =>
+      open.push(() => {
+        inFlight -= 1;
+        resolve(ops.map((op) => op * 10));
+      }),
+    );
+  };
+  const coalescer = createCoalescer<number, number>({
+    maxBatch,
+    secondAt,
+    one: (_key, op) => run([op]).then((r) => r[0] as number),
+    many: (_key, ops) => run(ops),
+  });
+  const turn = () => new Promise((r) => setImmediate(r));
+  return { coalescer, sent, open, turn, maxInFlight: () => maxInFlight };
+}
+
+test('with secondAt, enough calls waiting leave as a second batch while the first is in flight', async () => {
+  const { coalescer, sent, open, turn, maxInFlight } = manual(3);
+  const first = [1, 2, 3].map((n) => coalescer.submit('g', n));
+  await turn();
+  expect(sent).toEqual([[1, 2, 3]]);
+  const second = [4, 5, 6].map((n) => coalescer.submit('g', n));
+  await turn();
+  // Three wait (secondAt, and as many as the batch in flight): they leave without waiting for the first's answer.
+  expect(sent).toEqual([
+    [1, 2, 3],
+    [4, 5, 6],
+  ]);
+  // Never a third in flight: these wait for one of the two to come back.
+  const third = [7, 8, 9, 10].map((n) => coalescer.submit('g', n));
+  await turn();
+  expect(sent).toHaveLength(2);
+  open.shift()?.();
+  await expect(Promise.all(first)).resolves.toEqual([10, 20, 30]);
+  await turn();
+  expect(sent[2]).toEqual([7, 8, 9, 10]);
+  open.splice(0).forEach((release) => release());
+  await turn();
+  open.splice(0).forEach((release) => release());
+  await expect(Promise.all([...second, ...third])).resolves.toEqual([40, 50, 60, 70, 80, 90, 100]);
+  expect(maxInFlight()).toBe(2);
+  expect(coalescer.pending()).toBe(0);
+});
+
+test('a second batch never leaves smaller than the one in flight, nor below secondAt', async () => {
+  const { coalescer, sent, open, turn } = manual(2);
+  const first = [1, 2, 3, 4].map((n) => coalescer.submit('g', n));
+  await turn();
+  const later = [5, 6, 7].map((n) => coalescer.submit('g', n));
+  await turn();
+  // Three wait behind a batch of four: they wait for its answer.
+  expect(sent).toEqual([[1, 2, 3, 4]]);
+  open.shift()?.();
+  await Promise.all(first);
+  await turn();
+  expect(sent[1]).toEqual([5, 6, 7]);
+  // One waiting behind that batch of three: below secondAt, it waits too.
+  const lone = coalescer.submit('g', 8);
+  await turn();
+  expect(sent).toHaveLength(2);
+  open.shift()?.();
+  await Promise.all(later);
+  await turn();
+  expect(sent[2]).toEqual([8]);
+  open.shift()?.();
+  await expect(lone).resolves.toBe(80);
+});
