@@ -19,7 +19,7 @@ import { loadConfig } from '../src/config';
 import { freePort, startDevServer, type DevServer } from '../src/dev-server';
 import { createServer } from '../src/mcp/server';
 import { startWorker, type WorkerHandle } from '../src/worker';
-import { goalWorkflowId } from '../src/workflows/messages';
+import { agentWorkflowId, goalWorkflowId } from '../src/workflows/messages';
 import { call, closedRuns, ok, quietRuntime, uid } from './support/harness';
 
 const SUGGEST_AT = 120;
@@ -123,3 +123,25 @@ test('a goal that continues as new under load with refused calls in between: not
   }
   expect(failures).toEqual([]);
 }, 300_000);
+
+test('a fetch_inbox long-poll goes on in the new run when the agent continues as new: no wait ends early, empty', async () => {
+  const [mcp] = mcps;
+  if (!mcp) throw new Error('no MCP client');
+  const reader = uid('can-reader');
+  const sender = uid('can-sender');
+  await ok(mcp, 'register_agent', { name: reader, capabilities: ['read'] });
+  await ok(mcp, 'register_agent', { name: sender, capabilities: ['write'] });
+  let since = 0;
+  const endedEmpty: number[] = [];
+  for (let i = 0; i < 40; i++) {
+    const waiting = ok(mcp, 'fetch_inbox', { agent_id: reader, since, wait_seconds: 30 });
+    await new Promise((resolve) => setTimeout(resolve, 30)); // the long-poll reaches the workflow
+    await ok(mcp, 'send_message', { sender, to: [reader], subject: 'can', body: `message ${i}` });
+    const got = await waiting;
+    if (got.count !== 1) endedEmpty.push(i);
+    since = (got.messages as Array<{ seq: number }>).at(-1)?.seq ?? since;
+  }
+  expect(endedEmpty).toEqual([]);
+  // The waits did span runs: the reader's workflow continued as new on the way.
+  expect((await closedRuns(await lazy.get(), agentWorkflowId(reader))).length).toBeGreaterThanOrEqual(2);
+}, 120_000);

@@ -114,6 +114,25 @@ const SIDE_CALL_DEADLINE_MS = 10_000;
 /** How long a claim waits for a side call on the agent's own workflow (its board note, its capabilities). */
 const SIDE_CALL_MS = 2_000;
 
+/**
+ * A long-poll in the agent's workflow, asked again for what is left of its wait when it came back early with nothing:
+ * the workflow answers a waiting Update at once when it is about to continue as new, and the wait goes on in the new
+ * run (as get_next_task's does on a goal). Over once `done` holds or less than 50 ms of the wait is left.
+ */
+async function untilDeadline<T>(
+  waitMs: number,
+  ask: (waitMs: number) => Promise<T>,
+  done: (r: T) => boolean,
+): Promise<T> {
+  const deadline = Date.now() + waitMs;
+  let left = waitMs;
+  for (;;) {
+    const r = await ask(Math.ceil(left));
+    left = deadline - Date.now();
+    if (done(r) || left <= 50) return r;
+  }
+}
+
 /** `p`, or `fallback` when it has not settled within `ms` (it goes on in the background; its failure is dropped). */
 function within<T>(ms: number, p: Promise<T>, fallback: T): Promise<T> {
   return new Promise<T>((resolve, reject) => {
@@ -373,7 +392,14 @@ export function createAgentsClient(goals: GoalsClient) {
         if (read.length > 0) void api.touch(agentId, { read });
         return found;
       }
-      return withAgent(agentId, (h) => h.executeUpdate(fetchMessagesUpdate, { args: [input], updateId: randomUUID() }));
+      return untilDeadline(
+        input.waitMs,
+        (waitMs) =>
+          withAgent(agentId, (h) =>
+            h.executeUpdate(fetchMessagesUpdate, { args: [{ ...input, waitMs }], updateId: randomUUID() }),
+          ),
+        (found) => found.length > 0,
+      );
     },
 
     /**
@@ -381,7 +407,14 @@ export function createAgentsClient(goals: GoalsClient) {
      * false after waitMs. NOT_FOUND for an agent with no workflow (never registered).
      */
     async waitMarks(agentId: string, input: { workspace: string; after: number; waitMs: number }): Promise<boolean> {
-      return withAgent(agentId, (h) => h.executeUpdate(waitMarksUpdate, { args: [input], updateId: randomUUID() }));
+      return untilDeadline(
+        input.waitMs,
+        (waitMs) =>
+          withAgent(agentId, (h) =>
+            h.executeUpdate(waitMarksUpdate, { args: [{ ...input, waitMs }], updateId: randomUUID() }),
+          ),
+        (changed) => changed,
+      );
     },
 
     /** Pushes a task reference into the agent's inbox (the goal records the assignment first). */
