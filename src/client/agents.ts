@@ -1,5 +1,6 @@
 /** Agents by intent: register, keep alive, unregister, messages, the board. */
 import { createHash, randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { QueryNotRegisteredError, WithStartWorkflowOperation, type WorkflowHandle } from '@temporalio/client';
 import {
   AgentRowSchema,
@@ -117,7 +118,10 @@ const SIDE_CALL_MS = 2_000;
 /**
  * A long-poll in the agent's workflow, asked again for what is left of its wait when it came back early with nothing:
  * the workflow answers a waiting Update at once when it is about to continue as new, and the wait goes on in the new
- * run (as get_next_task's does on a goal). Over once `done` holds or less than 50 ms of the wait is left.
+ * run (as get_next_task's does on a goal). Over once `done` holds or less than 50 ms of the wait is left. Asked again
+ * at once the first time; after that with a growing pause (25 ms to 200 ms), so a run that cannot continue as new yet
+ * (its release of work still going) is not asked in a tight loop. Nothing is missed meanwhile: a message or a mark
+ * that came is found by the next ask.
  */
 async function untilDeadline<T>(
   waitMs: number,
@@ -126,8 +130,9 @@ async function untilDeadline<T>(
 ): Promise<T> {
   const deadline = Date.now() + waitMs;
   let left = waitMs;
-  for (;;) {
-    const r = await ask(Math.ceil(left));
+  for (let again = 0; ; again++) {
+    if (again > 1) await sleep(Math.min(200, 25 * 2 ** (again - 2), left));
+    const r = await ask(Math.max(1, Math.ceil(deadline - Date.now())));
     left = deadline - Date.now();
     if (done(r) || left <= 50) return r;
   }
