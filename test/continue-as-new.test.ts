@@ -8,6 +8,9 @@
  * commands no replay made (src/workflows/continue-as-new.ts); and an Update the server dropped because the task that
  * carried it failed (a continue-as-new refused because a timer fired meanwhile) reached the caller as an error
  * instead of being sent again with its id (updateRetryInterceptor in src/client/connection.ts).
+ *
+ * Also: an agent's long-polls (fetch_inbox, mark_updates) waiting when its own workflow continues as new go on in the
+ * new run instead of ending early and empty (untilDeadline in src/client/agents.ts).
  */
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { Client as McpClient } from '@modelcontextprotocol/sdk/client/index.js';
@@ -144,4 +147,23 @@ test('a fetch_inbox long-poll goes on in the new run when the agent continues as
   expect(endedEmpty).toEqual([]);
   // The waits did span runs: the reader's workflow continued as new on the way.
   expect((await closedRuns(await lazy.get(), agentWorkflowId(reader))).length).toBeGreaterThanOrEqual(2);
+}, 120_000);
+
+test('a mark_updates long-poll goes on in the new run when the agent continues as new: no wait ends early, empty', async () => {
+  const [mcp] = mcps;
+  if (!mcp) throw new Error('no MCP client');
+  const workspace = uid('can-marks');
+  await ok(mcp, 'create', { workspace, title: 'seed the workspace' });
+  const { worker_id: watcher } = await ok(mcp, 'connect', { workspace, worker_id: uid('can-watcher') });
+  const { worker_id: marker } = await ok(mcp, 'connect', { workspace, worker_id: uid('can-marker') });
+  const endedEmpty: number[] = [];
+  for (let i = 0; i < 40; i++) {
+    const waiting = ok(mcp, 'mark_updates', { workspace, agent: watcher, wait_seconds: 30 });
+    await new Promise((resolve) => setTimeout(resolve, 30)); // the long-poll reaches the watcher's workflow
+    await ok(mcp, 'mark_file', { workspace, agent: marker, file: `src/file-${i}.ts` });
+    const got = await waiting;
+    if (got.count === 0) endedEmpty.push(i);
+  }
+  expect(endedEmpty).toEqual([]);
+  expect((await closedRuns(await lazy.get(), agentWorkflowId(watcher as string))).length).toBeGreaterThanOrEqual(2);
 }, 120_000);
