@@ -16,7 +16,7 @@ import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { ensureNamespace, waitForTemporal } from './client/admin';
 import { log } from './logger';
-import { isPortOpen } from './ports';
+import { canBind, isPortOpen } from './ports';
 import { cacheRoot, findGo, goInstall } from './temporal-cli';
 
 export const TEMPORAL_SERVER_VERSION = 'v1.29.1';
@@ -230,6 +230,39 @@ export function serverEnvironment(db: Db, port: number): Record<string, string> 
   };
 }
 
+/** Which service each port of serverEnvironment is for, as an error names it. */
+const PORT_SERVICES: Record<string, string> = {
+  TEMPORAL_FRONTEND_PORT: 'frontend gRPC',
+  TEMPORAL_FRONTEND_HTTP_PORT: 'frontend HTTP',
+  TEMPORAL_FRONTEND_MEMBERSHIP_PORT: 'frontend membership',
+  TEMPORAL_HISTORY_PORT: 'history',
+  TEMPORAL_HISTORY_MEMBERSHIP_PORT: 'history membership',
+  TEMPORAL_MATCHING_PORT: 'matching',
+  TEMPORAL_MATCHING_MEMBERSHIP_PORT: 'matching membership',
+  TEMPORAL_WORKER_PORT: 'worker',
+  TEMPORAL_WORKER_MEMBERSHIP_PORT: 'worker membership',
+};
+
+/**
+ * Every port the server would listen on for frontend `port` is free, or an error that names the taken ones: checked
+ * before anything starts, so a taken neighbour fails in a second with what to do, not after the database and the
+ * server came up (as "bind: address already in use" in the server's log).
+ */
+export async function checkServerPorts(port: number): Promise<void> {
+  const env = serverEnvironment({ host: '', port: 0, user: '', password: '' }, port);
+  const wanted = Object.keys(PORT_SERVICES).map((k) => ({ service: PORT_SERVICES[k] as string, port: Number(env[k]) }));
+  const taken = [];
+  for (const w of wanted) if (!(await canBind('127.0.0.1', w.port))) taken.push(w);
+  if (taken.length === 0) return;
+  const list = taken.map((t) => `${t.port} (${t.service})`).join(', ');
+  throw new Error(
+    `The Temporal server on frontend port ${port} also needs ${taken.length === 1 ? 'port' : 'ports'} ${list} on ` +
+      `127.0.0.1, and ${taken.length === 1 ? 'it is' : 'they are'} in use. Stop what runs there, or choose another ` +
+      `frontend port with AGENT_RUNTIME_TEMPORAL_PORT (the server uses it, +1, +2, +6, +10, and 20000 + port mod 10000 ` +
+      `and up).`,
+  );
+}
+
 /** The environment deploy/temporal-ui.yaml is rendered from. */
 export function uiEnvironment(temporalAddress: string, uiPort: number, namespace: string): Record<string, string> {
   return {
@@ -286,6 +319,7 @@ async function stopChild(child: ChildProcess | undefined): Promise<void> {
 }
 
 export async function startPostgresStack(o: PostgresStackOptions): Promise<PostgresStack> {
+  await checkServerPorts(o.temporalPort);
   const bins = await resolveServerBinaries();
   const cluster = o.databaseUrl ? undefined : ownCluster(o.home, o.pgPort ?? 5433);
   const db: Db = o.databaseUrl ? fromUrl(o.databaseUrl) : (cluster as Db);
