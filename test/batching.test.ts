@@ -3,10 +3,10 @@
  * worker, by what agents get back and by what the goal's history holds.
  */
 import { randomUUID } from 'node:crypto';
-import { Client, type WorkflowClientInterceptor, type WorkflowHandle } from '@temporalio/client';
-import { createGoalsClient, SECOND_BATCH_AT } from '../src/client/goals';
+import type { WorkflowClientInterceptor, WorkflowHandle } from '@temporalio/client';
+import { SECOND_BATCH_AT } from '../src/client/goals';
 import { applyBatchUpdate, goalWorkflowId } from '../src/workflows/messages';
-import { startHarness, uid, type Harness } from './support/harness';
+import { startHarness, uid, watchedGoals, type Harness } from './support/harness';
 
 type HistoryEvent = NonNullable<Awaited<ReturnType<WorkflowHandle['fetchHistory']>>['events']>[number];
 
@@ -94,17 +94,7 @@ test('calls arriving behind a busy batch leave as a second batch before its answ
       return sent;
     },
   };
-  const base = await h.lazy.get();
-  const watched = new Client({
-    connection: base.connection,
-    namespace: base.options.namespace,
-    interceptors: { workflow: [watch] },
-  });
-  const goals = createGoalsClient({
-    client: () => Promise.resolve(watched),
-    taskQueue: h.config.taskQueue,
-    address: h.config.temporalAddress,
-  });
+  const goals = await watchedGoals(h, watch);
   try {
     const outcomes = [...(await Promise.all(group(0))), ...(await Promise.all(second))];
     expect(secondLeftWhileFirstInFlight).toBe(true);

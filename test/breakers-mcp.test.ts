@@ -3,10 +3,9 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
-import { Client as TemporalClient, type WorkflowClientInterceptor } from '@temporalio/client';
-import { createGoalsClient } from '../src/client/goals';
+import type { WorkflowClientInterceptor } from '@temporalio/client';
 import { createServer } from '../src/mcp/server';
-import { call, eventually, ok, startHarness, uid, type Harness } from './support/harness';
+import { call, eventually, ok, startHarness, uid, watchedGoals, type Harness } from './support/harness';
 
 let h: Harness;
 let mcp: Client;
@@ -222,17 +221,7 @@ test('a completion records a success on its agent’s HALF_OPEN breaker, read be
     query: (input, next) => note(`query ${input.workflowExecution.workflowId}`, () => next(input)),
     startUpdate: (input, next) => note(`update ${input.workflowExecution.workflowId}`, () => next(input)),
   };
-  const base = await h.lazy.get();
-  const temporal = new TemporalClient({
-    connection: base.connection,
-    namespace: h.config.namespace,
-    interceptors: { workflow: [recorder] },
-  });
-  const goals = createGoalsClient({
-    client: () => Promise.resolve(temporal),
-    taskQueue: h.config.taskQueue,
-    address: h.config.temporalAddress,
-  });
+  const goals = await watchedGoals(h, recorder);
   const agent = uid('probe');
   const server = createServer({ goals, toolsets: ['all'], context: { agentId: agent } });
   const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();

@@ -6,12 +6,12 @@
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { freePort } from '../src/dev-server';
+import { canBind } from '../src/ports';
 import { serverEnvironment } from '../src/postgres-stack';
 import { ok, ROOT, untilOutput } from './support/harness';
 
@@ -20,13 +20,6 @@ const home = fs.mkdtempSync(path.join(os.tmpdir(), 'agent-runtime-pg-'));
 let ports: { temporal: number; http: number; ui: number; pg: number };
 let up: ChildProcess | undefined;
 let log = '';
-
-const canBind = (port: number) =>
-  new Promise<boolean>((resolve) => {
-    const probe = net.createServer();
-    probe.once('error', () => resolve(false));
-    probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(true)));
-  });
 
 /**
  * A frontend port whose server also binds every port derived from it (history, matching, worker, HTTP, membership:
@@ -41,7 +34,7 @@ async function temporalPortRange(): Promise<number> {
     const derived = Object.entries(env)
       .filter(([k]) => k.endsWith('_PORT'))
       .map(([, v]) => Number(v));
-    if ((await Promise.all(derived.map(canBind))).every(Boolean)) return base;
+    if ((await Promise.all(derived.map((port) => canBind('127.0.0.1', port)))).every(Boolean)) return base;
   }
   throw new Error('no free range of ports for the Temporal server below 20000');
 }

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { Client as McpClient } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
-import type { Client } from '@temporalio/client';
+import { Client, type WorkflowClientInterceptor } from '@temporalio/client';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { loadConfig, type RuntimeConfig } from '../../src/config';
 import { LazyClient } from '../../src/client/connection';
@@ -46,6 +46,21 @@ export interface Harness {
   worker?: WorkerHandle;
   mcp(agentId?: string, toolsets?: string[]): Promise<McpClient>;
   close(): Promise<void>;
+}
+
+/** A goals client on the harness's connection whose Temporal client runs `interceptor` on every workflow call. */
+export async function watchedGoals(h: Harness, interceptor: WorkflowClientInterceptor): Promise<GoalsClient> {
+  const base = await h.lazy.get();
+  const client = new Client({
+    connection: base.connection,
+    namespace: h.config.namespace,
+    interceptors: { workflow: [interceptor] },
+  });
+  return createGoalsClient({
+    client: () => Promise.resolve(client),
+    taskQueue: h.config.taskQueue,
+    address: h.config.temporalAddress,
+  });
 }
 
 /** A private task queue with an in-process worker (unless `worker: false`), a goals client and MCP clients. */
