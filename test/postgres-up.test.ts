@@ -11,33 +11,14 @@ import path from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { freePort } from '../src/dev-server';
-import { canBind } from '../src/ports';
-import { serverEnvironment } from '../src/postgres-stack';
 import { ok, ROOT, untilOutput } from './support/harness';
+import { temporalPortRange } from './support/server-ports';
 
 const CLI = path.join(ROOT, 'dist', 'cli.js');
 const home = fs.mkdtempSync(path.join(os.tmpdir(), 'agent-runtime-pg-'));
 let ports: { temporal: number; http: number; ui: number; pg: number };
 let up: ChildProcess | undefined;
 let log = '';
-
-/**
- * A frontend port whose server also binds every port derived from it (history, matching, worker, HTTP, membership:
- * serverEnvironment), all below the kernel's ephemeral range: a free port from the OS lies inside it, and a neighbour
- * of it could be taken by any outgoing connection between the check and the bind (it was once: "bind: address already
- * in use" for the history service).
- */
-async function temporalPortRange(): Promise<number> {
-  for (let attempt = 0; attempt < 100; attempt++) {
-    const base = 10_000 + Math.floor(Math.random() * 9_900);
-    const env = serverEnvironment({ host: '127.0.0.1', port: 0, user: '', password: '' }, base);
-    const derived = Object.entries(env)
-      .filter(([k]) => k.endsWith('_PORT'))
-      .map(([, v]) => Number(v));
-    if ((await Promise.all(derived.map((port) => canBind('127.0.0.1', port)))).every(Boolean)) return base;
-  }
-  throw new Error('no free range of ports for the Temporal server below 20000');
-}
 
 beforeAll(async () => {
   fs.chmodSync(home, 0o755); // the postgres user must reach its data directory inside

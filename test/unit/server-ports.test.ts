@@ -3,22 +3,8 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { checkServerPorts, serverEnvironment, startPostgresStack } from '../../src/postgres-stack';
-import { canBind } from '../../src/ports';
-
-const portsOf = (base: number): number[] =>
-  Object.entries(serverEnvironment({ host: '', port: 0, user: '', password: '' }, base))
-    .filter(([k]) => k.endsWith('_PORT'))
-    .map(([, v]) => Number(v));
-
-/** A frontend port whose derived ports are all free now, below the ephemeral range. */
-async function freeBase(): Promise<number> {
-  for (let attempt = 0; attempt < 100; attempt++) {
-    const base = 10_000 + Math.floor(Math.random() * 9_900);
-    if ((await Promise.all(portsOf(base).map((p) => canBind('127.0.0.1', p)))).every(Boolean)) return base;
-  }
-  throw new Error('no free range of ports below 20000');
-}
+import { checkServerPorts, startPostgresStack } from '../../src/postgres-stack';
+import { temporalPortRange } from '../support/server-ports';
 
 async function holding<T>(port: number, fn: () => Promise<T>): Promise<T> {
   const server = net.createServer();
@@ -31,7 +17,7 @@ async function holding<T>(port: number, fn: () => Promise<T>): Promise<T> {
 }
 
 test('a taken neighbour of the frontend port is named, with what to do; free again, the check passes', async () => {
-  const base = await freeBase();
+  const base = await temporalPortRange();
   await holding(base + 1, () =>
     expect(checkServerPorts(base)).rejects.toThrow(
       new RegExp(`frontend port ${base} also needs port ${base + 1} \\(history\\).*AGENT_RUNTIME_TEMPORAL_PORT`),
@@ -41,7 +27,7 @@ test('a taken neighbour of the frontend port is named, with what to do; free aga
 });
 
 test('up --postgres stops at the check: nothing is started or written when a port is taken', async () => {
-  const base = await freeBase();
+  const base = await temporalPortRange();
   const membership = 20_000 + (base % 10_000);
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'server-ports-'));
   try {
