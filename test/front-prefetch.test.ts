@@ -8,7 +8,7 @@
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { agentRowQuery, agentWorkflowId, agentWorkQuery } from '../src/workflows/messages';
 import { daemonSupport } from './support/daemon';
-import { eventually, killHard, loopThroughWorkerKill, ok, uid, useWorkerProcess } from './support/harness';
+import { eventually, killHard, loopThroughWorkerKill, ok, uid, useWorkerProcess, within } from './support/harness';
 
 const w = useWorkerProcess();
 // A hold longer than the default (1 s), so that steps of these tests on a busy machine still count as a fast loop.
@@ -35,13 +35,6 @@ async function loopTwice(client: Client, goalId: string): Promise<void> {
     expect(c.claimed).toBe(true);
     await ok(client, 'update_task_status', { task_id: c.id, status: 'completed', lease_token: c.lease_token });
   }
-}
-
-function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  return Promise.race([
-    p,
-    new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`${what} did not answer within ${ms} ms`)), ms)),
-  ]);
 }
 
 /** The agent's next claim made while the daemon is stopped: only its front can answer it (within 10 s). */

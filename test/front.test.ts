@@ -7,7 +7,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { goalWorkflowId } from '../src/workflows/messages';
 import { daemonSupport } from './support/daemon';
-import { call, eventually, killHard, ok, startHarness, uid, type Harness } from './support/harness';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { call, eventually, killHard, ok, startHarness, uid, within, type Harness } from './support/harness';
 
 let h: Harness;
 const d = daemonSupport(() => h);
@@ -112,6 +113,40 @@ test('a long-poll ends when its agent goes away or cancels it, and the next task
     claimed: true,
     agent_id: 'taker',
   });
+});
+
+test("the front takes the agent's lines as stdio MCP frames them: CRLF, cut across writes, a last one with no newline", async () => {
+  const goalId = uid('framed');
+  const p = d.rawFront({ AGENT_ID: 'framer' });
+  let out = '';
+  p.stdout.setEncoding('utf8');
+  p.stdout.on('data', (chunk: string) => (out += chunk));
+  const exited = new Promise<number | null>((resolve) => p.on('exit', resolve));
+  const init = { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } };
+  p.stdin.write(`${JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: init })}\r\n`);
+  const create = JSON.stringify({
+    jsonrpc: '2.0',
+    id: 2,
+    method: 'tools/call',
+    params: { name: 'create_goal', arguments: { name: 'framed', goal_id: goalId } },
+  });
+  p.stdin.write(`{"jsonrpc":"2.0","method":"notifications/initialized"}\n${create.slice(0, 40)}`);
+  await sleep(50);
+  p.stdin.write(`${create.slice(40)}\n\n`);
+  p.stdin.end(JSON.stringify({ jsonrpc: '2.0', id: 3, method: 'tools/list' }));
+  // The front answers every request before it exits, and nothing else is written to stdout.
+  expect(await within(exited, 20_000, 'the front (exit)')).toBe(0);
+  const answers = out
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as { id: number; result?: Record<string, unknown> });
+  expect(answers.map((a) => a.id).sort()).toEqual([1, 2, 3]);
+  const byId = new Map(answers.map((a) => [a.id, a.result]));
+  expect(byId.get(1)).toMatchObject({ serverInfo: { name: expect.any(String) } });
+  expect(byId.get(2)).toMatchObject({ structuredContent: { id: goalId, name: 'framed' } });
+  expect((byId.get(3)?.tools as unknown[]).length).toBeGreaterThan(0);
+  const goal = await h.goals.getGoal(goalId);
+  expect(goal.goal.name).toBe('framed');
 });
 
 test('when the daemon goes away mid-session the front serves the rest itself', async () => {

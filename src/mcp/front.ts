@@ -7,11 +7,11 @@
  * is the full stdio server (stdio.ts). If the daemon goes away mid-session, the front serves the rest itself.
  */
 import net from 'node:net';
-import readline from 'node:readline';
 import { flagsToEnv } from '../flags';
 import type * as Commands from '../commands';
 import type * as ConfigModule from '../config';
 import { deploymentOf, findDaemon, homeOf, type DaemonInfo } from './daemon-info';
+import { lineSplitter } from './lines';
 import type * as ExchangeModule from './exchange';
 import type * as StdioModule from './stdio';
 
@@ -82,21 +82,16 @@ function proxy(daemon: DaemonInfo, env: NodeJS.ProcessEnv): void {
   // Answers start with {"jsonrpc":"2.0","id":…: the id is read off the line without parsing the (large) result.
   const AHEAD = '{"agent_runtime_ahead":';
   const ID = /^\{"jsonrpc":"2\.0","id":("(?:[^"\\]|\\.)*"|-?[0-9.eE+-]+|null)/;
-  let buffer = '';
-  socket.on('data', (chunk: string) => {
-    buffer += chunk;
-    let nl = buffer.indexOf('\n');
-    while (nl >= 0) {
-      const line = buffer.slice(0, nl + 1);
-      buffer = buffer.slice(nl + 1);
-      if (line.startsWith(AHEAD)) keepAhead(line);
-      else {
-        const id = ID.exec(line)?.[1];
-        if (id !== undefined) pending.delete(id);
-        write(line);
-      }
-      nl = buffer.indexOf('\n');
+  const fromDaemon = lineSplitter((line) => {
+    if (line.startsWith(AHEAD)) keepAhead(line);
+    else {
+      const id = ID.exec(line)?.[1];
+      if (id !== undefined) pending.delete(id);
+      write(line);
     }
+  });
+  socket.on('data', (chunk: string) => {
+    fromDaemon.push(chunk);
     finishIfDone();
   });
 
@@ -171,7 +166,8 @@ function proxy(daemon: DaemonInfo, env: NodeJS.ProcessEnv): void {
   );
   socket.on('close', () => lost('went away'));
 
-  function send(message: Message): void {
+  /** `line`: the message as the agent wrote it, forwarded as is. */
+  function send(message: Message, line?: string): void {
     if (isRequest(message) && message.method !== 'ping') {
       if (answeredAhead(message)) return;
       giveBack();
@@ -182,11 +178,11 @@ function proxy(daemon: DaemonInfo, env: NodeJS.ProcessEnv): void {
       return;
     }
     if (isRequest(message)) pending.add(JSON.stringify(message.id));
-    socket.write(`${JSON.stringify(message)}\n`);
+    socket.write(`${line ?? JSON.stringify(message)}\n`);
   }
 
-  const lines = readline.createInterface({ input: process.stdin, crlfDelay: Infinity });
-  lines.on('line', (line) => {
+  // The agent's messages go to the daemon as the agent wrote them (parsed only to route them).
+  const fromAgent = lineSplitter((line) => {
     if (line.trim() === '') return;
     let message: Message;
     try {
@@ -195,13 +191,19 @@ function proxy(daemon: DaemonInfo, env: NodeJS.ProcessEnv): void {
       write(JSON.stringify({ jsonrpc: '2.0', id: null, error: { code: -32700, message: 'Parse error' } }));
       return;
     }
-    send(message);
+    send(message, line);
   });
-  lines.on('close', () => {
+  const inputEnded = (): void => {
+    if (ended) return;
+    fromAgent.end();
     ended = true;
     giveBack();
     finishIfDone();
-  });
+  };
+  process.stdin.setEncoding('utf8');
+  process.stdin.on('data', (chunk: string) => fromAgent.push(chunk));
+  process.stdin.on('end', inputEnded);
+  process.stdin.on('close', inputEnded);
   process.once('SIGTERM', () => process.exit(0));
 }
 

@@ -26,6 +26,7 @@ import { callContext, type CallContext } from '../client/call-context';
 import type { GoalsClient } from '../client/goals';
 import type { Reservation } from '../client/prefetch';
 import type { RequestResponseTransport } from './exchange';
+import { lineSplitter } from './lines';
 
 type Reservations = Pick<GoalsClient, 'prefetchHoldMs' | 'returnReservation'>;
 
@@ -67,7 +68,6 @@ function serveConnection(socket: net.Socket, exchange: RequestResponseTransport,
   /** Claims handed to the front ahead of the agent's call, by number, until it says whether the agent took them. */
   const handedOver = new Map<number, Reservation>();
   let handed = 0;
-  let buffer = '';
   // This front's requests in flight, by its own ids: cancelled when it sends notifications/cancelled or goes away.
   const inFlight = new Map<string | number, AbortController>();
   const send = (line: string) => {
@@ -139,20 +139,19 @@ function serveConnection(socket: net.Socket, exchange: RequestResponseTransport,
       } else exchange.notify(m, extra);
     }
   };
+  const tooLong = (): void => {
+    log.warn('a local agent sent a message over 4 MB; closing its connection');
+    socket.destroy();
+  };
+  const lines = lineSplitter((line) => {
+    if (socket.destroyed) return;
+    if (line.length > MAX_LINE) return tooLong();
+    onLine(line);
+  });
   socket.setEncoding('utf8');
   socket.on('data', (chunk: string) => {
-    buffer += chunk;
-    if (buffer.length > MAX_LINE) {
-      log.warn('a local agent sent a message over 4 MB; closing its connection');
-      socket.destroy();
-      return;
-    }
-    let nl = buffer.indexOf('\n');
-    while (nl >= 0) {
-      onLine(buffer.slice(0, nl));
-      buffer = buffer.slice(nl + 1);
-      nl = buffer.indexOf('\n');
-    }
+    lines.push(chunk);
+    if (lines.held > MAX_LINE) tooLong();
   });
   socket.on('error', () => undefined);
   socket.on('close', () => {

@@ -1,5 +1,5 @@
 /** A daemon (`agent-runtime serve`) with its local socket, and stdio fronts (`agent-runtime mcp`) of agents using it. */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -25,6 +25,8 @@ export interface DaemonSupport {
   start(): Promise<void>;
   /** A front for an agent, with extra environment (AGENT_ID, AGENT_RUNTIME_TOOLSETS…). */
   front(extra?: Record<string, string>): Promise<Front>;
+  /** A front process with no MCP client on it: the test writes its stdin and reads its stdout. */
+  rawFront(extra?: Record<string, string>): ChildProcessWithoutNullStreams;
   /** Closes every front and kills the daemon. */
   close(): Promise<void>;
 }
@@ -33,6 +35,7 @@ export interface DaemonSupport {
 export function daemonSupport(harness: () => Harness, base: Record<string, string> = {}): DaemonSupport {
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'daemon-home-'));
   const clients: Client[] = [];
+  const raws: ChildProcess[] = [];
   let daemon: ChildProcess | undefined;
   const env = (extra: Record<string, string> = {}): Record<string, string> => {
     const out: Record<string, string> = {};
@@ -76,7 +79,13 @@ export function daemonSupport(harness: () => Harness, base: Record<string, strin
       clients.push(client);
       return { client, pid: transport.pid as number, stderr: () => err };
     },
+    rawFront(extra = {}) {
+      const p = spawn(process.execPath, [CLI, 'mcp'], { env: env(extra), stdio: 'pipe' });
+      raws.push(p);
+      return p;
+    },
     async close() {
+      for (const p of raws) p.kill('SIGKILL');
       await Promise.all(clients.map((c) => c.close().catch(() => undefined)));
       if (daemon) await killHard(daemon);
     },
