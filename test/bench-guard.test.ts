@@ -52,6 +52,8 @@ test('npm run bench (tiny) writes a JSON report with every latency figure', asyn
     numbers(r, ['agents', 'work_ms', 'claims_per_s', 'claim_p50_ms', 'claim_p99_ms', 'double_claims', 'errors']);
     expect(r.double_claims).toBe(0);
     expect(r.errors).toBe(0);
+    expect(r.claims_per_s_runs).toHaveLength(2); // tiny: each row twice, the figure is their median
+    expect(r.claims_per_s).toBeCloseTo((r.claims_per_s_runs[0] + r.claims_per_s_runs[1]) / 2, 1);
   }
   expect(oneGoal.handoff_p50_ms).toBeGreaterThan(0);
   expect(oneGoal.handoff_both_answered_p50_ms).toBeGreaterThanOrEqual(oneGoal.handoff_p50_ms);

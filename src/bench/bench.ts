@@ -229,6 +229,7 @@ async function runScenarios(env: BenchEnvironment, mode: Mode, say: (m: string) 
     workMs: tiny ? [0] : [0, 50],
     tasks: tiny ? 20 : 200,
     warmupTasks: tiny ? 20 : 1000,
+    repeats: tiny ? 2 : 3,
     chain: tiny ? 4 : 40,
     say,
   });
@@ -388,13 +389,13 @@ async function runScenarios(env: BenchEnvironment, mode: Mode, say: (m: string) 
     ...pullRows,
   ].join('\n');
   const oneGoalMd = [
-    `One goal, many agents, each its own \`agent-runtime mcp\` through the daemon (${oneGoal.tasks} independent tasks; stdio start p50 ${oneGoal.stdio_start_p50_ms} ms; chain handoff p50 ${oneGoal.handoff_p50_ms} ms = ${report.one_goal_stdio_vs_floor.handoff_ratio} × floor, until the waiter holds the next task; ${oneGoal.handoff_both_answered_p50_ms} ms until the holder's own answer has come too):`,
+    `One goal, many agents, each its own \`agent-runtime mcp\` through the daemon (${oneGoal.tasks} independent tasks in a new goal for each run of a row, every row run ${oneGoal.rows[0]?.claims_per_s_runs.length ?? 0} times; stdio start p50 ${oneGoal.stdio_start_p50_ms} ms; chain handoff p50 ${oneGoal.handoff_p50_ms} ms = ${report.one_goal_stdio_vs_floor.handoff_ratio} × floor, until the waiter holds the next task; ${oneGoal.handoff_both_answered_p50_ms} ms until the holder's own answer has come too):`,
     '',
-    '| agents | work ms | claims/s | claim p50 ms | claim p99 ms | p50 / floor | double claims | errors |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- |',
+    '| agents | work ms | claims/s (median) | each run | claim p50 ms | claim p99 ms | p50 / floor | double claims | errors |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
     ...oneGoal.rows.map(
       (r, i) =>
-        `| ${r.agents} | ${r.work_ms} | ${r.claims_per_s} | ${r.claim_p50_ms} | ${r.claim_p99_ms} | ${report.one_goal_stdio_vs_floor.claim_p50_ratios[i]?.ratio ?? ''} | ${r.double_claims} | ${r.errors} |`,
+        `| ${r.agents} | ${r.work_ms} | ${r.claims_per_s} | ${r.claims_per_s_runs.join(', ')} | ${r.claim_p50_ms} | ${r.claim_p99_ms} | ${report.one_goal_stdio_vs_floor.claim_p50_ratios[i]?.ratio ?? ''} | ${r.double_claims} | ${r.errors} |`,
     ),
     '',
     `Target at 32 agents: ≥ ${report.one_goal_stdio_vs_floor.claims_per_s_target_at_32} claims/s (5 ÷ floor p50).`,
