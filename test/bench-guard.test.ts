@@ -54,7 +54,15 @@ test('npm run bench (tiny) writes a JSON report with every latency figure', asyn
     expect(r.errors).toBe(0);
     expect(r.claims_per_s_runs).toHaveLength(2); // tiny: each row twice, the figure is their median
     expect(r.claims_per_s).toBeCloseTo((r.claims_per_s_runs[0] + r.claims_per_s_runs[1]) / 2, 1);
+    // What a task cost the machine, process by process (read from /proc; ticks of 10 ms, so no sums are compared).
+    const cpu = r.cpu_ms_per_task;
+    expect(cpu.total).toBeGreaterThan(0);
+    for (const part of ['bench_process', 'daemon', 'fronts', 'server_and_rest']) {
+      expect(cpu[part]).toBeGreaterThanOrEqual(0);
+    }
+    expect(cpu.bench_process).toBeGreaterThan(0);
   }
+  expect(oneGoal.cpu_ceiling_claims_per_s).toBeGreaterThan(0);
   expect(oneGoal.handoff_p50_ms).toBeGreaterThan(0);
   expect(oneGoal.handoff_both_answered_p50_ms).toBeGreaterThanOrEqual(oneGoal.handoff_p50_ms);
   expect(oneGoal.stdio_start_p50_ms).toBeGreaterThan(0);

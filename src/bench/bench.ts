@@ -23,7 +23,7 @@ import { agentLatencies } from './agents';
 import { ALL_TOOLSETS } from '../config';
 import { bigWorkspace, purePull, type BigWorkspaceResult, type PurePullRow } from './task-graph';
 import { listsScenario, type ListsResult } from './lists';
-import { oneGoalStdio } from './one-goal';
+import { oneGoalStdio, type OneGoalResult } from './one-goal';
 import { scaleScenario, type ScaleResult } from './scale';
 import { summarize, type Latency } from './stats';
 import { startBenchEnvironment, startPostgresBenchEnvironment, type BenchEnvironment } from './environment';
@@ -399,7 +399,10 @@ async function runScenarios(env: BenchEnvironment, mode: Mode, say: (m: string) 
     ),
     '',
     `Target at 32 agents: ≥ ${report.one_goal_stdio_vs_floor.claims_per_s_target_at_32} claims/s (5 ÷ floor p50).`,
-  ].join('\n');
+    cpuLine(oneGoal, report.machine.cpus, env.workers.includes('in-process')),
+  ]
+    .filter((line) => line !== undefined)
+    .join('\n');
   const toolListMd = [
     'Tool list (`tools/list` over MCP; tokens estimated as bytes ÷ 4; targets: default ≤ 24 KB, all ≤ 60 KB):',
     '',
@@ -484,3 +487,11 @@ main().catch((err: unknown) => {
   process.stderr.write(`[bench] failed: ${err instanceof Error ? err.stack : String(err)}\n`);
   process.exit(1);
 });
+
+/** What a task cost the machine in the largest team's no-work row, and the claims/s its cores allow at that cost. */
+function cpuLine(oneGoal: OneGoalResult, cpus: number, workerHere: boolean): string | undefined {
+  const row = oneGoal.rows.filter((r) => r.work_ms === 0 && r.cpu_ms_per_task).at(-1);
+  const c = row?.cpu_ms_per_task;
+  if (!row || !c || !oneGoal.cpu_ceiling_claims_per_s) return undefined;
+  return `CPU per task at ${row.agents} agents (no work): ${c.total} ms — this process (the agents' MCP clients${workerHere ? ' and the worker' : ''}) ${c.bench_process}, the daemon ${c.daemon}, the fronts ${c.fronts}, the Temporal server${workerHere ? '' : ' with its workers and database'} and the rest of the machine ${c.server_and_rest}; at that cost ${cpus} cores allow at most ${oneGoal.cpu_ceiling_claims_per_s} claims/s.`;
+}

@@ -14,6 +14,7 @@ import { Client as McpClient } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import type { GoalsClient } from '../client/goals';
 import { freePort } from '../dev-server';
+import { machineCpuSeconds, ownCpuSeconds, processCpuSeconds } from './cpu';
 import { median, summarize } from './stats';
 
 export interface OneGoalRow {
@@ -27,6 +28,20 @@ export interface OneGoalRow {
   claim_p99_ms: number;
   double_claims: number;
   errors: number;
+  /**
+   * CPU time per task claimed over the row's runs (Linux only): this process (the agents' MCP clients, and the worker
+   * when it runs in-process), the daemon, the fronts together, and the rest of the machine (the Temporal server, worker
+   * processes, a database, anything else running) — what the row costs the machine, wherever it is spent.
+   */
+  cpu_ms_per_task?: CpuPerTask;
+}
+
+export interface CpuPerTask {
+  total: number;
+  bench_process: number;
+  daemon: number;
+  fronts: number;
+  server_and_rest: number;
 }
 
 export interface OneGoalResult {
@@ -38,11 +53,49 @@ export interface OneGoalResult {
   handoff_both_answered_p50_ms: number;
   /** spawn → initialize of one agent's `agent-runtime mcp`, through the daemon. */
   stdio_start_p50_ms: number;
+  /**
+   * The claims/s the machine's cores allow at the CPU per task of the largest team's no-work row: cores × 1,000 ÷
+   * cpu_ms_per_task.total (Linux only).
+   */
+  cpu_ceiling_claims_per_s?: number;
 }
 
 interface Agent {
   id: string;
   client: McpClient;
+  /** Its `agent-runtime mcp` process. */
+  pid?: number;
+}
+
+/** CPU seconds used so far: the machine, this process, the daemon and the fronts (undefined without /proc). */
+function cpuNow(daemonPid: number | undefined, agents: Agent[]) {
+  const machine = machineCpuSeconds();
+  const daemon = processCpuSeconds(daemonPid);
+  const fronts = agents.map((a) => processCpuSeconds(a.pid));
+  if (machine === undefined || daemon === undefined || fronts.some((f) => f === undefined)) return undefined;
+  return { machine, own: ownCpuSeconds(), daemon, fronts: fronts.reduce<number>((a, b) => a + (b ?? 0), 0) };
+}
+type CpuReading = NonNullable<ReturnType<typeof cpuNow>>;
+
+/** A row's runs so far. */
+interface RowRuns {
+  rates: number[];
+  latencies: number[];
+  doubles: number;
+  errors: number;
+  claimed: number;
+  /** CPU spent over the runs so far; null once a reading failed (no /proc, a process gone). */
+  cpu: CpuReading | null;
+}
+
+/** `total` plus what was spent between two readings. */
+function addSpent(total: CpuReading, before: CpuReading, after: CpuReading): CpuReading {
+  return {
+    machine: total.machine + after.machine - before.machine,
+    own: total.own + after.own - before.own,
+    daemon: total.daemon + after.daemon - before.daemon,
+    fronts: total.fronts + after.fronts - before.fronts,
+  };
 }
 
 type Structured = Record<string, unknown> & { claimed?: boolean; id?: string };
@@ -144,15 +197,14 @@ export async function oneGoalStdio(
     for (let i = 0; i < max; i++) {
       const t = performance.now();
       const client = new McpClient({ name: `bench-agent-${i}`, version: '1' });
-      await client.connect(
-        new StdioClientTransport({
-          command: process.execPath,
-          args: [cli, 'mcp'],
-          env: { ...env, AGENT_ID: `agent-${i}` },
-        }),
-      );
+      const transport = new StdioClientTransport({
+        command: process.execPath,
+        args: [cli, 'mcp'],
+        env: { ...env, AGENT_ID: `agent-${i}` },
+      });
+      await client.connect(transport);
       starts.push(performance.now() - t);
-      agents.push({ id: `agent-${i}`, client });
+      agents.push({ id: `agent-${i}`, client, pid: transport.pid ?? undefined });
     }
 
     // Every agent works one goal of `warmupTasks` first, unmeasured (as every other figure has a warm-up): the fronts,
@@ -165,11 +217,22 @@ export async function oneGoalStdio(
       }
     }
     const shapes = opts.workMs.flatMap((workMs) => opts.agentCounts.map((n) => ({ n, workMs })));
-    const runs = shapes.map(() => ({ rates: [] as number[], latencies: [] as number[], doubles: 0, errors: 0 }));
+    const runs = shapes.map((): RowRuns => ({
+      rates: [],
+      latencies: [],
+      doubles: 0,
+      errors: 0,
+      claimed: 0,
+      cpu: { machine: 0, own: 0, daemon: 0, fronts: 0 },
+    }));
     for (let round = 1; round <= opts.repeats; round++) {
       for (const [i, { n, workMs }] of shapes.entries()) {
+        const before = cpuNow(daemon.pid, agents);
         const r = await workOneGoal(goals, agents.slice(0, n), opts.tasks, workMs);
+        const after = cpuNow(daemon.pid, agents);
         const acc = runs[i]!;
+        acc.claimed += r.claimed;
+        acc.cpu = acc.cpu && before && after ? addSpent(acc.cpu, before, after) : null;
         acc.rates.push(Math.round((r.claimed / r.seconds) * 10) / 10);
         acc.latencies.push(...r.latencies);
         acc.doubles += r.doubles;
@@ -192,8 +255,13 @@ export async function oneGoalStdio(
         claim_p99_ms: l.p99_ms,
         double_claims: acc.doubles,
         errors: acc.errors,
+        ...(acc.cpu && acc.claimed > 0 ? { cpu_ms_per_task: perTask(acc.cpu, acc.claimed) } : {}),
       };
     });
+    const busiest = rows
+      .filter((r) => r.work_ms === 0)
+      .reduce<OneGoalRow | undefined>((a, r) => (!a || r.agents > a.agents ? r : a), undefined);
+    const cpuTotal = busiest?.cpu_ms_per_task?.total;
 
     // The chain: A holds task k while B long-polls; A completes; B is handed k+1. Then they swap.
     const chain = await goals.createGoal({
@@ -233,10 +301,23 @@ export async function oneGoalStdio(
       handoff_p99_ms: h.p99_ms,
       handoff_both_answered_p50_ms: summarize(bothAnswered).p50_ms,
       stdio_start_p50_ms: summarize(starts).p50_ms,
+      ...(cpuTotal ? { cpu_ceiling_claims_per_s: Math.round((os.cpus().length * 1000) / cpuTotal) } : {}),
     };
   } finally {
     await Promise.all(agents.map((x) => x.client.close().catch(() => undefined)));
     daemon.kill('SIGTERM');
     fs.rmSync(home, { recursive: true, force: true });
   }
+}
+
+/** CPU seconds over `tasks` tasks as milliseconds per task; the rest of the machine is what no measured process used. */
+function perTask(cpu: CpuReading, tasks: number): CpuPerTask {
+  const ms = (seconds: number) => Math.round((seconds * 1000 * 100) / tasks) / 100;
+  return {
+    total: ms(cpu.machine),
+    bench_process: ms(cpu.own),
+    daemon: ms(cpu.daemon),
+    fronts: ms(cpu.fronts),
+    server_and_rest: ms(Math.max(0, cpu.machine - cpu.own - cpu.daemon - cpu.fronts)),
+  };
 }
