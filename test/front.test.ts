@@ -5,9 +5,9 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { goalWorkflowId } from '../src/workflows/messages';
 import { daemonSupport } from './support/daemon';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { call, eventually, killHard, ok, startHarness, uid, within, type Harness } from './support/harness';
 
 let h: Harness;
