@@ -23,7 +23,7 @@ import { agentLatencies } from './agents';
 import { ALL_TOOLSETS } from '../config';
 import { bigWorkspace, purePull, type BigWorkspaceResult, type PurePullRow } from './task-graph';
 import { listsScenario, type ListsResult } from './lists';
-import { oneGoalStdio, type OneGoalResult } from './one-goal';
+import { busiestNoWorkRow, oneGoalStdio, type OneGoalResult } from './one-goal';
 import { scaleScenario, type ScaleResult } from './scale';
 import { summarize, type Latency } from './stats';
 import { startBenchEnvironment, startPostgresBenchEnvironment, type BenchEnvironment } from './environment';
@@ -490,7 +490,7 @@ main().catch((err: unknown) => {
 
 /** What a task cost the machine in the largest team's no-work row, and the claims/s its cores allow at that cost. */
 function cpuLine(oneGoal: OneGoalResult, cpus: number, workerHere: boolean): string | undefined {
-  const row = oneGoal.rows.filter((r) => r.work_ms === 0 && r.cpu_ms_per_task).at(-1);
+  const row = busiestNoWorkRow(oneGoal.rows);
   const c = row?.cpu_ms_per_task;
   if (!row || !c || !oneGoal.cpu_ceiling_claims_per_s) return undefined;
   return `CPU per task at ${row.agents} agents (no work): ${c.total} ms — this process (the agents' MCP clients${workerHere ? ' and the worker' : ''}) ${c.bench_process}, the daemon ${c.daemon}, the fronts ${c.fronts}, the Temporal server${workerHere ? '' : ' with its workers and database'} and the rest of the machine ${c.server_and_rest}; at that cost ${cpus} cores allow at most ${oneGoal.cpu_ceiling_claims_per_s} claims/s.`;

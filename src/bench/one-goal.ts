@@ -258,10 +258,7 @@ export async function oneGoalStdio(
         ...(acc.cpu && acc.claimed > 0 ? { cpu_ms_per_task: perTask(acc.cpu, acc.claimed) } : {}),
       };
     });
-    const busiest = rows
-      .filter((r) => r.work_ms === 0)
-      .reduce<OneGoalRow | undefined>((a, r) => (!a || r.agents > a.agents ? r : a), undefined);
-    const cpuTotal = busiest?.cpu_ms_per_task?.total;
+    const cpuTotal = busiestNoWorkRow(rows)?.cpu_ms_per_task?.total;
 
     // The chain: A holds task k while B long-polls; A completes; B is handed k+1. Then they swap.
     const chain = await goals.createGoal({
@@ -308,6 +305,13 @@ export async function oneGoalStdio(
     daemon.kill('SIGTERM');
     fs.rmSync(home, { recursive: true, force: true });
   }
+}
+
+/** The row of the largest team with no work: the one whose CPU per task gives the ceiling. */
+export function busiestNoWorkRow(rows: OneGoalRow[]): OneGoalRow | undefined {
+  return rows
+    .filter((r) => r.work_ms === 0)
+    .reduce<OneGoalRow | undefined>((a, r) => (!a || r.agents > a.agents ? r : a), undefined);
 }
 
 /** CPU seconds over `tasks` tasks as milliseconds per task; the rest of the machine is what no measured process used. */
