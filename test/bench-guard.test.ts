@@ -63,6 +63,13 @@ test('npm run bench (tiny) writes a JSON report with every latency figure', asyn
     expect(cpu.bench_process).toBeGreaterThan(0);
   }
   expect(oneGoal.cpu_ceiling_claims_per_s).toBeGreaterThan(0);
+  // The machine's CPU with no agent working, before the rows: at most both cores, each part within it.
+  const idle = oneGoal.background_cpu_ms_per_s;
+  expect(idle.total).toBeGreaterThanOrEqual(0);
+  expect(idle.total).toBeLessThanOrEqual(os.cpus().length * 1000 + 50);
+  for (const part of ['bench_process', 'daemon', 'fronts', 'server_and_rest']) {
+    expect(idle[part]).toBeGreaterThanOrEqual(0);
+  }
   expect(oneGoal.handoff_p50_ms).toBeGreaterThan(0);
   expect(oneGoal.handoff_both_answered_p50_ms).toBeGreaterThanOrEqual(oneGoal.handoff_p50_ms);
   expect(oneGoal.stdio_start_p50_ms).toBeGreaterThan(0);

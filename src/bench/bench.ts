@@ -493,5 +493,12 @@ function cpuLine(oneGoal: OneGoalResult, cpus: number, workerHere: boolean): str
   const row = busiestNoWorkRow(oneGoal.rows);
   const c = row?.cpu_ms_per_task;
   if (!row || !c || !oneGoal.cpu_ceiling_claims_per_s) return undefined;
-  return `CPU per task at ${row.agents} agents (no work): ${c.total} ms — this process (the agents' MCP clients${workerHere ? ' and the worker' : ''}) ${c.bench_process}, the daemon ${c.daemon}, the fronts ${c.fronts}, the Temporal server${workerHere ? '' : ' with its workers and database'} and the rest of the machine ${c.server_and_rest}; at that cost ${cpus} cores allow at most ${oneGoal.cpu_ceiling_claims_per_s} claims/s.`;
+  return `CPU per task at ${row.agents} agents (no work): ${c.total} ms — this process (the agents' MCP clients${workerHere ? ' and the worker' : ''}) ${c.bench_process}, the daemon ${c.daemon}, the fronts ${c.fronts}, the Temporal server${workerHere ? '' : ' with its workers and database'} and the rest of the machine ${c.server_and_rest}; at that cost ${cpus} cores allow at most ${oneGoal.cpu_ceiling_claims_per_s} claims/s.${background(oneGoal)}`;
+}
+
+/** What the machine spent with no agent working, measured before the rows. */
+function background(oneGoal: OneGoalResult): string {
+  const b = oneGoal.background_cpu_ms_per_s;
+  if (!b) return '';
+  return ` Before the rows, with no agent working, the machine was busy ${b.total} ms a second (this process ${b.bench_process}, the daemon ${b.daemon}, the fronts ${b.fronts}, the rest ${b.server_and_rest}): work every row's figures include.`;
 }

@@ -58,6 +58,12 @@ export interface OneGoalResult {
    * cpu_ms_per_task.total (Linux only).
    */
   cpu_ceiling_claims_per_s?: number;
+  /**
+   * CPU the machine spent per second with no agent working, measured just before the rows (Linux only): work left by
+   * what ran before in the same run (timers of earlier scenarios' workflows firing, a server compacting) and anything
+   * else on the machine. It is inside every row's figures too; when it is large, the rows measured a busy machine.
+   */
+  background_cpu_ms_per_s?: CpuPerTask;
 }
 
 interface Agent {
@@ -216,6 +222,7 @@ export async function oneGoalStdio(
         throw new Error(`warm-up: ${w.doubles} double claims, ${w.errors} errors`);
       }
     }
+    const background = await backgroundCpu(daemon.pid, agents);
     const shapes = opts.workMs.flatMap((workMs) => opts.agentCounts.map((n) => ({ n, workMs })));
     const runs = shapes.map((): RowRuns => ({
       rates: [],
@@ -299,12 +306,26 @@ export async function oneGoalStdio(
       handoff_both_answered_p50_ms: summarize(bothAnswered).p50_ms,
       stdio_start_p50_ms: summarize(starts).p50_ms,
       ...(cpuTotal ? { cpu_ceiling_claims_per_s: Math.round((os.cpus().length * 1000) / cpuTotal) } : {}),
+      ...(background ? { background_cpu_ms_per_s: background } : {}),
     };
   } finally {
     await Promise.all(agents.map((x) => x.client.close().catch(() => undefined)));
     daemon.kill('SIGTERM');
     fs.rmSync(home, { recursive: true, force: true });
   }
+}
+
+/** The machine's CPU per second over two quiet seconds (after half a second for the last call's work to settle). */
+async function backgroundCpu(daemonPid: number | undefined, agents: Agent[]): Promise<CpuPerTask | undefined> {
+  await sleep(500);
+  const t0 = performance.now();
+  const before = cpuNow(daemonPid, agents);
+  await sleep(2000);
+  const after = cpuNow(daemonPid, agents);
+  if (!before || !after) return undefined;
+  const zero = { machine: 0, own: 0, daemon: 0, fronts: 0 };
+  // Per "task" of one second: milliseconds of CPU per second.
+  return perTask(addSpent(zero, before, after), (performance.now() - t0) / 1000);
 }
 
 /** The row of the largest team with no work: the one whose CPU per task gives the ceiling. */
