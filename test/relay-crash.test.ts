@@ -31,3 +31,45 @@ test('the worker killed mid-pipeline loses nothing', async () => {
   expect(status).toMatchObject({ status: 'completed', tokens_used: 100, progress_percent: 100 });
   expect(status.quality_chain).toHaveLength(10);
 }, 120_000);
+
+test('with no worker running, the next agent still reads the baton the last advance handed on', async () => {
+  const id = (
+    await ok(env.mcp, 'create_relay_pipeline', {
+      name: uid('memo-relay'),
+      goal: 'read without a worker',
+      agent_types: ['researcher', 'analyzer', 'writer'],
+    })
+  ).pipeline_id;
+  for (const summary of ['found', 'weighed']) {
+    await ok(env.mcp, 'advance_relay', {
+      pipeline_id: id,
+      quality_score: 0.9,
+      l_score: 0.5,
+      tokens_used: 10,
+      output_summary: summary,
+    });
+  }
+  await env.kill();
+  try {
+    // The workflow keeps its baton in its memo: the server answers the read alone, no worker is asked.
+    const { baton } = await ok(env.mcp, 'get_relay_baton', { pipeline_id: id });
+    expect(baton).toMatchObject({
+      sequence_position: 3,
+      agent_type: 'writer',
+      input_summary: 'weighed',
+      tokens_used: 20,
+    });
+    expect(baton.prompt).toContain('weighed');
+  } finally {
+    env.start();
+  }
+  // The worker back, the pipeline goes on from there.
+  const last = await ok(env.mcp, 'advance_relay', {
+    pipeline_id: id,
+    quality_score: 0.9,
+    l_score: 0.5,
+    tokens_used: 5,
+  });
+  expect(last.outcome).toBe('pipeline_completed');
+  expect((await ok(env.mcp, 'get_relay_baton', { pipeline_id: id })).baton).toBeNull();
+}, 120_000);

@@ -263,6 +263,7 @@ describe('bad input returns isError with a code and changes nothing', () => {
   });
   const cases: Array<[string, string, () => Record<string, unknown>, string]> = [
     ['unknown pipeline', 'get_relay_status', () => ({ pipeline_id: 'no-such-pipeline' }), 'NOT_FOUND'],
+    ['unknown pipeline', 'get_relay_baton', () => ({ pipeline_id: 'no-such-pipeline' }), 'NOT_FOUND'],
     [
       'unknown pipeline',
       'advance_relay',

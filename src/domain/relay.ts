@@ -549,6 +549,24 @@ export type RelayStatusView = z.infer<typeof RelayStatusViewSchema>;
 const avg = (xs: number[]): number | null =>
   xs.length === 0 ? null : Math.round((xs.reduce((a, b) => a + b, 0) / xs.length) * 1000) / 1000;
 
+/**
+ * What a baton's reader needs of a pipeline besides the baton: its state, and its first step (agent-runtime-mcp calls a
+ * pipeline nobody has touched yet "pending"). Kept in the workflow's memo with the baton.
+ */
+export interface RelayHead {
+  status: RelayStatus;
+  steps: Array<Pick<RelayStep, 'status' | 'agent_id' | 'gate_failures'>>;
+}
+
+export function headOf(state: RelayState): RelayHead {
+  return {
+    status: state.status,
+    steps: state.steps
+      .slice(0, 1)
+      .map((s) => ({ status: s.status, agent_id: s.agent_id, gate_failures: s.gate_failures })),
+  };
+}
+
 export function statusView(state: RelayState): RelayStatusView {
   const passed = state.steps.filter((s) => s.status === 'passed');
   const done = state.status === 'completed' || state.status === 'failed';

@@ -132,6 +132,11 @@ export const claimRelayStepUpdate = defineUpdate<RelayStep, [ClaimStepInput]>('c
 
 export const relayStatusQuery = defineQuery<RelayStatusView>('status');
 export const relayBatonQuery = defineQuery<Baton | null>('baton');
+/**
+ * The memo field holding a pipeline's current baton and head: `{ baton: Baton | null, head: RelayHead }` (the baton is
+ * null once the pipeline has ended), rewritten in the workflow task of every change.
+ */
+export const RELAY_BATON_MEMO = 'relay_baton';
 
 // ---- circuit breakers ----
 

@@ -7,9 +7,11 @@ import {
   allHandlersFinished,
   condition,
   continueAsNew,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
+  upsertMemo,
   upsertSearchAttributes,
 } from '@temporalio/workflow';
 import { continueAsNewSuggested, initContinueAsNew, noteRecordedWork } from './continue-as-new';
@@ -22,6 +24,7 @@ import {
   claimRelayStepUpdate,
   relayBatonQuery,
   relayStatusQuery,
+  RELAY_BATON_MEMO,
   retryStepUpdate,
   type RelayWorkflowInput,
 } from './messages';
@@ -42,6 +45,10 @@ export async function relayPipelineWorkflow(input: RelayWorkflowInput): Promise<
   let rearm = false;
   let armedFor: number | undefined;
   let lastIndex = '';
+  // The current baton in the memo, written in the workflow task of the change: get_relay_baton reads it with one
+  // DescribeWorkflowExecution, answered by the server alone, instead of a Query that goes through a worker.
+  const batonMemo = patched('relay-baton-memo');
+  let lastBaton: string | undefined;
 
   const publish = (): void => {
     const view = relay.statusView(state);
@@ -56,6 +63,14 @@ export async function relayPipelineWorkflow(input: RelayWorkflowInput): Promise<
       ]);
     }
     setCurrentDetails(relay.renderRelayDetails(state));
+    if (batonMemo) {
+      const kept = { baton: relay.batonOf(state), head: relay.headOf(state) };
+      const key = JSON.stringify(kept);
+      if (key !== lastBaton) {
+        lastBaton = key;
+        upsertMemo({ [RELAY_BATON_MEMO]: kept });
+      }
+    }
   };
   const afterChange = (): void => {
     const expiry = relay.claimExpiry(state);

@@ -172,14 +172,13 @@ export function relayTools(deps: ToolDeps): ToolDef[] {
       }),
       annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
       async run(a) {
-        const baton = await relays.baton(a.pipeline_id, a.agent_id, a.lease_seconds, a.request_id);
-        const view = await relays.status(a.pipeline_id);
+        const { baton, head } = await relays.batonAndHead(a.pipeline_id, a.agent_id, a.lease_seconds, a.request_id);
         return {
           success: baton !== null,
           baton,
           prompt: baton?.prompt ?? null,
-          status: seedRelayStatus(view),
-          state: view.status,
+          status: seedRelayStatus(head),
+          state: head.status,
         };
       },
     }),
