@@ -4,14 +4,15 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { call, eventually, ok, startHarness, uid, type Harness } from './support/harness';
+import { call, eventually, ok, privateNamespace, startHarness, uid, type Harness } from './support/harness';
 
 let h: Harness;
 let mcp: Client;
 const FIVE = ['researcher', 'analyzer', 'synthesizer', 'validator', 'formatter'];
 
 beforeAll(async () => {
-  h = await startHarness();
+  // The seed's agent types name breakers the conformance test uses too: this file keeps its own.
+  h = await startHarness({ namespace: await privateNamespace() });
   mcp = await h.mcp('relay-default', ['relay', 'goals']);
 });
 afterAll(async () => {
@@ -237,6 +238,8 @@ test('list_relay_pipelines filters by status and shows the caller its own change
     '{"stepIndex":0}',
     '--address',
     h.config.temporalAddress,
+    '--namespace',
+    h.config.namespace,
   ]);
   const status = await ok(mcp, 'get_relay_status', { pipeline_id: id });
   expect(status).toMatchObject({ status: 'in_progress', state: 'running', total_retries: 2 });
@@ -247,6 +250,8 @@ test('list_relay_pipelines filters by status and shows the caller its own change
     `relay-${id}`,
     '--address',
     h.config.temporalAddress,
+    '--namespace',
+    h.config.namespace,
   ]);
   expect(metadata.stdout).toContain('| step_index | agent type | status | quality |');
 });

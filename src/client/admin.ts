@@ -6,7 +6,7 @@ import type { Client } from '@temporalio/client';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { msToTs } from '@temporalio/common/lib/time';
 import { temporal } from '@temporalio/proto';
-import { SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
+import { AR_ENTITY, SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
 
 const TYPES: Record<string, temporal.api.enums.v1.IndexedValueType> = {
   Text: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_TEXT,
@@ -63,8 +63,9 @@ export async function ensureNamespace(
       const listed = await client.connection.operatorService.listSearchAttributes({ namespace });
       const known = Object.keys(listed.customAttributes ?? {});
       if (Object.keys(SEARCH_ATTRIBUTES).every((name) => known.includes(name))) {
-        // The frontend that answers workflow calls may still have the old namespace cache: ask it directly.
-        await service.countWorkflowExecutions({ namespace, query: `WorkflowType = 'none'` });
+        // The frontend that answers workflow calls may still have the old namespace cache, and with it no mapping for
+        // the attributes just added (a workflow started with them is refused): ask it with a query that names one.
+        await service.countWorkflowExecutions({ namespace, query: `${AR_ENTITY.name} = 'none'` });
         return created;
       }
     } catch (err) {

@@ -4,9 +4,10 @@ import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { Client as McpClient } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
-import { Client, type WorkflowClientInterceptor } from '@temporalio/client';
+import { Client, Connection, type WorkflowClientInterceptor } from '@temporalio/client';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { loadConfig, type RuntimeConfig } from '../../src/config';
+import { ensureNamespace } from '../../src/client/admin';
 import { LazyClient } from '../../src/client/connection';
 import { createGoalsClient, type GoalsClient } from '../../src/client/goals';
 import { createServer } from '../../src/mcp/server';
@@ -63,10 +64,30 @@ export async function watchedGoals(h: Harness, interceptor: WorkflowClientInterc
   });
 }
 
-/** A private task queue with an in-process worker (unless `worker: false`), a goals client and MCP clients. */
-export async function startHarness(opts: { worker?: boolean } = {}): Promise<Harness> {
+/**
+ * A namespace of the test file's own, with the project's search attributes. For files that use the seeds' fixed
+ * identities (agent types such as `synthesizer`, whose breaker is the workflow `breaker-synthesizer`): in the run's
+ * shared namespace, a breaker another file started is bound to that file's task queue, and once its worker is gone
+ * every change to it waits for a worker that never comes (and keeps a call open past the file's end).
+ */
+export async function privateNamespace(): Promise<string> {
+  const namespace = uid('ns');
+  const connection = await Connection.connect({ address: testConfig('none').temporalAddress });
+  try {
+    await ensureNamespace(new Client({ connection, namespace }), namespace, { retentionDays: 1 });
+  } finally {
+    await connection.close();
+  }
+  return namespace;
+}
+
+/**
+ * A private task queue with an in-process worker (unless `worker: false`), a goals client and MCP clients; with
+ * `namespace`, in that namespace instead of the run's.
+ */
+export async function startHarness(opts: { worker?: boolean; namespace?: string } = {}): Promise<Harness> {
   const taskQueue = uid('q');
-  const config = testConfig(taskQueue);
+  const config = testConfig(taskQueue, opts.namespace ? { TEMPORAL_NAMESPACE: opts.namespace } : {});
   let worker: WorkerHandle | undefined;
   if (opts.worker !== false) {
     quietRuntime();
