@@ -94,8 +94,10 @@ interface RowRuns {
   cpu: CpuReading | null;
 }
 
-/** `total` plus what was spent between two readings. */
-function addSpent(total: CpuReading, before: CpuReading, after: CpuReading): CpuReading {
+const ZERO_CPU: CpuReading = { machine: 0, own: 0, daemon: 0, fronts: 0 };
+
+/** What was spent between two readings, added to `total` (none by default). */
+function addSpent(before: CpuReading, after: CpuReading, total: CpuReading = ZERO_CPU): CpuReading {
   return {
     machine: total.machine + after.machine - before.machine,
     own: total.own + after.own - before.own,
@@ -230,7 +232,7 @@ export async function oneGoalStdio(
       doubles: 0,
       errors: 0,
       claimed: 0,
-      cpu: { machine: 0, own: 0, daemon: 0, fronts: 0 },
+      cpu: ZERO_CPU,
     }));
     for (let round = 1; round <= opts.repeats; round++) {
       for (const [i, { n, workMs }] of shapes.entries()) {
@@ -239,7 +241,7 @@ export async function oneGoalStdio(
         const after = cpuNow(daemon.pid, agents);
         const acc = runs[i]!;
         acc.claimed += r.claimed;
-        acc.cpu = acc.cpu && before && after ? addSpent(acc.cpu, before, after) : null;
+        acc.cpu = acc.cpu && before && after ? addSpent(before, after, acc.cpu) : null;
         acc.rates.push(Math.round((r.claimed / r.seconds) * 10) / 10);
         acc.latencies.push(...r.latencies);
         acc.doubles += r.doubles;
@@ -262,7 +264,7 @@ export async function oneGoalStdio(
         claim_p99_ms: l.p99_ms,
         double_claims: acc.doubles,
         errors: acc.errors,
-        ...(acc.cpu && acc.claimed > 0 ? { cpu_ms_per_task: perTask(acc.cpu, acc.claimed) } : {}),
+        ...(acc.cpu && acc.claimed > 0 ? { cpu_ms_per_task: msPer(acc.cpu, acc.claimed) } : {}),
       };
     });
     const cpuTotal = busiestNoWorkRow(rows)?.cpu_ms_per_task?.total;
@@ -323,9 +325,7 @@ async function backgroundCpu(daemonPid: number | undefined, agents: Agent[]): Pr
   await sleep(2000);
   const after = cpuNow(daemonPid, agents);
   if (!before || !after) return undefined;
-  const zero = { machine: 0, own: 0, daemon: 0, fronts: 0 };
-  // Per "task" of one second: milliseconds of CPU per second.
-  return perTask(addSpent(zero, before, after), (performance.now() - t0) / 1000);
+  return msPer(addSpent(before, after), (performance.now() - t0) / 1000);
 }
 
 /** The row of the largest team with no work: the one whose CPU per task gives the ceiling. */
@@ -335,9 +335,12 @@ export function busiestNoWorkRow(rows: OneGoalRow[]): OneGoalRow | undefined {
     .reduce<OneGoalRow | undefined>((a, r) => (!a || r.agents > a.agents ? r : a), undefined);
 }
 
-/** CPU seconds over `tasks` tasks as milliseconds per task; the rest of the machine is what no measured process used. */
-function perTask(cpu: CpuReading, tasks: number): CpuPerTask {
-  const ms = (seconds: number) => Math.round((seconds * 1000 * 100) / tasks) / 100;
+/**
+ * CPU seconds as milliseconds per unit (a task claimed, or a second of wall time); the rest of the machine is what no
+ * measured process used.
+ */
+function msPer(cpu: CpuReading, units: number): CpuPerTask {
+  const ms = (seconds: number) => Math.round((seconds * 1000 * 100) / units) / 100;
   return {
     total: ms(cpu.machine),
     bench_process: ms(cpu.own),
