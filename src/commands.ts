@@ -13,7 +13,8 @@
 import path from 'node:path';
 import fs from 'node:fs';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
-import { flagsToEnv, loadConfig, type RuntimeConfig } from './config';
+import { loadConfig, type RuntimeConfig } from './config';
+import { applyFlagsOrExit } from './flags';
 import { ensureNamespace, ensureSearchAttributes, waitForTemporal } from './client/admin';
 import { connectClient, LazyClient } from './client/connection';
 import { createGoalsClient } from './client/goals';
@@ -34,7 +35,8 @@ import { resolveServerBinaries, startPostgresStack, type PostgresStack } from '.
 import { spawn, type ChildProcess } from 'node:child_process';
 
 const USAGE = `Usage: agent-runtime <up|mcp|serve|worker|temporal-cli> [--temporal-address host:port] [--namespace ns]
-  [--home dir] [--toolsets goals,relay,breakers|all] [--agent-id id] [--port 3100] [--host 127.0.0.1] [--token secret]
+  [--home dir] [--toolsets goals,relay,breakers,projects,agents,task-graph|all] [--agent-id id] [--port 3100]
+  [--host 127.0.0.1] [--token secret] [--log-level info]  (every variable of the README's "Configuration" is a flag)
        agent-runtime up --postgres [--workers N]   Temporal on PostgreSQL (DATABASE_URL, or a cluster of its own)
        agent-runtime temporal-server          build (once) and print the binaries up --postgres runs
        agent-runtime setup                    register the namespace and search attributes on TEMPORAL_ADDRESS
@@ -304,7 +306,7 @@ function connect(config: RuntimeConfig) {
 /** `agent-runtime import`: needs a running Temporal (and a worker to serve what it creates, e.g. `up`). */
 async function runImport(argv: string[]): Promise<void> {
   const { args, rest } = parseImportArgs(argv);
-  Object.assign(process.env, flagsToEnv(rest));
+  applyFlagsOrExit('import', rest, { takes: 'one database file and flags' });
   const config = loadConfig();
   const { lazy, goals } = connect(config);
   try {
@@ -323,16 +325,10 @@ async function runPeopleCommand(command: 'board' | 'register' | 'create-task', a
   const watch = argv.includes('--watch');
   const force = argv.includes('--force');
   const rest = argv.filter((a) => a !== '--watch' && a !== '--force');
-  const positional: string[] = [];
-  const flags: string[] = [];
-  for (let i = 0; i < rest.length; i++) {
-    const a = rest[i] as string;
-    if (a.startsWith('--')) {
-      flags.push(a);
-      if (!a.includes('=') && rest[i + 1] !== undefined) flags.push(rest[++i] as string);
-    } else positional.push(a);
-  }
-  Object.assign(process.env, flagsToEnv(flags));
+  const { positional } = applyFlagsOrExit(command, rest, {
+    own: ['priority', 'capabilities', 'codebase-id', 'goal-id'],
+    positional: true,
+  });
   const config = loadConfig();
   const { lazy, goals } = connect(config);
   try {
@@ -414,12 +410,15 @@ async function setup(config: RuntimeConfig): Promise<void> {
   }
 }
 
+/** Commands that take flags only (the others parse their own arguments, then their flags). */
+const FLAGGED_COMMANDS = ['up', 'mcp', 'serve', 'worker', 'temporal-cli', 'temporal-server', 'setup'];
+
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
   if (command === 'import') return runImport(rest);
   if (command === 'board' || command === 'register' || command === 'create-task')
     return runPeopleCommand(command, rest);
-  Object.assign(process.env, flagsToEnv(rest));
+  if (command !== undefined && FLAGGED_COMMANDS.includes(command)) applyFlagsOrExit(command, rest);
   const config = loadConfig();
   switch (command) {
     case 'up':

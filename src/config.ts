@@ -2,8 +2,9 @@
 import os from 'node:os';
 import path from 'node:path';
 import { DEFAULT_TEMPORAL_ADDRESS, TASK_QUEUE } from './defaults';
+import { ALL_TOOLSETS } from './flags';
 
-export const ALL_TOOLSETS = ['goals', 'relay', 'breakers', 'projects', 'agents', 'task-graph'] as const;
+export { ALL_TOOLSETS };
 export type Toolset = (typeof ALL_TOOLSETS)[number];
 export const DEFAULT_TOOLSETS: Toolset[] = ['goals', 'relay', 'breakers'];
 
@@ -34,8 +35,6 @@ export interface RuntimeConfig {
 }
 
 export { DEFAULT_TEMPORAL_ADDRESS };
-
-export { flagsToEnv } from './flags';
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): RuntimeConfig {
   const toolsetsRaw = (env.AGENT_RUNTIME_TOOLSETS ?? '').trim();

@@ -59,6 +59,57 @@ test('a spawned `agent-runtime mcp` serves the seed flow over stdio', async () =
   }
 });
 
+test('`agent-runtime mcp --namespace N` serves namespace N, whatever TEMPORAL_NAMESPACE says', async () => {
+  const transport = new StdioClientTransport({
+    command: process.execPath,
+    args: [CLI, 'mcp', '--namespace', h.config.namespace, '--agent-id=flag-agent'],
+    env: baseEnv({
+      TEMPORAL_ADDRESS: h.config.temporalAddress,
+      TEMPORAL_NAMESPACE: 'not-this-namespace',
+      AGENT_RUNTIME_TASK_QUEUE: h.config.taskQueue,
+    }),
+    stderr: 'pipe',
+  });
+  const client = new Client({ name: 'flags-test', version: '1.0.0' });
+  await client.connect(transport);
+  try {
+    await seedFlow(client, 'flag-agent');
+  } finally {
+    await client.close();
+  }
+});
+
+/** Runs `agent-runtime ARGS` to its end: its exit code and what it wrote on stderr. */
+function runCli(args: string[], env: Record<string, string>): Promise<{ code: number | null; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], { env: baseEnv(env), stdio: ['pipe', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('exit', (code) => resolve({ code, stderr }));
+  });
+}
+
+test('a mistyped flag or setting stops the command before it starts anything, saying what to change', async () => {
+  const env = { TEMPORAL_ADDRESS: h.config.temporalAddress, AGENT_RUNTIME_TASK_QUEUE: h.config.taskQueue };
+  const typo = await runCli(['mcp', '--namespce', 'team-a'], env);
+  expect(typo.code).toBe(2);
+  expect(typo.stderr).toContain('Unknown flag --namespce. Did you mean --namespace?');
+  expect(typo.stderr).toContain('Nothing was started.');
+
+  const toolset = await runCli(['mcp'], { ...env, AGENT_RUNTIME_TOOLSETS: 'goals,agent' });
+  expect(toolset.code).toBe(2);
+  expect(toolset.stderr).toContain('"agent" is none of them');
+
+  const port = await runCli(['serve', '--port', 'abc'], env);
+  expect(port.code).toBe(2);
+  expect(port.stderr).toContain('PORT (--port) takes a port number from 0 to 65535, not "abc".');
+
+  const extra = await runCli(['worker', 'now'], env);
+  expect(extra.code).toBe(2);
+  expect(extra.stderr).toContain('agent-runtime worker takes flags only, not "now"');
+}, 30_000);
+
 test('`agent-runtime mcp` exits by itself when its client closes stdin, and the claim it held ahead goes back', async () => {
   const goal = await h.goals.createGoal({
     name: 'stdio exit',

@@ -7,7 +7,7 @@
  * is the full stdio server (stdio.ts). If the daemon goes away mid-session, the front serves the rest itself.
  */
 import net from 'node:net';
-import { flagsToEnv } from '../flags';
+import { applyFlagsOrExit } from '../flags';
 import type * as Commands from '../commands';
 import type * as ConfigModule from '../config';
 import { deploymentOf, findDaemon, homeOf, type DaemonInfo } from './daemon-info';
@@ -21,7 +21,7 @@ type Local = (message: Message) => Promise<Message | undefined>;
 const stderr = (line: string): void => void process.stderr.write(`[agent-runtime] ${line}\n`);
 
 export function runFront(argv: string[]): void {
-  Object.assign(process.env, flagsToEnv(argv));
+  applyFlagsOrExit('mcp', argv);
   const env = process.env;
   const daemon = env.AGENT_RUNTIME_DAEMON === 'off' ? undefined : findDaemon(homeOf(env), deploymentOf(env));
   if (!daemon) {

@@ -1,5 +1,5 @@
 /** Pure pieces of the edges: configuration, goal ids, tokens, the CLI resolver's error. */
-import { flagsToEnv, loadConfig } from '../../src/config';
+import { loadConfig } from '../../src/config';
 import { makeGoalId } from '../../src/client/goals';
 import { isLoopback, parseTokens } from '../../src/mcp/http';
 import { selectTools } from '../../src/mcp/server';
@@ -18,15 +18,6 @@ test('configuration defaults follow DESIGN §1', () => {
   expect(c.toolsets).toEqual(['goals', 'relay', 'breakers']);
   expect(loadConfig({ AGENT_RUNTIME_TOOLSETS: 'all' }).toolsets).toContain('projects');
   expect(loadConfig({ TEMPORAL_ADDRESS: 'temporal:7233' }).embedded).toBe(false);
-});
-
-test('every variable has a --flag', () => {
-  expect(flagsToEnv(['--temporal-address', 'h:1', '--toolsets=all', '--agent-id', 'me', '--home', '/x'])).toEqual({
-    TEMPORAL_ADDRESS: 'h:1',
-    AGENT_RUNTIME_TOOLSETS: 'all',
-    AGENT_ID: 'me',
-    AGENT_RUNTIME_HOME: '/x',
-  });
 });
 
 test('goal ids are readable, URL-safe, and stable for one request_id', () => {
