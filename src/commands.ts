@@ -27,7 +27,7 @@ import { agentIdFor } from './mcp/tools/agents';
 import { log } from './logger';
 import { removeDaemonInfo, socketOwnedByOther, socketPathFor, writeDaemonInfo } from './mcp/daemon-info';
 import { serveHttp } from './mcp/http';
-import { allTools } from './mcp/server';
+import { allTools, SERVER_VERSION } from './mcp/server';
 import { serveStdio } from './mcp/stdio';
 import { resolveTemporalCli } from './temporal-cli';
 import { runUntilSignal, startWorker } from './worker';
@@ -43,7 +43,8 @@ const USAGE = `Usage: agent-runtime <up|mcp|serve|worker|temporal-cli> [--tempor
        agent-runtime import [database.db] [--from agent-runtime-mcp|hq] [--dry-run] [--temporal-address host:port]
        agent-runtime board [--watch]          agents, goals and open breakers at a glance
        agent-runtime register NAME CAP... [--codebase-id ID] [--force]
-       agent-runtime create-task TITLE [DESCRIPTION] [--priority high] [--codebase-id ID] [--capabilities a,b]`;
+       agent-runtime create-task TITLE [DESCRIPTION] [--priority high] [--codebase-id ID] [--capabilities a,b]
+       agent-runtime --version`;
 
 function quietWorkerRuntime(): void {
   // Worker SDK logs would otherwise go to stdout; keep warnings only, on stderr.
@@ -443,6 +444,11 @@ async function main(argv: string[]): Promise<void> {
     }
     case 'setup':
       return setup(config);
+    case '--version':
+    case '-v':
+    case 'version':
+      process.stdout.write(`agent-runtime ${SERVER_VERSION}\n`);
+      return;
     case undefined:
     case '--help':
     case '-h':

@@ -2,12 +2,15 @@
  * The two ways agents connect: a spawned `agent-runtime mcp` over stdio, and `agent-runtime serve` over
  * Streamable HTTP; and what they say when no Temporal answers.
  */
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import { promisify } from 'node:util';
 import path from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { freePort } from '../src/dev-server';
+import { SERVER_VERSION } from '../src/mcp/server';
 import { call, ok, ROOT, startHarness, type Harness } from './support/harness';
 
 const CLI = path.join(ROOT, 'dist', 'cli.js');
@@ -110,6 +113,13 @@ test('a mistyped flag or setting stops the command before it starts anything, sa
   expect(extra.stderr).toContain('agent-runtime worker takes flags only, not "now"');
 }, 30_000);
 
+test('`agent-runtime --version` prints the version the MCP server reports', async () => {
+  const { stdout } = await promisify(execFile)(process.execPath, [CLI, '--version']);
+  const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string };
+  expect(stdout).toBe(`agent-runtime ${pkg.version}\n`);
+  expect(SERVER_VERSION).toBe(pkg.version);
+});
+
 test('`agent-runtime mcp` exits by itself when its client closes stdin, and the claim it held ahead goes back', async () => {
   const goal = await h.goals.createGoal({
     name: 'stdio exit',
@@ -168,18 +178,23 @@ test('`agent-runtime mcp` exits by itself when its client closes stdin, and the 
   expect(after).toMatchObject({ completed: 3, claimed: 0, ready: 2 });
 }, 60_000);
 
-test('`agent-runtime serve` serves the seed flow over Streamable HTTP, with bearer auth', async () => {
-  const port = await freePort();
-  const child = spawn(process.execPath, [CLI, 'serve'], {
+/** `agent-runtime serve` on `port` for the harness's task queue, logging at info level to a pipe. */
+function spawnServe(port: number, extra: Record<string, string> = {}) {
+  return spawn(process.execPath, [CLI, 'serve'], {
     env: baseEnv({
       TEMPORAL_ADDRESS: h.config.temporalAddress,
       AGENT_RUNTIME_TASK_QUEUE: h.config.taskQueue,
       PORT: String(port),
-      AGENT_RUNTIME_TOKEN: 'http-agent:s3cret',
       AGENT_RUNTIME_LOG_LEVEL: 'info',
+      ...extra,
     }),
     stdio: ['ignore', 'ignore', 'pipe'],
   });
+}
+
+test('`agent-runtime serve` serves the seed flow over Streamable HTTP, with bearer auth', async () => {
+  const port = await freePort();
+  const child = spawnServe(port, { AGENT_RUNTIME_TOKEN: 'http-agent:s3cret' });
   try {
     await new Promise<void>((resolve, reject) => {
       let err = '';
@@ -204,6 +219,28 @@ test('`agent-runtime serve` serves the seed flow over Streamable HTTP, with bear
     child.kill('SIGTERM');
   }
 });
+
+test('`agent-runtime serve` keeps serving when its stderr closes, and still stops cleanly', async () => {
+  const port = await freePort();
+  const child = spawnServe(port);
+  // The reader goes away before the first log line (a terminal closed, `| head` done): every write meets EPIPE.
+  child.stderr.destroy();
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  try {
+    let health: { ok?: boolean } | undefined;
+    for (let i = 0; i < 200 && health === undefined && child.exitCode === null; i++) {
+      health = await fetch(`http://127.0.0.1:${port}/healthz`)
+        .then((r) => r.json() as Promise<{ ok?: boolean }>)
+        .catch(() => undefined);
+      if (health === undefined) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(child.exitCode).toBeNull();
+    expect(health?.ok).toBe(true);
+  } finally {
+    child.kill('SIGTERM');
+  }
+  expect(await exited).toBe(0);
+}, 40_000);
 
 test('with no Temporal at the address, `agent-runtime mcp` says so on stderr and in every tool result', async () => {
   const deadPort = await freePort();

@@ -21,6 +21,7 @@ type Local = (message: Message) => Promise<Message | undefined>;
 const stderr = (line: string): void => void process.stderr.write(`[agent-runtime] ${line}\n`);
 
 export function runFront(argv: string[]): void {
+  process.stderr.on('error', () => undefined); // best-effort, as in logger.ts
   applyFlagsOrExit('mcp', argv);
   const env = process.env;
   const daemon = env.AGENT_RUNTIME_DAEMON === 'off' ? undefined : findDaemon(homeOf(env), deploymentOf(env));
