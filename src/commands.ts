@@ -94,6 +94,7 @@ function workerProcesses(config: RuntimeConfig, count: number): { stop(): Promis
 }
 
 async function up(config: RuntimeConfig): Promise<void> {
+  await refuseTakenPort(config);
   if (config.postgres) return upPostgres(config);
   let devServer: SupervisedDevServer | undefined;
   const hooks: { giveUp?: (message: string) => void } = {};
@@ -131,8 +132,21 @@ async function up(config: RuntimeConfig): Promise<void> {
     }
   }
   quietWorkerRuntime();
-  const worker = await startWorker(config);
-  const http = await serveMcpHttp(config, lazy);
+  const { worker, http } = await undoneOnFailure(
+    async () => {
+      const w = await startWorker(config);
+      try {
+        return { worker: w, http: await serveMcpHttp(config, lazy) };
+      } catch (err) {
+        await w.shutdown().catch(() => undefined);
+        throw err;
+      }
+    },
+    async () => {
+      await lazy.close();
+      await devServer?.stop();
+    },
+  );
 
   const ui = devServer?.uiUrl ?? (config.embedded ? `http://${host}:${config.uiPort}` : undefined);
   const lines = [
@@ -205,7 +219,14 @@ async function upPostgres(base: RuntimeConfig): Promise<void> {
     if (((await goals.health()).workers ?? 0) >= config.workers) break;
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
-  const http = await serveMcpHttp(config, lazy);
+  const http = await undoneOnFailure(
+    () => serveMcpHttp(config, lazy),
+    async () => {
+      await workers.stop();
+      await lazy.close();
+      await stack.stop();
+    },
+  );
   process.stderr.write(
     [
       'agent-runtime is up (Temporal on PostgreSQL).',
@@ -235,6 +256,26 @@ async function upPostgres(base: RuntimeConfig): Promise<void> {
   await new Promise<never>(() => undefined);
 }
 
+function portTakenMessage(config: RuntimeConfig): string {
+  return `Port ${config.port} on ${config.host} is already in use by another process (another agent-runtime up or serve?). Stop it, or give this one another port with --port (PORT).`;
+}
+
+/** `up` refuses a taken MCP port before it starts anything, rather than after its Temporal server has started. */
+async function refuseTakenPort(config: RuntimeConfig): Promise<void> {
+  const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
+  if (config.port !== 0 && (await isPortOpen(host, config.port))) throw new Error(portTakenMessage(config));
+}
+
+/** `start()`, or if it fails, `undo()` (stop what was started before it), then its error: nothing is left running. */
+async function undoneOnFailure<T>(start: () => Promise<T>, undo: () => Promise<void>): Promise<T> {
+  try {
+    return await start();
+  } catch (err) {
+    await undo().catch((e: unknown) => log.warn(`while stopping after a failed start: ${String(e)}`));
+    throw err;
+  }
+}
+
 /**
  * The HTTP MCP server of `up` and `serve`, with /healthz reporting whether Temporal answers. It is also this machine's
  * daemon: it listens on a local socket and says so in $AGENT_RUNTIME_HOME/daemon.json, where `agent-runtime mcp`
@@ -259,6 +300,15 @@ async function serveMcpHttp(config: RuntimeConfig, lazy: LazyClient) {
     token: config.token,
     socketPath: daemon ? socketPathFor(config.home) : undefined,
     health: () => goals.health(),
+  }).catch((err: unknown) => {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE') throw new Error(portTakenMessage(config));
+    if (code === 'EADDRNOTAVAIL') {
+      throw new Error(
+        `${config.host} is not an address of this machine, so nothing can listen on it. Give --host (HOST) one of its addresses: 127.0.0.1 for this machine alone, 0.0.0.0 for every interface.`,
+      );
+    }
+    throw err;
   });
   if (http.socketPath) {
     writeDaemonInfo(config.home, {

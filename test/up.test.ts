@@ -4,11 +4,13 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { freePort } from '../src/dev-server';
+import { isPortOpen } from '../src/ports';
 import { ok, ROOT, untilOutput } from './support/harness';
 
 interface Up {
@@ -158,3 +160,64 @@ test('up restarts a dev server that dies, and manages again one that an earlier 
     fs.rmSync(home, { recursive: true, force: true });
   }
 }, 240_000);
+
+/** Runs `agent-runtime up` to its end: its exit code and everything it wrote. */
+function upToTheEnd(env: UpEnv): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [path.join(ROOT, 'dist', 'cli.js'), 'up'], {
+      env: { ...(process.env as Record<string, string>), ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    child.on('error', reject);
+    child.on('exit', (code) => resolve({ code, output }));
+  });
+}
+
+interface UpEnv {
+  AGENT_RUNTIME_HOME: string;
+  AGENT_RUNTIME_TEMPORAL_PORT: string;
+  TEMPORAL_UI_PORT: string;
+  PORT: string;
+  HOST?: string;
+  AGENT_RUNTIME_TOKEN?: string;
+}
+
+async function upEnv(): Promise<UpEnv> {
+  return {
+    AGENT_RUNTIME_HOME: fs.mkdtempSync(path.join(os.tmpdir(), 'agent-runtime-up-')),
+    AGENT_RUNTIME_TEMPORAL_PORT: String(await freePort()),
+    TEMPORAL_UI_PORT: String(await freePort()),
+    PORT: String(await freePort()),
+  };
+}
+
+test('up refuses a taken MCP port before it starts anything, saying what to do', async () => {
+  const taken = net.createServer();
+  await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+  const port = (taken.address() as net.AddressInfo).port;
+  try {
+    const env = { ...(await upEnv()), PORT: String(port) };
+    const r = await upToTheEnd(env);
+    expect(r.code).toBe(1);
+    expect(r.output).toContain(`Port ${port} on 127.0.0.1 is already in use by another process`);
+    expect(r.output).toContain('--port (PORT)');
+    expect(r.output).not.toContain('Starting the Temporal dev server');
+    expect(await isPortOpen('127.0.0.1', Number(env.AGENT_RUNTIME_TEMPORAL_PORT))).toBe(false);
+  } finally {
+    taken.close();
+  }
+});
+
+test('up that fails after its dev server started stops that dev server before it exits', async () => {
+  // 203.0.113.1 (TEST-NET-3) is no address of this machine: the MCP server cannot listen there, after the dev
+  // server and the worker have started.
+  const env = { ...(await upEnv()), HOST: '203.0.113.1', AGENT_RUNTIME_TOKEN: 'secret' };
+  const r = await upToTheEnd(env);
+  expect(r.code).toBe(1);
+  expect(r.output).toContain('Starting the Temporal dev server');
+  expect(r.output).toContain('203.0.113.1 is not an address of this machine');
+  expect(await isPortOpen('127.0.0.1', Number(env.AGENT_RUNTIME_TEMPORAL_PORT))).toBe(false);
+}, 120_000);
