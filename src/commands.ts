@@ -26,7 +26,7 @@ import { createAgentsClient } from './client/agents';
 import { agentIdFor } from './mcp/tools/agents';
 import { log } from './logger';
 import { removeDaemonInfo, socketOwnedByOther, socketPathFor, writeDaemonInfo } from './mcp/daemon-info';
-import { serveHttp } from './mcp/http';
+import { serveHttp, unsafeHostProblem } from './mcp/http';
 import { allTools, SERVER_VERSION } from './mcp/server';
 import { serveStdio } from './mcp/stdio';
 import { resolveTemporalCli } from './temporal-cli';
@@ -94,7 +94,7 @@ function workerProcesses(config: RuntimeConfig, count: number): { stop(): Promis
 }
 
 async function up(config: RuntimeConfig): Promise<void> {
-  await refuseTakenPort(config);
+  await refuseBeforeStart(config);
   if (config.postgres) return upPostgres(config);
   let devServer: SupervisedDevServer | undefined;
   const hooks: { giveUp?: (message: string) => void } = {};
@@ -260,8 +260,13 @@ function portTakenMessage(config: RuntimeConfig): string {
   return `Port ${config.port} on ${config.host} is already in use by another process (another agent-runtime up or serve?). Stop it, or give this one another port with --port (PORT).`;
 }
 
-/** `up` refuses a taken MCP port before it starts anything, rather than after its Temporal server has started. */
-async function refuseTakenPort(config: RuntimeConfig): Promise<void> {
+/**
+ * `up` refuses an MCP host without the token it needs, or a taken MCP port, before it starts anything rather than
+ * after its Temporal server has started.
+ */
+async function refuseBeforeStart(config: RuntimeConfig): Promise<void> {
+  const unsafe = unsafeHostProblem(config.host, config.token);
+  if (unsafe) throw new Error(unsafe);
   const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
   if (config.port !== 0 && (await isPortOpen(host, config.port))) throw new Error(portTakenMessage(config));
 }

@@ -144,7 +144,7 @@ test('a file that is not such a database gets a clear error and creates nothing'
     /neither agent-runtime-mcp's .* nor hq's .*recipes/,
   );
   await expect(importDatabase(h.goals, { path: path.join(dir, 'missing.db'), dryRun: false })).rejects.toThrow(
-    /Cannot read/,
+    /There is no file at .*missing\.db\. Give the path/,
   );
   const arm = await armDatabase(seedBase(), `rp-${seedBase()}`, `a-${seedBase()}`);
   await expect(importDatabase(h.goals, { path: arm, dryRun: false, from: 'hq' })).rejects.toThrow(

@@ -194,7 +194,7 @@ async function upEnv(): Promise<UpEnv> {
   };
 }
 
-test('up refuses a taken MCP port before it starts anything, saying what to do', async () => {
+test('up refuses a taken MCP port, or a reachable host without a token, before it starts anything', async () => {
   const taken = net.createServer();
   await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
   const port = (taken.address() as net.AddressInfo).port;
@@ -209,6 +209,11 @@ test('up refuses a taken MCP port before it starts anything, saying what to do',
   } finally {
     taken.close();
   }
+  const open = { ...(await upEnv()), HOST: '0.0.0.0' };
+  const r = await upToTheEnd(open);
+  expect(r.code).toBe(1);
+  expect(r.output).toContain('Refusing to serve MCP on 0.0.0.0 without a token: set AGENT_RUNTIME_TOKEN');
+  expect(r.output).not.toContain('Starting the Temporal dev server');
 });
 
 test('up that fails after its dev server started stops that dev server before it exits', async () => {

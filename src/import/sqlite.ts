@@ -12,7 +12,13 @@ export async function openDatabase(path: string): Promise<Database> {
   try {
     bytes = fs.readFileSync(path);
   } catch (err) {
-    throw new AppError('NOT_FOUND', `Cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}.`);
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new AppError(
+      'NOT_FOUND',
+      code === 'ENOENT'
+        ? `There is no file at ${path}. Give the path of the seed's database, or no path to look in its default places (~/.claude/agent_runtime.db, then AGENT_DB_PATH or ~/.claude/agent-coordination.db).`
+        : `Cannot read ${path}: ${code ?? String(err)}.`,
+    );
   }
   const SQL = await initSqlJs();
   const db = new SQL.Database(bytes);

@@ -180,13 +180,16 @@ function sendJson(res: http.ServerResponse, status: number, body: unknown): void
   res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) }).end(text);
 }
 
+/** Why MCP may not be served on `host` with `token`, or undefined: a host other agents can reach needs a token. */
+export function unsafeHostProblem(host: string, token: string | undefined): string | undefined {
+  if (isLoopback(host) || parseTokens(token).length > 0) return undefined;
+  return `Refusing to serve MCP on ${host} without a token: set AGENT_RUNTIME_TOKEN (clients send "Authorization: Bearer <token>"), or bind to 127.0.0.1.`;
+}
+
 export async function serveHttp(options: HttpOptions): Promise<HttpServer> {
   const creds = parseTokens(options.token);
-  if (!isLoopback(options.host) && creds.length === 0) {
-    throw new Error(
-      `Refusing to serve MCP on ${options.host} without a token: set AGENT_RUNTIME_TOKEN (clients send "Authorization: Bearer <token>"), or bind to 127.0.0.1.`,
-    );
-  }
+  const unsafe = unsafeHostProblem(options.host, options.token);
+  if (unsafe) throw new Error(unsafe);
   const registry = buildRegistry({ goals: options.goals, toolsets: options.toolsets });
   const deps = { goals: options.goals, toolsets: options.toolsets };
   const callTool = toolCaller(deps, registry);
