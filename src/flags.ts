@@ -192,7 +192,7 @@ const CHECKS: Check[] = [
     commands: ['up'],
     problem: (v) => (/^\d+$/.test(v) && Number(v) >= 1 && Number(v) <= 16 ? null : `from 1 to 16, not "${v}"`),
   },
-  oneOf('AGENT_RUNTIME_LOG_LEVEL', 'log-level', ['debug', 'info', 'warn', 'error']),
+  oneOf('AGENT_RUNTIME_LOG_LEVEL', 'log-level', ['debug', 'info', 'warn', 'error'], { anyCase: true }),
   oneOf('AGENT_RUNTIME_DAEMON', 'daemon', ['on', 'off'], { commands: SERVERS }),
   oneOf('AGENT_RUNTIME_POSTGRES', 'postgres', ['on', 'off', 'true', 'false', '1', '0'], {
     commands: ['up'],

@@ -7,7 +7,7 @@ process.stderr.on('error', () => undefined);
 const ORDER: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
 function threshold(): number {
-  const env = (process.env.AGENT_RUNTIME_LOG_LEVEL ?? 'info') as Level;
+  const env = (process.env.AGENT_RUNTIME_LOG_LEVEL ?? 'info').trim().toLowerCase() as Level;
   return ORDER[env] ?? ORDER.info;
 }
 

@@ -1,5 +1,6 @@
 /** Pure pieces of the edges: configuration, goal ids, tokens, the CLI resolver's error. */
 import { loadConfig } from '../../src/config';
+import { log } from '../../src/logger';
 import { makeGoalId } from '../../src/client/goals';
 import { isLoopback, parseTokens } from '../../src/mcp/http';
 import { selectTools } from '../../src/mcp/server';
@@ -53,4 +54,23 @@ test('the missing-CLI error names the three ways to get one', () => {
   expect(msg).toContain('TEMPORAL_CLI_PATH');
   expect(msg).toContain('PATH');
   expect(msg).toContain('go install github.com/temporalio/cli/cmd/temporal@v1.5.1');
+});
+
+test('the log level is read in any case: WARN keeps info lines out and warnings in', () => {
+  const before = process.env.AGENT_RUNTIME_LOG_LEVEL;
+  const written: string[] = [];
+  const spy = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    written.push(String(chunk));
+    return true;
+  });
+  try {
+    process.env.AGENT_RUNTIME_LOG_LEVEL = 'WARN';
+    log.info('an info line');
+    log.warn('a warning');
+  } finally {
+    spy.mockRestore();
+    if (before === undefined) delete process.env.AGENT_RUNTIME_LOG_LEVEL;
+    else process.env.AGENT_RUNTIME_LOG_LEVEL = before;
+  }
+  expect(written).toEqual(['[agent-runtime] WARN a warning\n']);
 });

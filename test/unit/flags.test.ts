@@ -78,6 +78,7 @@ test('settings a typo would otherwise hide: toolsets, ports, workers, log level,
     'AGENT_RUNTIME_LOG_LEVEL (--log-level) takes one of "debug", "info", "warn", "error", not "verbose".',
   ]);
   expect(configProblems({ AGENT_RUNTIME_DAEMON: 'no' }, 'mcp')[0]).toContain('"on", "off", not "no"');
+  expect(configProblems({ AGENT_RUNTIME_LOG_LEVEL: 'WARN' }, 'up')).toEqual([]); // the logger reads it in any case
   expect(configProblems({ AGENT_RUNTIME_POSTGRES: 'ON', AGENT_RUNTIME_WORKERS: '4' }, 'up')).toEqual([]);
   expect(configProblems({ PORT: '', AGENT_RUNTIME_TOOLSETS: ' ' }, 'up')).toEqual([]); // empty: the default
 });
