@@ -204,6 +204,11 @@ const CHECKS: Check[] = [
 /** What is wrong with the settings `command` reads, one sentence each; empty settings are the defaults. */
 export function configProblems(env: NodeJS.ProcessEnv, command: string): string[] {
   const problems: string[] = [];
+  if (!env.TEMPORAL_TLS_CERT?.trim() !== !env.TEMPORAL_TLS_KEY?.trim()) {
+    problems.push(
+      'TEMPORAL_TLS_CERT (--tls-cert) and TEMPORAL_TLS_KEY (--tls-key) go together: mTLS needs the client certificate and its key. Set both, or neither.',
+    );
+  }
   for (const check of CHECKS) {
     const value = env[check.variable];
     if (value === undefined || value.trim() === '') continue;

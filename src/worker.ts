@@ -8,6 +8,7 @@ import { createActivities } from './activities';
 import { loadConfig, type RuntimeConfig } from './config';
 import { connectionOptions, LazyClient } from './client/connection';
 import { createGoalsClient } from './client/goals';
+import { UNAVAILABLE_HINT } from './client/errors';
 import { log } from './logger';
 import { MEMO_WARN_BYTES, PAYLOAD_WARN_BYTES } from './domain/state-size';
 
@@ -45,6 +46,13 @@ export async function startWorker(config: RuntimeConfig, extra: Partial<WorkerOp
     apiKey: config.apiKey,
     // Warn only near the server's limits, not on every continue-as-new of a large goal (domain/state-size.ts).
     payloadLimits: { payloadsWarnSize: PAYLOAD_WARN_BYTES, memoWarnSize: MEMO_WARN_BYTES },
+  }).catch((err: unknown) => {
+    // The SDK core's own words ("tonic::transport::Error(Transport, ConnectError(…))") say nothing to do.
+    const text = err instanceof Error ? err.message : String(err);
+    if (/ConnectError|connection refused|dns error|timed out/i.test(text)) {
+      throw new Error(`No Temporal server answers at ${address}. ${UNAVAILABLE_HINT}`, { cause: err });
+    }
+    throw err;
   });
   // A worker on a namespace that does not exist would poll (and log) forever: say so and stop instead.
   try {

@@ -4,6 +4,7 @@
  */
 import { spawn } from 'node:child_process';
 import path from 'node:path';
+import { freePort } from '../src/dev-server';
 import { eventually, ROOT, startHarness, uid, type Harness } from './support/harness';
 
 const CLI = path.join(ROOT, 'dist', 'cli.js');
@@ -41,3 +42,21 @@ test('a namespace that does not exist: a clear message and a non-zero exit, not 
   expect(code).not.toBe(0);
   expect(w.stderr()).toContain('Namespace "no-such-namespace" does not exist');
 });
+
+test('no Temporal at the address, or a TLS file that cannot be read: a sentence saying what to do, and exit 1', async () => {
+  const dead = worker({ AGENT_RUNTIME_TASK_QUEUE: uid('q'), TEMPORAL_ADDRESS: `127.0.0.1:${await freePort()}` });
+  expect(await dead.exited).toBe(1);
+  expect(dead.stderr()).toContain('No Temporal server answers at 127.0.0.1:');
+  expect(dead.stderr()).toContain('set TEMPORAL_ADDRESS to a running Temporal server');
+  expect(dead.stderr()).not.toContain('tonic::transport');
+
+  const tls = worker({
+    AGENT_RUNTIME_TASK_QUEUE: uid('q'),
+    TEMPORAL_TLS_CERT: '/no/such/client.pem',
+    TEMPORAL_TLS_KEY: '/no/such/client.key',
+  });
+  expect(await tls.exited).toBe(1);
+  expect(tls.stderr()).toContain(
+    'TEMPORAL_TLS_CERT names /no/such/client.pem, which cannot be read (ENOENT): give the path of the client certificate (PEM).',
+  );
+}, 60_000);

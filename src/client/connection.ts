@@ -17,13 +17,25 @@ export function connectionOptions(config: RuntimeConfig): ConnectionOptions {
   const options: ConnectionOptions = { address: config.temporalAddress, connectTimeout: '3s' };
   if (config.tlsCertPath && config.tlsKeyPath) {
     options.tls = {
-      clientCertPair: { crt: fs.readFileSync(config.tlsCertPath), key: fs.readFileSync(config.tlsKeyPath) },
+      clientCertPair: {
+        crt: readTlsFile(config.tlsCertPath, 'TEMPORAL_TLS_CERT', 'client certificate'),
+        key: readTlsFile(config.tlsKeyPath, 'TEMPORAL_TLS_KEY', "certificate's private key"),
+      },
     };
   } else if (config.apiKey) {
     options.tls = true;
   }
   if (config.apiKey) options.apiKey = config.apiKey;
   return options;
+}
+
+function readTlsFile(file: string, variable: string, what: string): Buffer {
+  try {
+    return fs.readFileSync(file);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? String(err);
+    throw new Error(`${variable} names ${file}, which cannot be read (${code}): give the path of the ${what} (PEM).`);
+  }
 }
 
 /** A failed call's gRPC status, as the SDK's retry options get it. */

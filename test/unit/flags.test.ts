@@ -89,3 +89,15 @@ test('a setting is checked only for the commands that read it', () => {
   expect(configProblems({ PORT: 'http' }, 'mcp')).toEqual([]);
   expect(configProblems({ PORT: 'http' }, 'serve')).toHaveLength(1);
 });
+
+test('an mTLS certificate without its key (or the other way round) is refused, not dropped', () => {
+  const problem =
+    'TEMPORAL_TLS_CERT (--tls-cert) and TEMPORAL_TLS_KEY (--tls-key) go together: mTLS needs the client certificate and its key. Set both, or neither.';
+  expect(configProblems({ TEMPORAL_TLS_CERT: '/etc/c.pem' }, 'worker')).toEqual([problem]);
+  expect(configProblems({ TEMPORAL_TLS_KEY: '/etc/c.key' }, 'mcp')).toEqual([problem]);
+  expect(configProblems({ TEMPORAL_TLS_CERT: '/etc/c.pem', TEMPORAL_TLS_KEY: '/etc/c.key' }, 'up')).toEqual([]);
+  expect(parseFlags(['--tls-cert', 'c.pem', '--tls-key=c.key']).env).toEqual({
+    TEMPORAL_TLS_CERT: 'c.pem',
+    TEMPORAL_TLS_KEY: 'c.key',
+  });
+});
