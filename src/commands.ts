@@ -308,9 +308,9 @@ async function serveMcpHttp(config: RuntimeConfig, lazy: LazyClient) {
   }).catch((err: unknown) => {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'EADDRINUSE') throw new Error(portTakenMessage(config));
-    if (code === 'EADDRNOTAVAIL') {
+    if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') {
       throw new Error(
-        `${config.host} is not an address of this machine, so nothing can listen on it. Give --host (HOST) one of its addresses: 127.0.0.1 for this machine alone, 0.0.0.0 for every interface.`,
+        `${config.host} is not an address of this machine (${code}), so nothing can listen on it. Give --host (HOST) one of its addresses: 127.0.0.1 for this machine alone, 0.0.0.0 for every interface.`,
       );
     }
     throw err;

@@ -108,6 +108,10 @@ test('a mistyped flag or setting stops the command before it starts anything, sa
   expect(port.code).toBe(2);
   expect(port.stderr).toContain('PORT (--port) takes a port number from 0 to 65535, not "abc".');
 
+  const host = await runCli(['serve', '--host', 'no-such-host.invalid', '--token', 'secret'], env);
+  expect(host.code).toBe(1);
+  expect(host.stderr).toContain('no-such-host.invalid is not an address of this machine (ENOTFOUND)');
+
   const extra = await runCli(['worker', 'now'], env);
   expect(extra.code).toBe(2);
   expect(extra.stderr).toContain('agent-runtime worker takes flags only, not "now"');
