@@ -2,7 +2,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { DEFAULT_TEMPORAL_ADDRESS, TASK_QUEUE } from './defaults';
-import { ALL_TOOLSETS } from './flags';
+import { ALL_TOOLSETS, MAX_WORKERS } from './flags';
 
 export { ALL_TOOLSETS };
 export type Toolset = (typeof ALL_TOOLSETS)[number];
@@ -68,7 +68,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RuntimeConfig 
     postgres: ['on', 'true', '1'].includes((env.AGENT_RUNTIME_POSTGRES ?? '').toLowerCase()),
     databaseUrl: env.DATABASE_URL || undefined,
     pgPort: Number(env.AGENT_RUNTIME_PG_PORT ?? 5433),
-    workers: Math.max(1, Math.min(16, Math.floor(Number(env.AGENT_RUNTIME_WORKERS ?? 1)) || 1)),
+    workers: Math.max(1, Math.min(MAX_WORKERS, Math.floor(Number(env.AGENT_RUNTIME_WORKERS ?? 1)) || 1)),
     token: env.AGENT_RUNTIME_TOKEN || undefined,
   };
 }

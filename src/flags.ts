@@ -38,6 +38,9 @@ export const VARIABLES = [
 
 export const ALL_TOOLSETS = ['goals', 'relay', 'breakers', 'projects', 'agents', 'task-graph'] as const;
 
+/** The most worker processes `up --postgres` runs (AGENT_RUNTIME_WORKERS). */
+export const MAX_WORKERS = 16;
+
 /** Variables whose flag may stand alone: `--postgres` is `--postgres on`. */
 const SWITCHES: Record<string, string> = { AGENT_RUNTIME_POSTGRES: 'on' };
 
@@ -97,15 +100,15 @@ export function parseFlags(argv: string[], own: readonly string[] = []): ParsedF
   return parsed;
 }
 
+/** A variable's flag as the help and the messages name it: the short name when it sets that variable (`--toolsets`). */
+export function flagOf(variable: string): string {
+  const full = variable.toLowerCase().replace(/_/g, '-');
+  const short = full.replace(/^(agent-runtime|temporal)-/, '');
+  return variableOfFlag(short) === variable ? short : full;
+}
+
 function unknownFlag(flag: string, own: readonly string[]): string {
-  const forms = [
-    ...own,
-    ...VARIABLES.flatMap((v) => {
-      const full = v.toLowerCase().replace(/_/g, '-');
-      const short = full.replace(/^(agent-runtime|temporal)-/, '');
-      return variableOfFlag(short) === v ? [full, short] : [full];
-    }),
-  ];
+  const forms = [...own, ...VARIABLES.flatMap((v) => [v.toLowerCase().replace(/_/g, '-'), flagOf(v)])];
   const best = forms
     .map((f) => ({ f, d: editDistance(flag.toLowerCase(), f) }))
     .sort((a, b) => a.d - b.d || a.f.length - b.f.length)[0];
@@ -131,17 +134,15 @@ function editDistance(a: string, b: string): number {
 
 type Check = {
   variable: string;
-  flag: string;
   commands?: readonly string[];
   problem: (value: string) => string | null;
 };
 
 const SERVERS = ['up', 'serve', 'mcp'];
 
-function port(variable: string, flag: string, commands: readonly string[]): Check {
+function port(variable: string, commands: readonly string[]): Check {
   return {
     variable,
-    flag,
     commands,
     problem: (v) => (/^\d+$/.test(v) && Number(v) <= 65_535 ? null : `a port number from 0 to 65535, not "${v}"`),
   };
@@ -150,13 +151,11 @@ function port(variable: string, flag: string, commands: readonly string[]): Chec
 /** A value from a list, as the code that reads it compares it (exactly, or in any case with `anyCase`). */
 function oneOf(
   variable: string,
-  flag: string,
   values: readonly string[],
   opts: { commands?: readonly string[]; anyCase?: boolean } = {},
 ): Check {
   return {
     variable,
-    flag,
     commands: opts.commands,
     problem: (v) =>
       values.includes(opts.anyCase ? v.toLowerCase() : v)
@@ -169,7 +168,6 @@ function oneOf(
 const CHECKS: Check[] = [
   {
     variable: 'AGENT_RUNTIME_TOOLSETS',
-    flag: 'toolsets',
     commands: SERVERS,
     problem: (v) => {
       if (v.trim() === 'all') return null;
@@ -182,23 +180,23 @@ const CHECKS: Check[] = [
         : `toolset names from ${ALL_TOOLSETS.join(', ')} (comma-separated), or all; "${unknown.join('", "')}" is none of them`;
     },
   },
-  port('PORT', 'port', ['up', 'serve']),
-  port('AGENT_RUNTIME_TEMPORAL_PORT', 'temporal-port', ['up']),
-  port('TEMPORAL_UI_PORT', 'ui-port', ['up']),
-  port('AGENT_RUNTIME_PG_PORT', 'pg-port', ['up']),
+  port('PORT', ['up', 'serve']),
+  port('AGENT_RUNTIME_TEMPORAL_PORT', ['up']),
+  port('TEMPORAL_UI_PORT', ['up']),
+  port('AGENT_RUNTIME_PG_PORT', ['up']),
   {
     variable: 'AGENT_RUNTIME_WORKERS',
-    flag: 'workers',
     commands: ['up'],
-    problem: (v) => (/^\d+$/.test(v) && Number(v) >= 1 && Number(v) <= 16 ? null : `from 1 to 16, not "${v}"`),
+    problem: (v) =>
+      /^\d+$/.test(v) && Number(v) >= 1 && Number(v) <= MAX_WORKERS ? null : `from 1 to ${MAX_WORKERS}, not "${v}"`,
   },
-  oneOf('AGENT_RUNTIME_LOG_LEVEL', 'log-level', ['debug', 'info', 'warn', 'error'], { anyCase: true }),
-  oneOf('AGENT_RUNTIME_DAEMON', 'daemon', ['on', 'off'], { commands: SERVERS }),
-  oneOf('AGENT_RUNTIME_POSTGRES', 'postgres', ['on', 'off', 'true', 'false', '1', '0'], {
+  oneOf('AGENT_RUNTIME_LOG_LEVEL', ['debug', 'info', 'warn', 'error'], { anyCase: true }),
+  oneOf('AGENT_RUNTIME_DAEMON', ['on', 'off'], { commands: SERVERS }),
+  oneOf('AGENT_RUNTIME_POSTGRES', ['on', 'off', 'true', 'false', '1', '0'], {
     commands: ['up'],
     anyCase: true,
   }),
-  oneOf('AGENT_RUNTIME_OUTPUT_SCHEMAS', 'output-schemas', ['on', 'off'], { commands: SERVERS }),
+  oneOf('AGENT_RUNTIME_OUTPUT_SCHEMAS', ['on', 'off'], { commands: SERVERS }),
 ];
 
 /** What is wrong with the settings `command` reads, one sentence each; empty settings are the defaults. */
@@ -214,7 +212,7 @@ export function configProblems(env: NodeJS.ProcessEnv, command: string): string[
     if (value === undefined || value.trim() === '') continue;
     if (check.commands && !check.commands.includes(command)) continue;
     const wanted = check.problem(value.trim());
-    if (wanted) problems.push(`${check.variable} (--${check.flag}) takes ${wanted}.`);
+    if (wanted) problems.push(`${check.variable} (--${flagOf(check.variable)}) takes ${wanted}.`);
   }
   return problems;
 }

@@ -11,7 +11,7 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { freePort } from '../src/dev-server';
 import { SERVER_VERSION } from '../src/mcp/server';
-import { call, ok, ROOT, startHarness, type Harness } from './support/harness';
+import { call, ok, ROOT, runCli, startHarness, type Harness } from './support/harness';
 
 const CLI = path.join(ROOT, 'dist', 'cli.js');
 let h: Harness;
@@ -82,19 +82,12 @@ test('`agent-runtime mcp --namespace N` serves namespace N, whatever TEMPORAL_NA
   }
 });
 
-/** Runs `agent-runtime ARGS` to its end: its exit code and what it wrote on stderr. */
-function runCli(args: string[], env: Record<string, string>): Promise<{ code: number | null; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: baseEnv(env), stdio: ['pipe', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('exit', (code) => resolve({ code, stderr }));
-  });
-}
-
 test('a mistyped flag or setting stops the command before it starts anything, saying what to change', async () => {
-  const env = { TEMPORAL_ADDRESS: h.config.temporalAddress, AGENT_RUNTIME_TASK_QUEUE: h.config.taskQueue };
+  const env = {
+    TEMPORAL_ADDRESS: h.config.temporalAddress,
+    AGENT_RUNTIME_TASK_QUEUE: h.config.taskQueue,
+    AGENT_RUNTIME_LOG_LEVEL: 'warn',
+  };
   const typo = await runCli(['mcp', '--namespce', 'team-a'], env);
   expect(typo.code).toBe(2);
   expect(typo.stderr).toContain('Unknown flag --namespce. Did you mean --namespace?');

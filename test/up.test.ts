@@ -11,7 +11,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { freePort } from '../src/dev-server';
 import { isPortOpen } from '../src/ports';
-import { ok, ROOT, untilOutput } from './support/harness';
+import { ok, ROOT, runCli, untilOutput } from './support/harness';
 
 interface Up {
   child: ChildProcess;
@@ -161,21 +161,6 @@ test('up restarts a dev server that dies, and manages again one that an earlier 
   }
 }, 240_000);
 
-/** Runs `agent-runtime up` to its end: its exit code and everything it wrote. */
-function upToTheEnd(env: UpEnv): Promise<{ code: number | null; output: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(ROOT, 'dist', 'cli.js'), 'up'], {
-      env: { ...(process.env as Record<string, string>), ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-    child.on('error', reject);
-    child.on('exit', (code) => resolve({ code, output }));
-  });
-}
-
 interface UpEnv {
   AGENT_RUNTIME_HOME: string;
   AGENT_RUNTIME_TEMPORAL_PORT: string;
@@ -200,29 +185,29 @@ test('up refuses a taken MCP port, or a reachable host without a token, before i
   const port = (taken.address() as net.AddressInfo).port;
   try {
     const env = { ...(await upEnv()), PORT: String(port) };
-    const r = await upToTheEnd(env);
+    const r = await runCli(['up'], env);
     expect(r.code).toBe(1);
-    expect(r.output).toContain(`Port ${port} on 127.0.0.1 is already in use by another process`);
-    expect(r.output).toContain('--port (PORT)');
-    expect(r.output).not.toContain('Starting the Temporal dev server');
+    expect(r.stderr).toContain(`Port ${port} on 127.0.0.1 is already in use by another process`);
+    expect(r.stderr).toContain('--port (PORT)');
+    expect(r.stderr).not.toContain('Starting the Temporal dev server');
     expect(await isPortOpen('127.0.0.1', Number(env.AGENT_RUNTIME_TEMPORAL_PORT))).toBe(false);
   } finally {
     taken.close();
   }
   const open = { ...(await upEnv()), HOST: '0.0.0.0' };
-  const r = await upToTheEnd(open);
+  const r = await runCli(['up'], open);
   expect(r.code).toBe(1);
-  expect(r.output).toContain('Refusing to serve MCP on 0.0.0.0 without a token: set AGENT_RUNTIME_TOKEN');
-  expect(r.output).not.toContain('Starting the Temporal dev server');
+  expect(r.stderr).toContain('Refusing to serve MCP on 0.0.0.0 without a token: set AGENT_RUNTIME_TOKEN');
+  expect(r.stderr).not.toContain('Starting the Temporal dev server');
 });
 
 test('up that fails after its dev server started stops that dev server before it exits', async () => {
   // 203.0.113.1 (TEST-NET-3) is no address of this machine: the MCP server cannot listen there, after the dev
   // server and the worker have started.
   const env = { ...(await upEnv()), HOST: '203.0.113.1', AGENT_RUNTIME_TOKEN: 'secret' };
-  const r = await upToTheEnd(env);
+  const r = await runCli(['up'], env);
   expect(r.code).toBe(1);
-  expect(r.output).toContain('Starting the Temporal dev server');
-  expect(r.output).toContain('203.0.113.1 is not an address of this machine');
+  expect(r.stderr).toContain('Starting the Temporal dev server');
+  expect(r.stderr).toContain('203.0.113.1 is not an address of this machine');
   expect(await isPortOpen('127.0.0.1', Number(env.AGENT_RUNTIME_TEMPORAL_PORT))).toBe(false);
 }, 120_000);

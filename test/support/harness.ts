@@ -188,6 +188,28 @@ export async function eventually<T>(
 }
 
 /** A worker in its own process (node dist/worker.js), so a test can SIGKILL it. */
+/**
+ * Runs `agent-runtime ARGS` (the built CLI) to its end, with `env` over this process's environment: its exit code and
+ * what it wrote. Its stdin stays open, so `mcp` does not take an end of input for its client leaving.
+ */
+export function runCli(
+  args: string[],
+  env: Record<string, string | undefined>,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [path.join(ROOT, 'dist', 'cli.js'), ...args], {
+      env: { ...process.env, ...env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
 /** Resolves once `output()` contains `marker`; rejects with the output's tail if `child` exits first. */
 export function untilOutput(child: ChildProcess, output: () => string, marker: string, what: string): Promise<void> {
   return new Promise<void>((resolve, reject) => {
