@@ -1,10 +1,13 @@
 /** The breakers toolset and its routing, through a real MCP Client on a real dev server and worker. */
 import { execFile } from 'node:child_process';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import type { WorkflowClientInterceptor } from '@temporalio/client';
+import { BREAKER_CACHE_MS } from '../src/client/breakers';
 import { createServer } from '../src/mcp/server';
+import { getEventsQuery } from '../src/workflows/messages';
 import { call, eventually, ok, startHarness, uid, watchedGoals, type Harness } from './support/harness';
 
 let h: Harness;
@@ -206,8 +209,8 @@ async function goalForAProbe(client: Client, agent: string, titles: string[]): P
   return goalId;
 }
 
-test('a completion records a success on its agent’s HALF_OPEN breaker, read beside the completion’s Update', async () => {
-  // This server's Temporal client notes when each Query and Update to a workflow is sent and answered.
+/** An MCP server for `agent` whose Temporal client notes when each Query and Update to a workflow is sent and answered. */
+async function recordedServer(agent: string): Promise<{ client: Client; seen: string[] }> {
   const seen: string[] = [];
   const note = async <T>(what: string, run: () => Promise<T>): Promise<T> => {
     seen.push(`${what} sent`);
@@ -222,12 +225,17 @@ test('a completion records a success on its agent’s HALF_OPEN breaker, read be
     startUpdate: (input, next) => note(`update ${input.workflowExecution.workflowId}`, () => next(input)),
   };
   const goals = await watchedGoals(h, recorder);
-  const agent = uid('probe');
   const server = createServer({ goals, toolsets: ['all'], context: { agentId: agent } });
   const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
   await server.connect(serverSide);
-  const recorded = new Client({ name: 'recorded', version: '1.0.0' });
-  await recorded.connect(clientSide);
+  const client = new Client({ name: 'recorded', version: '1.0.0' });
+  await client.connect(clientSide);
+  return { client, seen };
+}
+
+test('a completion records a success on its agent’s HALF_OPEN breaker, read beside the completion’s Update', async () => {
+  const agent = uid('probe');
+  const { client: recorded, seen } = await recordedServer(agent);
   try {
     const goalId = await goalForAProbe(recorded, agent, ['the probe']);
     const probe = await ok(recorded, 'get_next_task', { goal_id: goalId });
@@ -244,6 +252,49 @@ test('a completion records a success on its agent’s HALF_OPEN breaker, read be
     expect(completionAnswered).toBeGreaterThan(readSent);
   } finally {
     await recorded.close();
+  }
+});
+
+test('a claim goes out beside its agent’s breaker read, and goes back when the read finds the breaker tripped elsewhere', async () => {
+  const agent = uid('beside');
+  const { client, seen } = await recordedServer(agent);
+  try {
+    const { goal_id: goalId } = await ok(client, 'create_goal', { name: `beside ${agent}` });
+    for (const title of ['one', 'two', 'three']) await ok(client, 'create_task', { goal_id: goalId, title });
+    await ok(client, 'circuit_breaker_record_failure', { agent_id: agent, failure_type: 'timeout' }); // CLOSED
+    // Changed here a moment ago: this claim waits for the read.
+    expect(await ok(client, 'get_next_task', { goal_id: goalId })).toMatchObject({ claimed: true, title: 'one' });
+
+    // Read CLOSED, and the read is older than its reuse: the next claim is sent before the read has answered.
+    await sleep(BREAKER_CACHE_MS + 100);
+    seen.length = 0;
+    expect(await ok(client, 'get_next_task', { goal_id: goalId })).toMatchObject({ claimed: true, title: 'two' });
+    const claimSent = seen.findIndex((e) => e.startsWith(`update goal-${goalId}`) && e.endsWith('sent'));
+    expect(seen).toContain(`query breaker-${agent} sent`);
+    expect(claimSent).toBeGreaterThanOrEqual(0);
+    expect(claimSent).toBeLessThan(seen.indexOf(`query breaker-${agent} answered`));
+
+    // Tripped by another process: the claim made beside the read is sent back, and the agent is refused.
+    await promisify(execFile)(process.env.TEMPORAL_CLI_PATH as string, [
+      ...['workflow', 'update', 'execute', '-w', `breaker-${agent}`, '--name', 'trip'],
+      ...['--input', '{"reason":"from the CLI"}', '--address', h.config.temporalAddress],
+    ]);
+    await sleep(BREAKER_CACHE_MS + 100);
+    const refused = await call(client, 'get_next_task', { goal_id: goalId });
+    expect(refused.error?.code).toBe('BREAKER_OPEN');
+    const three = await h.goals.getTask(`${goalId}/3`);
+    expect(three).toMatchObject({ title: 'three', status: 'ready', agent_id: null, attempts: 0 });
+    const events = await h.goals.queryGoal(goalId, getEventsQuery, { limit: 100 });
+    const undone = events.filter((e) => e.type === 'task_released' && e.task_id === `${goalId}/3`);
+    expect(undone.map((e) => e.detail)).toEqual([
+      `was held by ${agent}; a claim undone: the agent’s circuit breaker was not closed`,
+    ]);
+    // Anyone else takes it.
+    expect(await ok(mcp, 'get_next_task', { goal_id: goalId, agent_id: uid('other') })).toMatchObject({
+      title: 'three',
+    });
+  } finally {
+    await client.close();
   }
 });
 

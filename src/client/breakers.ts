@@ -45,6 +45,8 @@ const CACHE_MAX = 10_000;
 interface Cached {
   at: number;
   value: Promise<BreakerState | undefined>;
+  /** Once the read has answered: whether the breaker, as read, lets the agent take work (absent or CLOSED). */
+  admits?: boolean;
 }
 /** One cache per goals client, shared by every breakers client made from it (MCP tools, relay, breaker tools). */
 const caches = new WeakMap<GoalsClient, Map<string, Cached>>();
@@ -126,7 +128,9 @@ export function createBreakersClient(goals: GoalsClient) {
     const hit = cached.get(agentId);
     if (hit && now - hit.at < BREAKER_CACHE_MS) return hit.value;
     const value = state(agentId, true);
-    cached.set(agentId, { at: now, value });
+    const entry: Cached = { at: now, value };
+    void value.then((s) => (entry.admits = !s || s.state === 'CLOSED'));
+    cached.set(agentId, entry);
     if (cached.size > CACHE_MAX) cached.delete(cached.keys().next().value as string);
     return value;
   }
@@ -156,6 +160,17 @@ export function createBreakersClient(goals: GoalsClient) {
     async recordSuccessIfTracked(agentId: string, requestId?: string): Promise<void> {
       const s = await recentState(agentId);
       if (s && s.state !== 'CLOSED') await api.recordSuccess(agentId, requestId);
+    },
+
+    /**
+     * For a claim that can be undone, the breaker read that goes out beside it instead of before it: resolves true
+     * when the agent may take work (its breaker absent or CLOSED, read within BREAKER_CACHE_MS), false when the claim
+     * must be undone and admit() asked first. Undefined when the agent's last read did not let it work, or this
+     * process has no answered read of it (never read, or changed here since): then admit() goes first, as before.
+     */
+    admitsBeside(agentId: string): Promise<boolean> | undefined {
+      if (cached.get(agentId)?.admits !== true) return undefined;
+      return recentState(agentId).then((s) => !s || s.state === 'CLOSED');
     },
 
     /** Throws BREAKER_OPEN when the agent may not take work now; in HALF_OPEN uses one probe. */

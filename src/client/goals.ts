@@ -986,6 +986,24 @@ export function createGoalsClient(deps: ClientDeps) {
       prefetch.forgetLoop(r.agentId);
       release(r);
     },
+    /**
+     * Sends back a claim its agent never saw — made beside a breaker read that then kept the agent from work
+     * (breakers.admitsBeside): the task is ready again, no attempt counted. Resolves once the goal has it back, or
+     * it was no longer the agent's (its lease ran out, the task was cancelled).
+     */
+    async undoClaim(agentId: string, outcome: ClaimOutcome): Promise<void> {
+      if (!outcome.claimed) return;
+      prefetch.forgetLoop(agentId);
+      const context = callContext.getStore();
+      if (context && context.delivered?.claim.task?.id === outcome.task?.id) context.delivered = undefined;
+      await update(outcome.goal_id, releaseTaskUpdate, {
+        taskId: (outcome.task as Task).id,
+        agentId,
+        leaseToken: outcome.lease_token ?? undefined,
+        reservation: true,
+        undone: 'breaker',
+      }).catch(() => undefined);
+    },
     /** The claim made for this agent ahead of its next call (by its last completion), while it waits. */
     reservedFor(agentId: string): Reservation | undefined {
       return prefetch.heldFor(agentId);

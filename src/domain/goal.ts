@@ -583,7 +583,11 @@ export function releaseTask(state: GoalState, input: ReleaseInput, now: number):
     now,
     'task_released',
     actor(task, input),
-    unused ? 'a prefetched claim not picked up' : undefined,
+    !unused
+      ? undefined
+      : input.undone === 'breaker'
+        ? 'a claim undone: the agent’s circuit breaker was not closed'
+        : 'a prefetched claim not picked up',
     !unused,
   );
   return task;

@@ -246,9 +246,13 @@ export const {
     reserveNext: ReserveNextSchema.optional(),
   });
 
-  /** A release; `reservation`: a prefetched claim its agent never picked up goes back without counting an attempt. */
+  /**
+   * A release; `reservation`: a claim its agent never picked up goes back without counting an attempt — a prefetched
+   * one, or (`undone: 'breaker'`) one made beside a breaker read that then kept the agent from work.
+   */
   const ReleaseInputSchema = HolderInputSchema.extend({
     reservation: z.literal(true).optional(),
+    undone: z.literal('breaker').optional(),
   });
 
   const FailInputSchema = HolderInputSchema.extend({

@@ -304,7 +304,12 @@ export function goalTools(deps: ToolDeps): ToolDef[] {
       annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
       async run(a, ctx) {
         const agentId = resolveAgent(namedAgent(a), ctx);
-        await breakers.admit(agentId); // BREAKER_OPEN (with time left and fallback) while the agent is out of rotation
+        // BREAKER_OPEN (with time left and fallback) while the agent is out of rotation. A claim that can be undone
+        // (one goal, no wait, no request_id, no registered agent's inbox) does not wait for the breaker's read: it
+        // goes out beside it, and is sent back if the read keeps the agent from work.
+        const plain = a.goal_id !== undefined && a.wait_seconds === undefined && a.request_id === undefined;
+        const beside = plain && !agents.seemsRegistered(agentId) ? breakers.admitsBeside(agentId) : undefined;
+        if (!beside) await breakers.admit(agentId);
         // A registered agent takes only tasks whose required capabilities it has.
         const tags = a.tags ?? (agents.seemsRegistered(agentId) ? await agents.capabilities(agentId) : undefined);
         if (a.goal_id === undefined && agents.seemsRegistered(agentId)) {
@@ -325,16 +330,23 @@ export function goalTools(deps: ToolDeps): ToolDef[] {
             await agents.pop(agentId, ref.task_id).catch(() => undefined);
           }
         }
-        const outcome = await goals.claimNextTask({
-          agentId,
-          goalId: a.goal_id,
-          scope: a.scope,
-          tags,
-          waitSeconds: a.wait_seconds,
-          leaseSeconds: a.lease_seconds,
-          requestId: a.request_id,
-          signal: ctx.signal,
-        });
+        const claim = () =>
+          goals.claimNextTask({
+            agentId,
+            goalId: a.goal_id,
+            scope: a.scope,
+            tags,
+            waitSeconds: a.wait_seconds,
+            leaseSeconds: a.lease_seconds,
+            requestId: a.request_id,
+            signal: ctx.signal,
+          });
+        let outcome = await claim();
+        if (beside && !(await beside)) {
+          await goals.undoClaim(agentId, outcome);
+          await breakers.admit(agentId);
+          outcome = await claim();
+        }
         // A registered agent is alive, and busy with what it took (a Signal the claim waits for the server to take).
         // A claim made ahead by the agent's last completion was noted with that completion (assign.ts, noteFinished).
         if (goals.wasReserved(outcome)) void agents.touch(agentId);
