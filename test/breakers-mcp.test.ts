@@ -176,6 +176,14 @@ test('`temporal workflow update execute --name reset` resets a breaker', async (
   expect((await ok(mcp, 'circuit_breaker_status', { agent_id: agent })).state).toBe('CLOSED');
 });
 
+/** Trips the agent's breaker from another process: the `temporal` CLI. */
+async function tripElsewhere(agent: string): Promise<void> {
+  await promisify(execFile)(process.env.TEMPORAL_CLI_PATH as string, [
+    ...['workflow', 'update', 'execute', '-w', `breaker-${agent}`, '--name', 'trip'],
+    ...['--input', '{"reason":"from the CLI"}', '--address', h.config.temporalAddress],
+  ]);
+}
+
 test('a breaker tripped by another process (the temporal CLI) stops this server’s claims once its read cache lapses', async () => {
   const agent = uid('elsewhere');
   const { goal_id: goalId } = await ok(mcp, 'create_goal', { name: `elsewhere ${agent}` });
@@ -183,10 +191,7 @@ test('a breaker tripped by another process (the temporal CLI) stops this server�
   for (const title of ['two', 'three', 'four']) await ok(mcp, 'create_task', { goal_id: goalId, title });
   await ok(mcp, 'circuit_breaker_record_failure', { agent_id: agent, failure_type: 'timeout' }); // it exists, CLOSED
   await ok(mcp, 'get_next_task', { goal_id: goalId, agent_id: agent }); // this server has read it: CLOSED
-  await promisify(execFile)(process.env.TEMPORAL_CLI_PATH as string, [
-    ...['workflow', 'update', 'execute', '-w', `breaker-${agent}`, '--name', 'trip'],
-    ...['--input', '{"reason":"from the CLI"}', '--address', h.config.temporalAddress],
-  ]);
+  await tripElsewhere(agent);
   const refused = await eventually(async () => {
     const r = await call(mcp, 'get_next_task', { goal_id: goalId, agent_id: agent });
     return r.isError && r.error;
@@ -275,10 +280,7 @@ test('a claim goes out beside its agent’s breaker read, and goes back when the
     expect(claimSent).toBeLessThan(seen.indexOf(`query breaker-${agent} answered`));
 
     // Tripped by another process: the claim made beside the read is sent back, and the agent is refused.
-    await promisify(execFile)(process.env.TEMPORAL_CLI_PATH as string, [
-      ...['workflow', 'update', 'execute', '-w', `breaker-${agent}`, '--name', 'trip'],
-      ...['--input', '{"reason":"from the CLI"}', '--address', h.config.temporalAddress],
-    ]);
+    await tripElsewhere(agent);
     await sleep(BREAKER_CACHE_MS + 100);
     const refused = await call(client, 'get_next_task', { goal_id: goalId });
     expect(refused.error?.code).toBe('BREAKER_OPEN');
@@ -296,6 +298,24 @@ test('a claim goes out beside its agent’s breaker read, and goes back when the
   } finally {
     await client.close();
   }
+});
+
+test('a registered agent’s claim undone beside its breaker read is not noted on its row', async () => {
+  const agent = uid('registered-beside');
+  await ok(mcp, 'register_agent', { name: agent, capabilities: ['x'] });
+  const { goal_id: goalId } = await ok(mcp, 'create_goal', { name: `beside ${agent}` });
+  for (const title of ['one', 'two']) await ok(mcp, 'create_task', { goal_id: goalId, title });
+  await ok(mcp, 'circuit_breaker_record_failure', { agent_id: agent, failure_type: 'timeout' }); // CLOSED
+  expect(await ok(mcp, 'get_next_task', { goal_id: goalId, agent_id: agent })).toMatchObject({ title: 'one' });
+  await tripElsewhere(agent);
+  await sleep(BREAKER_CACHE_MS + 100);
+  expect((await call(mcp, 'get_next_task', { goal_id: goalId, agent_id: agent })).error?.code).toBe('BREAKER_OPEN');
+  expect(await h.goals.getTask(`${goalId}/2`)).toMatchObject({ status: 'ready', agent_id: null, attempts: 0 });
+  const events = await h.goals.queryGoal(goalId, getEventsQuery, { limit: 100 });
+  expect(events.filter((e) => e.type === 'task_released').map((e) => e.task_id)).toEqual([`${goalId}/2`]);
+  const row = await ok(mcp, 'get_agent_task_history', { agent_id: agent });
+  expect(row.current_task).toMatchObject({ id: `${goalId}/1`, title: 'one' });
+  expect(row.history.map((e: any) => `${e.event} ${e.task_id}`)).toEqual([`taken ${goalId}/1`]);
 });
 
 test('a registered agent’s HALF_OPEN probe completed with complete_task closes its breaker, and it claims again', async () => {

@@ -305,10 +305,10 @@ export function goalTools(deps: ToolDeps): ToolDef[] {
       async run(a, ctx) {
         const agentId = resolveAgent(namedAgent(a), ctx);
         // BREAKER_OPEN (with time left and fallback) while the agent is out of rotation. A claim that can be undone
-        // (one goal, no wait, no request_id, no registered agent's inbox) does not wait for the breaker's read: it
-        // goes out beside it, and is sent back if the read keeps the agent from work.
-        const plain = a.goal_id !== undefined && a.wait_seconds === undefined && a.request_id === undefined;
-        const beside = plain && !agents.seemsRegistered(agentId) ? breakers.admitsBeside(agentId) : undefined;
+        // (on one goal, with no wait and no request_id) does not wait for the breaker's read: it goes out beside it,
+        // and is sent back if the read keeps the agent from work. A registered agent's row notes only the claim kept.
+        const undoable = a.goal_id !== undefined && a.wait_seconds === undefined && a.request_id === undefined;
+        const beside = undoable ? breakers.admitsBeside(agentId) : undefined;
         if (!beside) await breakers.admit(agentId);
         // A registered agent takes only tasks whose required capabilities it has.
         const tags = a.tags ?? (agents.seemsRegistered(agentId) ? await agents.capabilities(agentId) : undefined);
