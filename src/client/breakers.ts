@@ -42,6 +42,9 @@ const READ_DEADLINE_MS = 3_000;
 export const BREAKER_CACHE_MS = 1_000;
 const CACHE_MAX = 10_000;
 
+/** Whether a breaker, as read, lets its agent take work: there is none, or it is CLOSED. */
+const letsWork = (s: BreakerState | undefined): boolean => !s || s.state === 'CLOSED';
+
 interface Cached {
   at: number;
   value: Promise<BreakerState | undefined>;
@@ -129,7 +132,7 @@ export function createBreakersClient(goals: GoalsClient) {
     if (hit && now - hit.at < BREAKER_CACHE_MS) return hit.value;
     const value = state(agentId, true);
     const entry: Cached = { at: now, value };
-    void value.then((s) => (entry.admits = !s || s.state === 'CLOSED'));
+    void value.then((s) => (entry.admits = letsWork(s)));
     cached.set(agentId, entry);
     if (cached.size > CACHE_MAX) cached.delete(cached.keys().next().value as string);
     return value;
@@ -170,7 +173,7 @@ export function createBreakersClient(goals: GoalsClient) {
      */
     admitsBeside(agentId: string): Promise<boolean> | undefined {
       if (cached.get(agentId)?.admits !== true) return undefined;
-      return recentState(agentId).then((s) => !s || s.state === 'CLOSED');
+      return recentState(agentId).then(letsWork);
     },
 
     /** Throws BREAKER_OPEN when the agent may not take work now; in HALF_OPEN uses one probe. */
