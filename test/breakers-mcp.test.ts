@@ -214,7 +214,10 @@ async function goalForAProbe(client: Client, agent: string, titles: string[]): P
   return goalId;
 }
 
-/** An MCP server for `agent` whose Temporal client notes when each Query and Update to a workflow is sent and answered. */
+/**
+ * An MCP server for `agent` whose Temporal client notes when each Query, Describe and Update to a workflow is sent and
+ * answered.
+ */
 async function recordedServer(agent: string): Promise<{ client: Client; seen: string[] }> {
   const seen: string[] = [];
   const note = async <T>(what: string, run: () => Promise<T>): Promise<T> => {
@@ -227,6 +230,7 @@ async function recordedServer(agent: string): Promise<{ client: Client; seen: st
   };
   const recorder: WorkflowClientInterceptor = {
     query: (input, next) => note(`query ${input.workflowExecution.workflowId}`, () => next(input)),
+    describe: (input, next) => note(`describe ${input.workflowExecution.workflowId}`, () => next(input)),
     startUpdate: (input, next) => note(`update ${input.workflowExecution.workflowId}`, () => next(input)),
   };
   const goals = await watchedGoals(h, recorder);
@@ -251,7 +255,7 @@ test('a completion records a success on its agent’s HALF_OPEN breaker, read be
     expect(done.status).toBe('completed');
     expect((await ok(recorded, 'circuit_breaker_status', { agent_id: agent })).state).toBe('CLOSED');
     // The breaker was read while the goal applied the completion, not after its answer.
-    const readSent = seen.indexOf(`query breaker-${agent} sent`);
+    const readSent = seen.indexOf(`describe breaker-${agent} sent`);
     const completionAnswered = seen.findIndex((e) => e.startsWith(`update goal-${goalId}`) && e.endsWith('answered'));
     expect(readSent).toBeGreaterThanOrEqual(0);
     expect(completionAnswered).toBeGreaterThan(readSent);
@@ -275,9 +279,9 @@ test('a claim goes out beside its agent’s breaker read, and goes back when the
     seen.length = 0;
     expect(await ok(client, 'get_next_task', { goal_id: goalId })).toMatchObject({ claimed: true, title: 'two' });
     const claimSent = seen.findIndex((e) => e.startsWith(`update goal-${goalId}`) && e.endsWith('sent'));
-    expect(seen).toContain(`query breaker-${agent} sent`);
+    expect(seen).toContain(`describe breaker-${agent} sent`);
     expect(claimSent).toBeGreaterThanOrEqual(0);
-    expect(claimSent).toBeLessThan(seen.indexOf(`query breaker-${agent} answered`));
+    expect(claimSent).toBeLessThan(seen.indexOf(`describe breaker-${agent} answered`));
 
     // Tripped by another process: the claim made beside the read is sent back, and the agent is refused.
     await tripElsewhere(agent);
@@ -327,6 +331,49 @@ test('a registered agent’s HALF_OPEN probe completed with complete_task closes
   expect(await ok(mcp, 'complete_task', { agent_id: agent, result: 'ok' })).toMatchObject({ status: 'completed' });
   expect((await ok(mcp, 'circuit_breaker_status', { agent_id: agent })).state).toBe('CLOSED');
   expect(await ok(mcp, 'get_next_task', { goal_id: goalId, agent_id: agent })).toMatchObject({ claimed: true });
+});
+
+test('a breaker bound to a task queue no worker polls any more still refuses its agent and names its fallback', async () => {
+  const agent = uid('moved');
+  // The breaker made by a worker on another task queue (as before a change of AGENT_RUNTIME_TASK_QUEUE), then that
+  // worker gone: its workflow stays bound to the old queue, which nobody polls.
+  const before = await startHarness();
+  const old = await before.mcp('breaker-before', ['all']);
+  await ok(old, 'circuit_breaker_configure', { agent_id: agent, fallback_agent: 'reviewer' });
+  await ok(old, 'circuit_breaker_trip', { agent_id: agent, reason: 'before the move' });
+  await before.close();
+
+  const { goal_id: goalId } = await ok(mcp, 'create_goal', { name: `moved ${agent}` });
+  await ok(mcp, 'create_task', { goal_id: goalId, title: 'one' });
+  // Read from the breaker's memo, which the server answers with no worker: OPEN, not "did not answer, so closed".
+  const refused = await call(mcp, 'get_next_task', { goal_id: goalId, agent_id: agent });
+  expect(refused.error).toMatchObject({ code: 'BREAKER_OPEN', details: { fallback_agent: 'reviewer' } });
+  expect(await h.goals.getTask(`${goalId}/1`)).toMatchObject({ status: 'ready', agent_id: null, attempts: 0 });
+  expect(await ok(mcp, 'get_next_task', { goal_id: goalId, agent_id: 'reviewer' })).toMatchObject({ title: 'one' });
+});
+
+test('a breaker terminated from the CLI no longer holds its agent back: it reads as a fresh CLOSED breaker', async () => {
+  const agent = uid('terminated');
+  const { goal_id: goalId } = await ok(mcp, 'create_goal', { name: `terminated ${agent}` });
+  await ok(mcp, 'create_task', { goal_id: goalId, title: 'one' });
+  await ok(mcp, 'circuit_breaker_trip', { agent_id: agent });
+  expect((await call(mcp, 'get_next_task', { goal_id: goalId, agent_id: agent })).error?.code).toBe('BREAKER_OPEN');
+  await promisify(execFile)(process.env.TEMPORAL_CLI_PATH as string, [
+    ...['workflow', 'terminate', '-w', `breaker-${agent}`, '--reason', 'cleared by hand'],
+    ...['--address', h.config.temporalAddress],
+  ]);
+  await sleep(BREAKER_CACHE_MS + 100); // this server's read of it lapses
+  expect(await ok(mcp, 'get_next_task', { goal_id: goalId, agent_id: agent })).toMatchObject({ title: 'one' });
+  expect(await ok(mcp, 'circuit_breaker_status', { agent_id: agent })).toMatchObject({
+    state: 'CLOSED',
+    total_failures: 0,
+    transitions: [],
+  });
+  // The next change starts a new breaker, as for an agent that never had one.
+  expect(await ok(mcp, 'circuit_breaker_record_failure', { agent_id: agent, failure_type: 'timeout' })).toMatchObject({
+    state: 'CLOSED',
+    total_failures: 1,
+  });
 });
 
 describe('bad input returns isError with a code and changes nothing', () => {

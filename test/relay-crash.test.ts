@@ -1,4 +1,6 @@
 /** The worker process is SIGKILLed mid-pipeline and restarted: the baton, scores and tokens are all still there. */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { BREAKER_CACHE_MS } from '../src/client/breakers';
 import { ok, uid, useWorkerProcess } from './support/harness';
 
 const env = useWorkerProcess();
@@ -72,4 +74,34 @@ test('with no worker running, the next agent still reads the baton the last adva
   });
   expect(last.outcome).toBe('pipeline_completed');
   expect((await ok(env.mcp, 'get_relay_baton', { pipeline_id: id })).baton).toBeNull();
+}, 120_000);
+
+test('with no worker running, a baton whose agent type has an OPEN breaker still names its fallback', async () => {
+  const writer = uid('writer');
+  const id = (
+    await ok(env.mcp, 'create_relay_pipeline', {
+      name: uid('open-relay'),
+      goal: 'route around an OPEN breaker without a worker',
+      agent_types: [uid('researcher'), writer],
+    })
+  ).pipeline_id;
+  await ok(env.mcp, 'circuit_breaker_configure', { agent_id: writer, fallback_agent: 'editor' });
+  await ok(env.mcp, 'circuit_breaker_trip', { agent_id: writer, reason: 'rate limited' });
+  await ok(env.mcp, 'advance_relay', {
+    pipeline_id: id,
+    quality_score: 0.9,
+    l_score: 0.5,
+    tokens_used: 10,
+    output_summary: 'found',
+  });
+  await env.kill();
+  try {
+    await sleep(BREAKER_CACHE_MS + 100); // the advance's own read of the breaker lapses: the next one asks again
+    // The breaker keeps what a claim needs in its memo, which the server answers with no worker.
+    const { baton } = await ok(env.mcp, 'get_relay_baton', { pipeline_id: id });
+    expect(baton).toMatchObject({ agent_type: writer, fallback_agent: 'editor', input_summary: 'found' });
+    expect(baton.prompt).toContain(`the circuit breaker of ${writer} is OPEN, so editor takes this step`);
+  } finally {
+    env.start();
+  }
 }, 120_000);

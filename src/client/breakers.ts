@@ -3,19 +3,23 @@
  * that never had one answer a fresh CLOSED breaker without starting anything.
  */
 import { randomUUID } from 'node:crypto';
-import { WithStartWorkflowOperation } from '@temporalio/client';
+import { WithStartWorkflowOperation, type WorkflowHandle } from '@temporalio/client';
 import type { UpdateDefinition } from '@temporalio/common';
 import {
+  asGate,
   checkAdmit,
+  gateOf,
   newBreakerState,
   statusOf,
   type BreakerConfig,
+  type BreakerGate,
   type BreakerState,
   type BreakerStatus,
   type FailureInput,
 } from '../domain/breaker';
 import {
   admitUpdate,
+  BREAKER_GATE_MEMO,
   breakerStateQuery,
   breakerWorkflowId,
   configureUpdate,
@@ -43,11 +47,11 @@ export const BREAKER_CACHE_MS = 1_000;
 const CACHE_MAX = 10_000;
 
 /** Whether a breaker, as read, lets its agent take work: there is none, or it is CLOSED. */
-const letsWork = (s: BreakerState | undefined): boolean => !s || s.state === 'CLOSED';
+const letsWork = (s: BreakerGate | undefined): boolean => !s || s.state === 'CLOSED';
 
 interface Cached {
   at: number;
-  value: Promise<BreakerState | undefined>;
+  value: Promise<BreakerGate | undefined>;
   /** Once the read has answered: whether the breaker, as read, lets the agent take work (absent or CLOSED). */
   admits?: boolean;
 }
@@ -55,15 +59,19 @@ interface Cached {
 const caches = new WeakMap<GoalsClient, Map<string, Cached>>();
 const recents = new WeakMap<GoalsClient, ReturnType<typeof recentlyTouched>>();
 
-/** What a breaker workflow starts with besides its state: the search attributes and summary it is found by. */
-export function breakerStartOptions(agentId: string, state: string) {
+/**
+ * What a breaker workflow starts with besides its state: the search attributes and summary it is found by, and the
+ * memo a claim reads (so a breaker reads right before its first workflow task, and with no worker at all).
+ */
+export function breakerStartOptions(state: BreakerState) {
   return {
     typedSearchAttributes: [
       { key: AR_ENTITY, value: 'breaker' },
-      { key: AR_STATUS, value: state },
-      { key: AR_NAME, value: agentId.slice(0, 200) },
+      { key: AR_STATUS, value: state.state },
+      { key: AR_NAME, value: state.agent_id.slice(0, 200) },
     ],
-    staticSummary: `Circuit breaker: ${agentId}`,
+    staticSummary: `Circuit breaker: ${state.agent_id}`,
+    memo: { [BREAKER_GATE_MEMO]: gateOf(state) },
   };
 }
 
@@ -81,12 +89,13 @@ export function createBreakersClient(goals: GoalsClient) {
     cached.delete(agentId);
     touched.touch(agentId);
     return goals.withClient(async (client) => {
+      const fresh = newBreakerState(agentId, Date.now());
       const start = new WithStartWorkflowOperation<typeof circuitBreakerWorkflow>('circuitBreakerWorkflow', {
         workflowId: breakerWorkflowId(agentId),
         taskQueue: goals.taskQueue,
         workflowIdConflictPolicy: 'USE_EXISTING',
-        args: [{ state: newBreakerState(agentId, Date.now()) } satisfies BreakerWorkflowInput],
-        ...breakerStartOptions(agentId, 'CLOSED'),
+        args: [{ state: fresh } satisfies BreakerWorkflowInput],
+        ...breakerStartOptions(fresh),
       });
       try {
         return await client.workflow.executeUpdateWithStart(def, {
@@ -100,37 +109,61 @@ export function createBreakersClient(goals: GoalsClient) {
     }, entity(agentId));
   }
 
+  /** Runs a read of the agent's breaker within READ_DEADLINE_MS. */
+  const read = <T>(agentId: string, run: (handle: WorkflowHandle) => Promise<T>): Promise<T> =>
+    goals.withClient(
+      (client) =>
+        client.connection.withDeadline(Date.now() + READ_DEADLINE_MS, () =>
+          run(client.workflow.getHandle(breakerWorkflowId(agentId))),
+        ),
+      entity(agentId),
+    );
+
   /**
-   * The breaker's state, or undefined when the agent never had one. Bounded by a deadline: with `lenient`, a breaker
-   * that cannot answer in time (no worker serves it) counts as absent, so it never stalls claims or batons.
+   * The breaker's full state, or undefined when the agent has none: it never had one, or its workflow was closed
+   * (terminated from the Web UI or the CLI), in which case the next change starts a fresh CLOSED breaker.
    */
-  async function state(agentId: string, lenient = false): Promise<BreakerState | undefined> {
+  async function state(agentId: string): Promise<BreakerState | undefined> {
     try {
-      return await goals.withClient(
-        (client) =>
-          client.connection.withDeadline(Date.now() + READ_DEADLINE_MS, () =>
-            client.workflow.getHandle(breakerWorkflowId(agentId)).query(breakerStateQuery),
-          ),
-        entity(agentId),
-      );
+      return await read(agentId, async (handle) => {
+        if ((await handle.describe()).status.name !== 'RUNNING') return undefined;
+        return handle.query(breakerStateQuery);
+      });
     } catch (err) {
       if (err instanceof AppError && err.code === 'NOT_FOUND') return undefined;
-      if (lenient) {
-        log.warn(`the circuit breaker of ${agentId} did not answer; treating it as closed`, {
-          error: err instanceof Error ? err.message : String(err),
-        });
-        return undefined;
-      }
       throw err;
     }
   }
 
-  /** state(agentId, lenient) reused for BREAKER_CACHE_MS, concurrent reads sharing one query. */
-  function recentState(agentId: string): Promise<BreakerState | undefined> {
+  /**
+   * What a claim needs of the breaker, or undefined when the agent has none (as for state()). Read from the
+   * workflow's memo, which the server answers alone: no worker is asked, so a breaker whose worker is down or gone
+   * (bound to a task queue nobody polls any more) still reads as it is. A run started before the memo existed is
+   * asked by Query. Lenient: a breaker that cannot answer in time counts as absent, so it never stalls claims or
+   * batons.
+   */
+  async function gate(agentId: string): Promise<BreakerGate | undefined> {
+    try {
+      return await read(agentId, async (handle) => {
+        const described = await handle.describe();
+        if (described.status.name !== 'RUNNING') return undefined;
+        return asGate(described.memo?.[BREAKER_GATE_MEMO]) ?? gateOf(await handle.query(breakerStateQuery));
+      });
+    } catch (err) {
+      if (err instanceof AppError && err.code === 'NOT_FOUND') return undefined;
+      log.warn(`the circuit breaker of ${agentId} did not answer; treating it as closed`, {
+        error: err instanceof Error ? err.message : String(err),
+      });
+      return undefined;
+    }
+  }
+
+  /** gate(agentId) reused for BREAKER_CACHE_MS, concurrent reads sharing one. */
+  function recentState(agentId: string): Promise<BreakerGate | undefined> {
     const now = Date.now();
     const hit = cached.get(agentId);
     if (hit && now - hit.at < BREAKER_CACHE_MS) return hit.value;
-    const value = state(agentId, true);
+    const value = gate(agentId);
     const entry: Cached = { at: now, value };
     void value.then((s) => (entry.admits = letsWork(s)));
     cached.set(agentId, entry);

@@ -113,6 +113,44 @@ export interface BreakerState {
   updated_at: string;
 }
 
+/**
+ * What a claim needs of a breaker to admit or refuse its agent: the breaker's memo (written in the workflow task of
+ * every change), which the server answers alone, with no worker.
+ */
+export interface BreakerGate {
+  agent_id: string;
+  state: BreakerStateName;
+  opened_at: string | null;
+  half_open_calls: number;
+  config: Pick<BreakerConfig, 'cooldown_seconds' | 'half_open_max_calls' | 'fallback_agent'>;
+}
+
+export function gateOf(s: BreakerState): BreakerGate {
+  const { cooldown_seconds, half_open_max_calls, fallback_agent } = s.config;
+  return {
+    agent_id: s.agent_id,
+    state: s.state,
+    opened_at: s.opened_at,
+    half_open_calls: s.half_open_calls,
+    config: { cooldown_seconds, half_open_max_calls, fallback_agent },
+  };
+}
+
+/** A memo read back as a gate, or undefined when it is not one (a run started before the memo existed). */
+export function asGate(v: unknown): BreakerGate | undefined {
+  if (typeof v !== 'object' || v === null) return undefined;
+  const g = v as Partial<BreakerGate>;
+  const ok =
+    typeof g.agent_id === 'string' &&
+    (BREAKER_STATES as readonly unknown[]).includes(g.state) &&
+    (g.opened_at === null || typeof g.opened_at === 'string') &&
+    typeof g.half_open_calls === 'number' &&
+    typeof g.config?.cooldown_seconds === 'number' &&
+    typeof g.config.half_open_max_calls === 'number' &&
+    typeof g.config.fallback_agent === 'string';
+  return ok ? (g as BreakerGate) : undefined;
+}
+
 const iso = (ms: number): string => new Date(ms).toISOString();
 
 export function newBreakerState(agentId: string, now: number, config: Partial<BreakerConfig> = {}): BreakerState {
@@ -202,7 +240,7 @@ export function configure(s: BreakerState, patch: Partial<BreakerConfig>, now: n
   return s;
 }
 
-export function cooldownEndsAt(s: BreakerState): number | undefined {
+export function cooldownEndsAt(s: BreakerGate): number | undefined {
   return s.state === 'OPEN' && s.opened_at ? Date.parse(s.opened_at) + s.config.cooldown_seconds * 1000 : undefined;
 }
 
@@ -216,7 +254,7 @@ export function endCooldown(s: BreakerState, now: number): boolean {
 }
 
 /** Whether the agent may take work now; in HALF_OPEN each admission uses one probe. Throws BREAKER_OPEN otherwise. */
-export function checkAdmit(s: BreakerState, now: number): void {
+export function checkAdmit(s: BreakerGate, now: number): void {
   if (s.state === 'OPEN') {
     const left = Math.max(0, Math.ceil(((cooldownEndsAt(s) ?? now) - now) / 1000));
     fail(

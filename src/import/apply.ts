@@ -78,7 +78,7 @@ function startsOf(plan: ImportPlan): Start[] {
       workflowType: 'circuitBreakerWorkflow',
       workflowId: breakerWorkflowId(b.state.agent_id),
       args: [{ state: b.state } satisfies BreakerWorkflowInput],
-      options: breakerStartOptions(b.state.agent_id, b.state.state),
+      options: breakerStartOptions(b.state),
       detail: `${b.state.state}, ${b.state.failures.length} failure(s) in the window`,
     });
   }

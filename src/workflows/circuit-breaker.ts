@@ -7,15 +7,19 @@ import {
   allHandlersFinished,
   condition,
   continueAsNew,
+  patched,
   setCurrentDetails,
   setHandler,
+  upsertMemo,
   upsertSearchAttributes,
+  workflowInfo,
 } from '@temporalio/workflow';
 import { continueAsNewSuggested, initContinueAsNew, noteRecordedWork } from './continue-as-new';
 import * as breaker from '../domain/breaker';
 import { updateRegistrar } from './entity';
 import {
   admitUpdate,
+  BREAKER_GATE_MEMO,
   breakerStateQuery,
   configureUpdate,
   recordFailureUpdate,
@@ -32,6 +36,10 @@ export async function circuitBreakerWorkflow(input: BreakerWorkflowInput): Promi
   const applied = new Map<string, unknown>(input.applied ?? []);
   let rearm = false;
   let published = '';
+  // What a claim needs of the breaker, in its memo: the server answers a claim's read alone (no worker, no Query).
+  // Written in the workflow task of every change that moves it; a run started with it right writes nothing more, and
+  // a run from before the patch writes it at its next change (the patch is asked where the memo would be written).
+  let lastGate = JSON.stringify(workflowInfo().memo?.[BREAKER_GATE_MEMO] ?? null);
 
   const publish = (): void => {
     if (published !== state.state) {
@@ -43,6 +51,12 @@ export async function circuitBreakerWorkflow(input: BreakerWorkflowInput): Promi
       ]);
     }
     setCurrentDetails(breaker.renderBreakerDetails(state, Date.now()));
+    const gate = breaker.gateOf(state);
+    const key = JSON.stringify(gate);
+    if (key !== lastGate && patched('breaker-gate-memo')) {
+      lastGate = key;
+      upsertMemo({ [BREAKER_GATE_MEMO]: gate });
+    }
   };
   const afterChange = (): void => {
     rearm = true;

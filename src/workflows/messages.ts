@@ -157,6 +157,11 @@ export const configureUpdate = defineUpdate<BreakerStatus, [Partial<BreakerConfi
 export const admitUpdate = defineUpdate<{ state: string; probe: boolean }, [Record<string, never>]>('admit');
 /** The raw state; the client computes time-dependent figures (cooldown left) with its own clock. */
 export const breakerStateQuery = defineQuery<BreakerState>('state');
+/**
+ * The memo field holding what a claim needs of a breaker (`BreakerGate`: its state, when it opened, the probes in use
+ * and three settings), rewritten in the workflow task of every change that moves it.
+ */
+export const BREAKER_GATE_MEMO = 'breaker_gate';
 
 // ---- numeric aliases of imported task ids ----
 

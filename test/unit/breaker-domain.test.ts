@@ -72,3 +72,32 @@ test('status reports counts, the window, the cooldown left and transitions', () 
     cooldown_remaining_seconds: null,
   });
 });
+
+test('the gate a claim reads from the memo admits and refuses as the full state does, and survives JSON', () => {
+  const s = b.newBreakerState('coder', T0, { cooldown_seconds: 2, fallback_agent: 'helper' });
+  const gateNow = () => b.asGate(JSON.parse(JSON.stringify(b.gateOf(s))));
+  expect(gateNow()).toEqual({
+    agent_id: 'coder',
+    state: 'CLOSED',
+    opened_at: null,
+    half_open_calls: 0,
+    config: { cooldown_seconds: 2, half_open_max_calls: 1, fallback_agent: 'helper' },
+  });
+  b.trip(s, 'testing', T0);
+  const open = gateNow() as b.BreakerGate;
+  expect(() => b.checkAdmit(open, T0 + 1000)).toThrow(/OPEN: 1 s of cooldown left\. Route the work to helper/);
+  b.endCooldown(s, T0 + 2000); // the durable timer
+  expect(() => b.checkAdmit(gateNow() as b.BreakerGate, T0 + 2000)).not.toThrow(); // HALF_OPEN: a probe is free
+  b.admit(s, T0 + 2000);
+  expect(() => b.checkAdmit(gateNow() as b.BreakerGate, T0 + 2000)).toThrow(/probe\(s\) are in use/);
+});
+
+test('a memo that is not a gate (a run from before the memo, or anything else) is not read as one', () => {
+  const gate = b.gateOf(b.newBreakerState('coder', T0));
+  expect(b.asGate(undefined)).toBeUndefined();
+  expect(b.asGate('OPEN')).toBeUndefined();
+  expect(b.asGate({ ...gate, state: 'AJAR' })).toBeUndefined();
+  expect(b.asGate({ ...gate, config: { cooldown_seconds: 300 } })).toBeUndefined();
+  expect(b.asGate({ ...gate, half_open_calls: '0' })).toBeUndefined();
+  expect(b.asGate(gate)).toEqual(gate);
+});
