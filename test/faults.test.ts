@@ -10,7 +10,10 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { LazyClient } from '../src/client/connection';
+import { breakerStartOptions } from '../src/client/breakers';
 import { createGoalsClient } from '../src/client/goals';
+import * as breaker from '../src/domain/breaker';
+import { breakerWorkflowId } from '../src/workflows/messages';
 import { loadConfig } from '../src/config';
 import { freePort, startDevServer, type DevServer } from '../src/dev-server';
 import { serveHttp } from '../src/mcp/http';
@@ -68,6 +71,51 @@ test('no worker: NO_WORKER within 5 s for a change and a read; the change retrie
     const retried = await ok(mcp, 'create_task', { goal_id: goalId, title: 'waits for a worker', request_id: 'nw-1' });
     const tasks = await ok(mcp, 'list_tasks', { goal_id: goalId });
     expect(tasks.tasks.map((t: { id: string }) => t.id)).toEqual([retried.id]);
+  } finally {
+    await worker?.shutdown();
+    await h.close();
+  }
+});
+
+test('a goal and a breaker on a task queue no worker polls (started before the queue changed): NO_WORKER naming that queue, and a worker on it answers the retry', async () => {
+  const h = await startHarness(); // this server: its own task queue, with a worker
+  const elsewhere = uid('old-queue'); // where the workflows below started, and no worker ever polled
+  let worker: WorkerHandle | undefined;
+  try {
+    const mcp = await h.mcp('mover');
+    const before = createGoalsClient({
+      client: () => h.lazy.get(),
+      taskQueue: elsewhere,
+      address: h.config.temporalAddress,
+    });
+    const goalId = uid('moved');
+    await before.createGoal({ name: 'made before the move', goalId, tasks: [{ title: 'left behind' }] });
+    // A breaker tripped there: it reads OPEN from its memo, and a change to it says where it waits.
+    const agent = uid('moved-agent');
+    const tripped = breaker.trip(breaker.newBreakerState(agent, Date.now()), 'before the move', Date.now());
+    await (
+      await h.lazy.get()
+    ).workflow.start('circuitBreakerWorkflow', {
+      workflowId: breakerWorkflowId(agent),
+      taskQueue: elsewhere,
+      args: [{ state: tripped }],
+      ...breakerStartOptions(tripped),
+    });
+
+    const claim = await call(mcp, 'get_next_task', { goal_id: goalId, agent_id: 'someone', request_id: 'mv-1' });
+    expect(claim.error?.code).toBe('NO_WORKER');
+    expect(claim.error?.message).toContain(`runs on task queue "${elsewhere}", which no worker polls`);
+    expect(claim.error?.message).toContain(`AGENT_RUNTIME_TASK_QUEUE=${elsewhere} agent-runtime worker`);
+    expect((await call(mcp, 'get_next_task', { goal_id: goalId, agent_id: agent })).error?.code).toBe('BREAKER_OPEN');
+    const reset = await call(mcp, 'circuit_breaker_reset', { agent_id: agent });
+    expect(reset.error?.code).toBe('NO_WORKER');
+    expect(reset.error?.message).toContain(`temporal workflow terminate -w breaker-${agent}`);
+
+    // A worker on the old queue: the claim retried with its request_id is answered, once.
+    worker = await startWorker({ ...h.config, taskQueue: elsewhere });
+    const retried = await ok(mcp, 'get_next_task', { goal_id: goalId, agent_id: 'someone', request_id: 'mv-1' });
+    expect(retried).toMatchObject({ claimed: true, title: 'left behind' });
+    expect(await ok(mcp, 'circuit_breaker_reset', { agent_id: agent })).toMatchObject({ state: 'CLOSED' });
   } finally {
     await worker?.shutdown();
     await h.close();

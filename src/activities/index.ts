@@ -52,6 +52,7 @@ export function createActivities(deps: ActivityDeps) {
         .withClient(
           (client) => client.workflow.getHandle(agentWorkflowId(input.agentId)).query(agentRowQuery),
           `Agent ${input.agentId}`,
+          { workflowId: agentWorkflowId(input.agentId) },
         )
         .then(
           (row) => row.codebase_id,

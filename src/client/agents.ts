@@ -40,7 +40,7 @@ import { AppError } from './errors';
 import { askedUntil } from './query-gate';
 import { RECENT_CHANGE_MS, RECENT_LIVE_MAX, recentlyTouched } from './recent';
 import { callerKey, digestSuffix, refuseReusedKey } from '../domain/request-ids';
-import type { GoalsClient } from './goals';
+import type { GoalsClient, WorkflowTarget } from './goals';
 
 const TOUCH_EVERY_MS = 2_000;
 const NOT_AGENT_FOR_MS = 10_000;
@@ -209,6 +209,7 @@ export function createAgentsClient(goals: GoalsClient) {
     return row;
   };
   const entity = (agentId: string) => `Agent ${agentId}`;
+  const target = (agentId: string): WorkflowTarget => ({ workflowId: agentWorkflowId(agentId) });
   const handle = (client: Parameters<Parameters<GoalsClient['withClient']>[0]>[0], agentId: string) =>
     client.workflow.getHandle(agentWorkflowId(agentId));
   const notRegistered = (agentId: string) =>
@@ -234,6 +235,7 @@ export function createAgentsClient(goals: GoalsClient) {
                 ),
               ),
         entity(agentId),
+        target(agentId),
       );
     } catch (err) {
       if (err instanceof AppError && err.code === 'NOT_FOUND' && /does not exist/.test(err.message)) {
@@ -267,27 +269,31 @@ export function createAgentsClient(goals: GoalsClient) {
       lastTouch.set(input.agentId, { at: Date.now(), registered: true });
       caps.delete(input.agentId);
       registeredRecently.touch(input.agentId);
-      return goals.withClient(async (client) => {
-        const start = new WithStartWorkflowOperation<typeof agentWorkflow>('agentWorkflow', {
-          workflowId: agentWorkflowId(input.agentId),
-          taskQueue: goals.taskQueue,
-          workflowIdConflictPolicy: 'USE_EXISTING',
-          args: [{ state: newAgentState(input, Date.now()) } satisfies AgentWorkflowInput],
-          typedSearchAttributes: [
-            { key: AR_ENTITY, value: 'agent' },
-            { key: AR_STATUS, value: 'idle' },
-            { key: AR_NAME, value: input.agentId },
-          ],
-          staticSummary: `Agent: ${input.name}`.slice(0, 400),
-        });
-        return learn(
-          await client.workflow.executeUpdateWithStart(registerAgentUpdate, {
-            args: [input],
-            updateId: requestId ?? randomUUID(),
-            startWorkflowOperation: start,
-          }),
-        );
-      }, entity(input.agentId));
+      return goals.withClient(
+        async (client) => {
+          const start = new WithStartWorkflowOperation<typeof agentWorkflow>('agentWorkflow', {
+            workflowId: agentWorkflowId(input.agentId),
+            taskQueue: goals.taskQueue,
+            workflowIdConflictPolicy: 'USE_EXISTING',
+            args: [{ state: newAgentState(input, Date.now()) } satisfies AgentWorkflowInput],
+            typedSearchAttributes: [
+              { key: AR_ENTITY, value: 'agent' },
+              { key: AR_STATUS, value: 'idle' },
+              { key: AR_NAME, value: input.agentId },
+            ],
+            staticSummary: `Agent: ${input.name}`.slice(0, 400),
+          });
+          return learn(
+            await client.workflow.executeUpdateWithStart(registerAgentUpdate, {
+              args: [input],
+              updateId: requestId ?? randomUUID(),
+              startWorkflowOperation: start,
+            }),
+          );
+        },
+        entity(input.agentId),
+        target(input.agentId),
+      );
     },
 
     async unregister(agentId: string, reason?: string, requestId?: string): Promise<AgentRow> {

@@ -34,7 +34,7 @@ import { AR_ENTITY, AR_NAME, AR_STATUS } from '../workflows/search-attributes';
 import { log } from '../logger';
 import { AppError } from './errors';
 
-import type { GoalsClient } from './goals';
+import type { GoalsClient, WorkflowTarget } from './goals';
 import { mergeTouched, RECENT_CHANGE_MS, recentlyTouched } from './recent';
 
 /** How long a breaker read may take before a claim goes ahead without it. */
@@ -77,6 +77,10 @@ export function breakerStartOptions(state: BreakerState) {
 
 export function createBreakersClient(goals: GoalsClient) {
   const entity = (agentId: string) => `The circuit breaker of ${agentId}`;
+  const target = (agentId: string): WorkflowTarget => ({
+    workflowId: breakerWorkflowId(agentId),
+    otherQueueHint: `Or terminate it (\`temporal workflow terminate -w ${breakerWorkflowId(agentId)}\`): a breaker whose workflow has closed counts as none, and the next change starts it afresh on this server's queue.`,
+  });
   let cache = caches.get(goals);
   if (!cache) caches.set(goals, (cache = new Map<string, Cached>()));
   const cached = cache;
@@ -88,25 +92,29 @@ export function createBreakersClient(goals: GoalsClient) {
   async function change<A>(agentId: string, def: UpdateDefinition<BreakerStatus, [A]>, arg: A, requestId?: string) {
     cached.delete(agentId);
     touched.touch(agentId);
-    return goals.withClient(async (client) => {
-      const fresh = newBreakerState(agentId, Date.now());
-      const start = new WithStartWorkflowOperation<typeof circuitBreakerWorkflow>('circuitBreakerWorkflow', {
-        workflowId: breakerWorkflowId(agentId),
-        taskQueue: goals.taskQueue,
-        workflowIdConflictPolicy: 'USE_EXISTING',
-        args: [{ state: fresh } satisfies BreakerWorkflowInput],
-        ...breakerStartOptions(fresh),
-      });
-      try {
-        return await client.workflow.executeUpdateWithStart(def, {
-          args: [arg],
-          updateId: requestId ?? randomUUID(),
-          startWorkflowOperation: start,
+    return goals.withClient(
+      async (client) => {
+        const fresh = newBreakerState(agentId, Date.now());
+        const start = new WithStartWorkflowOperation<typeof circuitBreakerWorkflow>('circuitBreakerWorkflow', {
+          workflowId: breakerWorkflowId(agentId),
+          taskQueue: goals.taskQueue,
+          workflowIdConflictPolicy: 'USE_EXISTING',
+          args: [{ state: fresh } satisfies BreakerWorkflowInput],
+          ...breakerStartOptions(fresh),
         });
-      } finally {
-        cached.delete(agentId);
-      }
-    }, entity(agentId));
+        try {
+          return await client.workflow.executeUpdateWithStart(def, {
+            args: [arg],
+            updateId: requestId ?? randomUUID(),
+            startWorkflowOperation: start,
+          });
+        } finally {
+          cached.delete(agentId);
+        }
+      },
+      entity(agentId),
+      target(agentId),
+    );
   }
 
   /** Runs a read of the agent's breaker within READ_DEADLINE_MS. */
@@ -221,6 +229,7 @@ export function createBreakersClient(goals: GoalsClient) {
             .getHandle(breakerWorkflowId(agentId))
             .executeUpdate(admitUpdate, { args: [{}], updateId: randomUUID() }),
         entity(agentId),
+        target(agentId),
       );
     },
 

@@ -244,6 +244,12 @@ export function goalStartOptions(state: GoalState) {
 /** How long a goal this process created or changed is tried by cross-goal claims and read live by listGoals. */
 const RECENT_GOAL_MS = RECENT_CHANGE_MS;
 
+/** The workflow a call made through withClient waits on (see BoundedOptions in liveness.ts). */
+export interface WorkflowTarget {
+  workflowId: string;
+  otherQueueHint?: string;
+}
+
 /** List cursors are opaque to callers: where the next page starts (a goal and an offset in it). */
 function encodeCursor(at: { g: string; o: number }): string {
   return Buffer.from(JSON.stringify(at)).toString('base64url');
@@ -336,7 +342,15 @@ export function createGoalsClient(deps: ClientDeps) {
     address: deps.address,
   });
 
-  async function call<T>(goalId: string | undefined, fn: (client: Client) => Promise<T>): Promise<T> {
+  /**
+   * `fn` with a client, bounded (liveness.ts). `target` names the workflow it waits on when `goalId` is a description
+   * (withClient); a bare goal id names its own.
+   */
+  async function call<T>(
+    goalId: string | undefined,
+    fn: (client: Client) => Promise<T>,
+    target?: WorkflowTarget,
+  ): Promise<T> {
     let client: Client;
     try {
       client = await deps.client();
@@ -360,6 +374,8 @@ export function createGoalsClient(deps: ClientDeps) {
           entity: errorContext(goalId).entity,
           address: deps.address,
           taskQueue: deps.taskQueue,
+          workflowId: target?.workflowId ?? (goalId && !goalId.includes(' ') ? goalWorkflowId(goalId) : undefined),
+          otherQueueHint: target?.otherQueueHint,
           onGiveUp: () => abandon.abort(),
         },
       );
@@ -970,7 +986,8 @@ export function createGoalsClient(deps: ClientDeps) {
     taskQueue: deps.taskQueue,
     queryGoal: query,
     /** Runs fn with the connected client, mapping errors to AppError. */
-    withClient: <T>(fn: (client: Client) => Promise<T>, entity?: string) => call(entity, fn),
+    withClient: <T>(fn: (client: Client) => Promise<T>, entity?: string, target?: WorkflowTarget) =>
+      call(entity, fn, target),
     /** Temporal's and the workers' state, answered within about a second (for /healthz). */
     async health(): Promise<{ temporal: boolean; workers: number | undefined }> {
       const temporal = await liveness.temporal();

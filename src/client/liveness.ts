@@ -2,8 +2,9 @@
  * Bounded answers under faults. A call on a workflow waits for Temporal and for a worker; when either is missing, the
  * SDK would wait (or retry) for tens of seconds. `bounded()` lets a call run as long as it needs while both are there,
  * and answers quickly when they are not: TEMPORAL_UNAVAILABLE when Temporal does not answer a health check (within
- * about 3 s of the call), NO_WORKER when Temporal is up but no worker polls the task queue (within about 5 s). A change
- * whose outcome is unknown says so: retrying it with the same request_id applies it at most once.
+ * about 3 s of the call), NO_WORKER when Temporal is up but no worker polls the task queue (within about 5 s) — the
+ * queue the call's workflow runs on, which is another one for a workflow started before AGENT_RUNTIME_TASK_QUEUE
+ * changed. A change whose outcome is unknown says so: retrying it with the same request_id applies it at most once.
  */
 import type { Client } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
@@ -24,6 +25,9 @@ const CACHE_MS = 1_000;
 const DOWN_RECENT_MS = 2_500;
 /** "No worker" is asked again sooner than the rest: a worker that starts should be found at once. */
 const NO_WORKER_CACHE_MS = 200;
+/** How long the task queue a workflow runs on is remembered (it does not change within a run). */
+const QUEUE_CACHE_MS = 60_000;
+const QUEUES_MAX = 10_000;
 /**
  * A server whose port accepts connections but whose health check goes unanswered is busy, not gone (a burst of
  * calls on a 2-core machine): calls keep waiting for it this long before they answer TEMPORAL_UNAVAILABLE.
@@ -37,6 +41,13 @@ export interface Liveness {
   temporal(): Promise<boolean>;
   /** Workers seen polling the workflow task queue lately (cached for a second); undefined when unknown. */
   workers(): Promise<number | undefined>;
+  /** The same for another task queue. */
+  workersOn(taskQueue: string): Promise<number | undefined>;
+  /**
+   * The task queue a workflow runs on (a run keeps the queue it started on), cached for a minute; undefined when it
+   * cannot be told (no such workflow, or no answer within a second).
+   */
+  taskQueueOf(workflowId: string): Promise<string | undefined>;
 }
 
 export interface LivenessDeps {
@@ -138,31 +149,71 @@ export function createLiveness(deps: LivenessDeps): Liveness {
     markDown,
     CACHE_MS,
   );
-  const workers = cached(
-    () =>
-      withTimeout(
-        deps.client().then(async (c) => {
-          const r = await c.connection.withDeadline(Date.now() + HEALTH_DEADLINE_MS, () =>
-            c.workflowService.describeTaskQueue({
-              namespace: c.options.namespace,
-              taskQueue: { name: deps.taskQueue, kind: temporal.api.enums.v1.TaskQueueKind.TASK_QUEUE_KIND_NORMAL },
-              taskQueueType: temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
-            }),
-          );
-          const now = Date.now();
-          return (r.pollers ?? []).filter((p) => {
-            const seconds = Number(p.lastAccessTime?.seconds ?? 0);
-            return seconds === 0 || now - seconds * 1000 < POLLER_STALE_MS;
-          }).length;
+  const pollersOf = (taskQueue: string) =>
+    cached(
+      () =>
+        withTimeout(
+          deps.client().then(async (c) => {
+            const r = await c.connection.withDeadline(Date.now() + HEALTH_DEADLINE_MS, () =>
+              c.workflowService.describeTaskQueue({
+                namespace: c.options.namespace,
+                taskQueue: { name: taskQueue, kind: temporal.api.enums.v1.TaskQueueKind.TASK_QUEUE_KIND_NORMAL },
+                taskQueueType: temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+              }),
+            );
+            const now = Date.now();
+            return (r.pollers ?? []).filter((p) => {
+              const seconds = Number(p.lastAccessTime?.seconds ?? 0);
+              return seconds === 0 || now - seconds * 1000 < POLLER_STALE_MS;
+            }).length;
+          }),
+          HEALTH_DEADLINE_MS + 100,
+          undefined as number | undefined,
+        ),
+      (n) => n === 0,
+      () => undefined, // a worker may be starting: calls still give it a second before asking
+      NO_WORKER_CACHE_MS,
+    );
+  const workers = pollersOf(deps.taskQueue);
+  const otherQueues = new Map<string, () => Promise<number | undefined>>();
+  const workersOn = (taskQueue: string): Promise<number | undefined> => {
+    if (taskQueue === deps.taskQueue) return workers();
+    let ask = otherQueues.get(taskQueue);
+    if (!ask) {
+      if (otherQueues.size >= QUEUES_MAX) otherQueues.delete(otherQueues.keys().next().value as string);
+      otherQueues.set(taskQueue, (ask = pollersOf(taskQueue)));
+    }
+    return ask();
+  };
+  const queues = new Map<string, { at: number; value: Promise<string | undefined> }>();
+  const taskQueueOf = (workflowId: string): Promise<string | undefined> => {
+    const hit = queues.get(workflowId);
+    if (hit && Date.now() - hit.at < QUEUE_CACHE_MS) return hit.value;
+    const value = withTimeout(
+      deps.client().then((c) =>
+        c.connection.withDeadline(Date.now() + HEALTH_DEADLINE_MS, async () => {
+          const d = await c.workflow.getHandle(workflowId).describe();
+          return d.taskQueue;
         }),
-        HEALTH_DEADLINE_MS + 100,
-        undefined as number | undefined,
       ),
-    (n) => n === 0,
-    () => undefined, // a worker may be starting: calls still give it a second before asking
-    NO_WORKER_CACHE_MS,
-  );
-  return { temporal: temporalUp, workers, recentlyDown: () => Date.now() - downAt < DOWN_RECENT_MS };
+      HEALTH_DEADLINE_MS + 100,
+      undefined as string | undefined,
+    );
+    const entry = { at: Date.now(), value };
+    queues.delete(workflowId);
+    if (queues.size >= QUEUES_MAX) queues.delete(queues.keys().next().value as string);
+    queues.set(workflowId, entry);
+    // Only an answer is kept: a workflow not there yet, or a server that did not answer, is asked again next time.
+    void value.then((q) => q === undefined && queues.get(workflowId) === entry && queues.delete(workflowId));
+    return value;
+  };
+  return {
+    temporal: temporalUp,
+    workers,
+    workersOn,
+    taskQueueOf,
+    recentlyDown: () => Date.now() - downAt < DOWN_RECENT_MS,
+  };
 }
 
 export interface BoundedOptions {
@@ -170,6 +221,13 @@ export interface BoundedOptions {
   entity?: string;
   address?: string;
   taskQueue: string;
+  /**
+   * The workflow the call waits on, when it is one: if it runs on another task queue than `taskQueue` (started before
+   * AGENT_RUNTIME_TASK_QUEUE changed, or by another deployment) and no worker polls that queue, the call says so.
+   */
+  workflowId?: string;
+  /** What else to do about such a workflow, in a sentence (a breaker can be terminated and start afresh). */
+  otherQueueHint?: string;
   /** Called when the call is answered with an error instead: stop what it still waits for. */
   onGiveUp?: () => void;
 }
@@ -207,7 +265,17 @@ export function bounded<T>(op: Promise<T>, liveness: Liveness, options: BoundedO
           ),
         );
       }
-      if ((await liveness.workers()) === 0) {
+      // The queue whose workers can answer: the workflow's own, which is this server's unless it started elsewhere.
+      const queue = (options.workflowId && (await liveness.taskQueueOf(options.workflowId))) || options.taskQueue;
+      if (queue !== options.taskQueue && (await liveness.workersOn(queue)) === 0) {
+        return giveUp(
+          new AppError(
+            'NO_WORKER',
+            `${options.entity ?? `Workflow ${options.workflowId}`} runs on task queue "${queue}", which no worker polls; this server's workers poll "${options.taskQueue}", and a workflow stays on the task queue it started on. Start a worker on it: \`AGENT_RUNTIME_TASK_QUEUE=${queue} agent-runtime worker\`.${options.otherQueueHint ? ` ${options.otherQueueHint}` : ''}${UNKNOWN_OUTCOME}`,
+          ),
+        );
+      }
+      if (queue === options.taskQueue && (await liveness.workers()) === 0) {
         return giveUp(
           new AppError(
             'NO_WORKER',

@@ -29,7 +29,7 @@ import { randomUUID } from 'node:crypto';
 import { AppError } from './errors';
 import { refuseReusedKey } from '../domain/request-ids';
 import { createBreakersClient } from './breakers';
-import { makeGoalId, type GoalsClient } from './goals';
+import { makeGoalId, type GoalsClient, type WorkflowTarget } from './goals';
 import { mergeTouched, RECENT_CHANGE_MS, recentlyTouched } from './recent';
 
 export interface CreateRelayRequest {
@@ -61,6 +61,7 @@ export function createRelayClient(goals: GoalsClient, options: { breakerAutoReco
   const taskQueue = goals.taskQueue;
   const breakers = createBreakersClient(goals);
   const entity = (id: string) => `Pipeline ${id}`;
+  const target = (id: string): WorkflowTarget => ({ workflowId: relayWorkflowId(id) });
   /** Pipelines this process created or changed a moment ago, which Visibility may not show as they are yet. */
   const recent = recentlyTouched(RECENT_CHANGE_MS);
 
@@ -71,27 +72,31 @@ export function createRelayClient(goals: GoalsClient, options: { breakerAutoReco
     onEnded?: (view: RelayStatusView) => AppError | undefined,
   ): Promise<R> {
     recent.touch(pipelineId);
-    return goals.withClient(async (client) => {
-      const handle = client.workflow.getHandle(relayWorkflowId(pipelineId));
-      try {
-        return await run(handle);
-      } catch (err) {
-        const closed = await handle.describe().then(
-          (d) => (d.status.name === 'RUNNING' ? undefined : d.status.name),
-          () => undefined,
-        );
-        if (closed) {
-          const view = await handle.query(relayStatusQuery).catch(() => undefined);
-          const specific = view && onEnded?.(view);
-          if (specific) throw specific;
-          throw new AppError(
-            'CONFLICT',
-            `Pipeline ${pipelineId} has ended (${view?.status ?? closed.toLowerCase()}${view?.failure_reason ? `: ${view.failure_reason}` : ''}); create a new pipeline for more work.`,
+    return goals.withClient(
+      async (client) => {
+        const handle = client.workflow.getHandle(relayWorkflowId(pipelineId));
+        try {
+          return await run(handle);
+        } catch (err) {
+          const closed = await handle.describe().then(
+            (d) => (d.status.name === 'RUNNING' ? undefined : d.status.name),
+            () => undefined,
           );
+          if (closed) {
+            const view = await handle.query(relayStatusQuery).catch(() => undefined);
+            const specific = view && onEnded?.(view);
+            if (specific) throw specific;
+            throw new AppError(
+              'CONFLICT',
+              `Pipeline ${pipelineId} has ended (${view?.status ?? closed.toLowerCase()}${view?.failure_reason ? `: ${view.failure_reason}` : ''}); create a new pipeline for more work.`,
+            );
+          }
+          throw err;
         }
-        throw err;
-      }
-    }, entity(pipelineId));
+      },
+      entity(pipelineId),
+      target(pipelineId),
+    );
   }
   /** While the breaker of the step's agent type is OPEN, the baton names its fallback agent. */
   async function withFallback(baton: Baton): Promise<Baton> {
@@ -110,7 +115,7 @@ export function createRelayClient(goals: GoalsClient, options: { breakerAutoReco
   /** A pipeline made by this request_id for other arguments: the retry is refused, nothing is created. */
   async function refuseIfKeyedOtherwise(pipelineId: string, requestId: string): Promise<void> {
     const first = await goals
-      .withClient((client) => handleOf(client, pipelineId).describe(), entity(pipelineId))
+      .withClient((client) => handleOf(client, pipelineId).describe(), entity(pipelineId), target(pipelineId))
       .then((d) => d.memo?.created_by_request)
       .catch((err: unknown) => {
         if (err instanceof AppError && err.code === 'NOT_FOUND') return undefined;
@@ -153,19 +158,23 @@ export function createRelayClient(goals: GoalsClient, options: { breakerAutoReco
         },
         Date.now(),
       );
-      await goals.withClient(async (client) => {
-        try {
-          await client.workflow.start<typeof relayPipelineWorkflow>('relayPipelineWorkflow', {
-            workflowId: relayWorkflowId(pipelineId),
-            taskQueue,
-            args: [{ state } satisfies RelayWorkflowInput],
-            ...relayStartOptions(state),
-            ...(req.requestId !== undefined ? { memo: { created_by_request: req.requestId } } : {}),
-          });
-        } catch (err) {
-          if (!(err instanceof WorkflowExecutionAlreadyStartedError && req.requestId !== undefined)) throw err;
-        }
-      }, entity(pipelineId));
+      await goals.withClient(
+        async (client) => {
+          try {
+            await client.workflow.start<typeof relayPipelineWorkflow>('relayPipelineWorkflow', {
+              workflowId: relayWorkflowId(pipelineId),
+              taskQueue,
+              args: [{ state } satisfies RelayWorkflowInput],
+              ...relayStartOptions(state),
+              ...(req.requestId !== undefined ? { memo: { created_by_request: req.requestId } } : {}),
+            });
+          } catch (err) {
+            if (!(err instanceof WorkflowExecutionAlreadyStartedError && req.requestId !== undefined)) throw err;
+          }
+        },
+        entity(pipelineId),
+        target(pipelineId),
+      );
       if (req.requestId !== undefined) {
         const status = await api.status(pipelineId);
         return { pipeline_id: pipelineId, status, baton: (await api.baton(pipelineId)) as Baton };
@@ -174,7 +183,11 @@ export function createRelayClient(goals: GoalsClient, options: { breakerAutoReco
     },
 
     async status(pipelineId: string): Promise<RelayStatusView> {
-      return goals.withClient((client) => handleOf(client, pipelineId).query(relayStatusQuery), entity(pipelineId));
+      return goals.withClient(
+        (client) => handleOf(client, pipelineId).query(relayStatusQuery),
+        entity(pipelineId),
+        target(pipelineId),
+      );
     },
 
     /** The current baton; with an agent id, the step is claimed for that agent first. */
@@ -202,17 +215,21 @@ export function createRelayClient(goals: GoalsClient, options: { breakerAutoReco
           }),
         );
       }
-      const read = await goals.withClient(async (client) => {
-        // What the workflow keeps in its memo, written in the workflow task of each change: the server answers it
-        // alone (about 2 ms here, where a Query, which goes through a worker, takes about one floor) and with no
-        // worker running. A run started before the memo existed is asked by Query.
-        const handle = handleOf(client, pipelineId);
-        const kept = (await handle.describe()).memo?.[RELAY_BATON_MEMO] as
-          { baton?: Baton | null; head?: RelayHead } | undefined;
-        if (kept?.head && kept.baton !== undefined) return { baton: kept.baton, head: kept.head };
-        const [baton, view] = await Promise.all([handle.query(relayBatonQuery), handle.query(relayStatusQuery)]);
-        return { baton, head: { status: view.status, steps: view.steps.slice(0, 1) } };
-      }, entity(pipelineId));
+      const read = await goals.withClient(
+        async (client) => {
+          // What the workflow keeps in its memo, written in the workflow task of each change: the server answers it
+          // alone (about 2 ms here, where a Query, which goes through a worker, takes about one floor) and with no
+          // worker running. A run started before the memo existed is asked by Query.
+          const handle = handleOf(client, pipelineId);
+          const kept = (await handle.describe()).memo?.[RELAY_BATON_MEMO] as
+            { baton?: Baton | null; head?: RelayHead } | undefined;
+          if (kept?.head && kept.baton !== undefined) return { baton: kept.baton, head: kept.head };
+          const [baton, view] = await Promise.all([handle.query(relayBatonQuery), handle.query(relayStatusQuery)]);
+          return { baton, head: { status: view.status, steps: view.steps.slice(0, 1) } };
+        },
+        entity(pipelineId),
+        target(pipelineId),
+      );
       return { baton: read.baton && (await withFallback(read.baton)), head: read.head };
     },
 

@@ -13,7 +13,7 @@ import { AR_ENTITY, AR_NAME } from '../workflows/search-attributes';
 import type { workspaceWorkflow } from '../workflows/workspace';
 import { AppError, isResourceExhausted } from './errors';
 import { isErrorCode } from '../domain/errors';
-import type { GoalsClient } from './goals';
+import type { GoalsClient, WorkflowTarget } from './goals';
 
 export const DEFAULT_WORKSPACE = 'default';
 
@@ -29,6 +29,7 @@ export function createWorkspacesClient(goals: GoalsClient) {
   const started = new Set<string>();
 
   const entity = (name: string): string => `Workspace ${name}`;
+  const target = (name: string): WorkflowTarget => ({ workflowId: M.workspaceWorkflowId(name) });
 
   async function runUpdate<R>(
     client: Client,
@@ -74,7 +75,11 @@ export function createWorkspacesClient(goals: GoalsClient) {
   }
 
   function update<R>(name: string, def: UpdateDefinition<R, [Json]>, arg: Json, requestId?: string): Promise<R> {
-    return goals.withClient((client) => runUpdate(client, name, def, arg, requestId ?? randomUUID()), entity(name));
+    return goals.withClient(
+      (client) => runUpdate(client, name, def, arg, requestId ?? randomUUID()),
+      entity(name),
+      target(name),
+    );
   }
 
   async function query<R, A extends unknown[]>(name: string, def: QueryDefinition<R, A>, ...args: A): Promise<R> {
@@ -83,6 +88,7 @@ export function createWorkspacesClient(goals: GoalsClient) {
       out = await goals.withClient(
         (client) => client.workflow.getHandle(M.workspaceWorkflowId(name)).query(def, ...args),
         entity(name),
+        target(name),
       );
     } catch (err) {
       if (err instanceof AppError && err.code === 'NOT_FOUND') {
@@ -105,10 +111,14 @@ export function createWorkspacesClient(goals: GoalsClient) {
     keys?: string[],
   ): Promise<{ lastOp: number; recs: Record<string, M.ShardRecord> }> {
     try {
-      return await goals.withClient((client) => {
-        const h = client.workflow.getHandle(M.shardWorkflowId(name, k));
-        return keys ? h.query(M.shardGetQuery, { keys }) : h.query(M.shardDumpQuery);
-      });
+      return await goals.withClient(
+        (client) => {
+          const h = client.workflow.getHandle(M.shardWorkflowId(name, k));
+          return keys ? h.query(M.shardGetQuery, { keys }) : h.query(M.shardDumpQuery);
+        },
+        entity(name),
+        { workflowId: M.shardWorkflowId(name, k) },
+      );
     } catch (err) {
       if (err instanceof AppError && err.code === 'NOT_FOUND') return { lastOp: 0, recs: {} };
       throw err;

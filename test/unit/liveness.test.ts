@@ -7,7 +7,7 @@ import net from 'node:net';
 import { loadConfig } from '../../src/config';
 import { LazyClient } from '../../src/client/connection';
 import { AppError } from '../../src/client/errors';
-import { accepts, bounded, createLiveness } from '../../src/client/liveness';
+import { accepts, bounded, createLiveness, type Liveness } from '../../src/client/liveness';
 
 let silent: net.Server;
 let silentAddress: string;
@@ -73,4 +73,24 @@ test('a port nobody listens on is unavailable at the first check', async () => {
   } finally {
     await client.close();
   }
+}, 20_000);
+
+test('a workflow on another task queue is waited for while a worker polls that queue, and refused once none does', async () => {
+  let oldPollers = 1;
+  const liveness: Liveness = {
+    recentlyDown: () => false,
+    temporal: () => Promise.resolve(true),
+    workers: () => Promise.resolve(1), // this server's own queue has its worker
+    workersOn: (q) => Promise.resolve(q === 'old' ? oldPollers : 1),
+    taskQueueOf: () => Promise.resolve('old'),
+  };
+  const options = { taskQueue: 'new', workflowId: 'goal-g', entity: 'Goal g' };
+  const late = new Promise<string>((resolve) => setTimeout(() => resolve('answered'), 1_500)); // past the first check
+  expect(await bounded(late, liveness, options)).toBe('answered');
+  oldPollers = 0;
+  const err = (await bounded(never(), liveness, options).catch((e: unknown) => e)) as AppError;
+  expect(err.code).toBe('NO_WORKER');
+  expect(err.message).toMatch(
+    /^Goal g runs on task queue "old", which no worker polls; this server's workers poll "new"/,
+  );
 }, 20_000);
