@@ -30,7 +30,7 @@ import { serveHttp, unsafeHostProblem } from './mcp/http';
 import { allTools, SERVER_VERSION } from './mcp/server';
 import { serveStdio } from './mcp/stdio';
 import { resolveTemporalCli } from './temporal-cli';
-import { runUntilSignal, startWorker } from './worker';
+import { runUntilSignal, startWorker, STOP_SIGNALS } from './worker';
 import { resolveServerBinaries, startPostgresStack, type PostgresStack } from './postgres-stack';
 import { spawn, type ChildProcess } from 'node:child_process';
 
@@ -177,8 +177,7 @@ async function up(config: RuntimeConfig): Promise<void> {
     log.error(message);
     void stop('the dev server cannot be kept running', 1);
   };
-  process.on('SIGINT', () => void stop('SIGINT'));
-  process.on('SIGTERM', () => void stop('SIGTERM'));
+  for (const signal of STOP_SIGNALS) process.on(signal, () => void stop(signal));
   await worker.done.catch((err: unknown) => {
     log.error(`worker stopped: ${err instanceof Error ? err.message : String(err)}`);
   });
@@ -251,8 +250,7 @@ async function upPostgres(base: RuntimeConfig): Promise<void> {
     log.info('stopped.');
     process.exit(0);
   };
-  process.on('SIGINT', () => void stop('SIGINT'));
-  process.on('SIGTERM', () => void stop('SIGTERM'));
+  for (const signal of STOP_SIGNALS) process.on(signal, () => void stop(signal));
   await new Promise<never>(() => undefined);
 }
 
@@ -344,8 +342,7 @@ async function serve(config: RuntimeConfig): Promise<void> {
       .close()
       .then(() => lazy.close())
       .then(() => process.exit(0));
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
+  for (const signal of STOP_SIGNALS) process.on(signal, stop);
 }
 
 /** A lazily connected Temporal client and the goals API on it, for one command. */

@@ -102,7 +102,13 @@ export async function startWorker(config: RuntimeConfig, extra: Partial<WorkerOp
 }
 
 /**
- * Runs a worker until SIGTERM/SIGINT: it drains and stops (exit 0); one that does not stop within 15 s is ended (exit 1),
+ * The signals that stop a process of ours cleanly: Ctrl-C, a supervisor's stop, and the terminal it ran in closing
+ * (SIGHUP, whose default would end it at once, leaving a dev server, a daemon file and claims in flight behind).
+ */
+export const STOP_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+
+/**
+ * Runs a worker until SIGTERM/SIGINT/SIGHUP: it drains and stops (exit 0); one that does not stop within 15 s is ended (exit 1),
  * so a supervisor never waits on it. A fatal error rejects (the caller exits non-zero).
  */
 export async function runUntilSignal(handle: WorkerHandle): Promise<void> {
@@ -115,8 +121,7 @@ export async function runUntilSignal(handle: WorkerHandle): Promise<void> {
     force.unref();
     void handle.shutdown().then(() => process.exit(0));
   };
-  process.once('SIGTERM', onSignal);
-  process.once('SIGINT', onSignal);
+  for (const signal of STOP_SIGNALS) process.once(signal, onSignal);
   await handle.done;
 }
 

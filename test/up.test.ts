@@ -30,9 +30,9 @@ async function startUp(env: Record<string, string>): Promise<Up> {
   return { child, output: () => out };
 }
 
-async function stopUp(up: Up): Promise<number | null> {
+async function stopUp(up: Up, signal: NodeJS.Signals = 'SIGINT'): Promise<number | null> {
   const exited = new Promise<number | null>((resolve) => up.child.once('exit', (code) => resolve(code)));
-  up.child.kill('SIGINT');
+  up.child.kill(signal);
   return exited;
 }
 
@@ -88,8 +88,14 @@ test('npm start serves the UI and MCP; stopping and starting again loses nothing
     const next = await ok(client, 'get_next_task', { goal_id: goalId });
     expect(next.task.id).toBe(`${goalId}/2`);
     await client.close();
+    expect(fs.existsSync(path.join(home, 'daemon.json'))).toBe(true); // where this machine's agents find it
   } finally {
-    expect(await stopUp(up)).toBe(0);
+    // The terminal it ran in closing (SIGHUP) stops it as Ctrl-C does: the dev server, the daemon file, the worker.
+    expect(await stopUp(up, 'SIGHUP')).toBe(0);
+    expect(up.output()).toContain('SIGHUP: stopping…');
+    expect(up.output()).toContain('stopped.');
+    expect(fs.existsSync(path.join(home, 'daemon.json'))).toBe(false);
+    expect(await isPortOpen('127.0.0.1', temporalPort)).toBe(false);
     fs.rmSync(home, { recursive: true, force: true });
   }
 }, 180_000);
