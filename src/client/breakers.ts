@@ -3,7 +3,7 @@
  * that never had one answer a fresh CLOSED breaker without starting anything.
  */
 import { randomUUID } from 'node:crypto';
-import { WithStartWorkflowOperation, type WorkflowHandle } from '@temporalio/client';
+import { WithStartWorkflowOperation, type WorkflowExecutionDescription, type WorkflowHandle } from '@temporalio/client';
 import type { UpdateDefinition } from '@temporalio/common';
 import {
   asGate,
@@ -117,54 +117,52 @@ export function createBreakersClient(goals: GoalsClient) {
     );
   }
 
-  /** Runs a read of the agent's breaker within READ_DEADLINE_MS. */
-  const read = <T>(agentId: string, run: (handle: WorkflowHandle) => Promise<T>): Promise<T> =>
-    goals.withClient(
-      (client) =>
-        client.connection.withDeadline(Date.now() + READ_DEADLINE_MS, () =>
-          run(client.workflow.getHandle(breakerWorkflowId(agentId))),
-        ),
-      entity(agentId),
-    );
-
   /**
-   * The breaker's full state, or undefined when the agent has none: it never had one, or its workflow was closed
-   * (terminated from the Web UI or the CLI), in which case the next change starts a fresh CLOSED breaker.
+   * `then` on the agent's breaker workflow within READ_DEADLINE_MS, with what Temporal describes of it; undefined when
+   * the agent has none: it never had one, or its workflow was closed (terminated from the Web UI or the CLI), in which
+   * case the next change starts a fresh CLOSED breaker.
    */
-  async function state(agentId: string): Promise<BreakerState | undefined> {
+  async function readRunning<T>(
+    agentId: string,
+    then: (handle: WorkflowHandle, described: WorkflowExecutionDescription) => Promise<T>,
+  ): Promise<T | undefined> {
     try {
-      return await read(agentId, async (handle) => {
-        if ((await handle.describe()).status.name !== 'RUNNING') return undefined;
-        return handle.query(breakerStateQuery);
-      });
+      return await goals.withClient(
+        (client) =>
+          client.connection.withDeadline(Date.now() + READ_DEADLINE_MS, async () => {
+            const handle = client.workflow.getHandle(breakerWorkflowId(agentId));
+            const described = await handle.describe();
+            return described.status.name === 'RUNNING' ? then(handle, described) : undefined;
+          }),
+        entity(agentId),
+      );
     } catch (err) {
       if (err instanceof AppError && err.code === 'NOT_FOUND') return undefined;
       throw err;
     }
   }
 
+  /** The breaker's full state, or undefined when the agent has none (see readRunning). */
+  const state = (agentId: string): Promise<BreakerState | undefined> =>
+    readRunning(agentId, (handle) => handle.query(breakerStateQuery));
+
   /**
-   * What a claim needs of the breaker, or undefined when the agent has none (as for state()). Read from the
-   * workflow's memo, which the server answers alone: no worker is asked, so a breaker whose worker is down or gone
-   * (bound to a task queue nobody polls any more) still reads as it is. A run started before the memo existed is
-   * asked by Query. Lenient: a breaker that cannot answer in time counts as absent, so it never stalls claims or
-   * batons.
+   * What a claim needs of the breaker, or undefined when the agent has none. Read from the workflow's memo, which the
+   * server answers alone: no worker is asked, so a breaker whose worker is down or gone (bound to a task queue nobody
+   * polls any more) still reads as it is. A run started before the memo existed is asked by Query. Lenient: a breaker
+   * that cannot answer in time counts as absent, so it never stalls claims or batons.
    */
-  async function gate(agentId: string): Promise<BreakerGate | undefined> {
-    try {
-      return await read(agentId, async (handle) => {
-        const described = await handle.describe();
-        if (described.status.name !== 'RUNNING') return undefined;
-        return asGate(described.memo?.[BREAKER_GATE_MEMO]) ?? gateOf(await handle.query(breakerStateQuery));
-      });
-    } catch (err) {
-      if (err instanceof AppError && err.code === 'NOT_FOUND') return undefined;
+  const gate = (agentId: string): Promise<BreakerGate | undefined> =>
+    readRunning(
+      agentId,
+      async (handle, described) =>
+        asGate(described.memo?.[BREAKER_GATE_MEMO]) ?? gateOf(await handle.query(breakerStateQuery)),
+    ).catch((err: unknown) => {
       log.warn(`the circuit breaker of ${agentId} did not answer; treating it as closed`, {
         error: err instanceof Error ? err.message : String(err),
       });
       return undefined;
-    }
-  }
+    });
 
   /** gate(agentId) reused for BREAKER_CACHE_MS, concurrent reads sharing one. */
   function recentState(agentId: string): Promise<BreakerGate | undefined> {

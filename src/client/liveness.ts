@@ -267,19 +267,13 @@ export function bounded<T>(op: Promise<T>, liveness: Liveness, options: BoundedO
       }
       // The queue whose workers can answer: the workflow's own, which is this server's unless it started elsewhere.
       const queue = (options.workflowId && (await liveness.taskQueueOf(options.workflowId))) || options.taskQueue;
-      if (queue !== options.taskQueue && (await liveness.workersOn(queue)) === 0) {
+      if ((await liveness.workersOn(queue)) === 0) {
         return giveUp(
           new AppError(
             'NO_WORKER',
-            `${options.entity ?? `Workflow ${options.workflowId}`} runs on task queue "${queue}", which no worker polls; this server's workers poll "${options.taskQueue}", and a workflow stays on the task queue it started on. Start a worker on it: \`AGENT_RUNTIME_TASK_QUEUE=${queue} agent-runtime worker\`.${options.otherQueueHint ? ` ${options.otherQueueHint}` : ''}${UNKNOWN_OUTCOME}`,
-          ),
-        );
-      }
-      if (queue === options.taskQueue && (await liveness.workers()) === 0) {
-        return giveUp(
-          new AppError(
-            'NO_WORKER',
-            `Temporal is up, but no agent-runtime worker polls task queue "${options.taskQueue}", so nothing can answer${options.entity ? ` for ${options.entity}` : ''}. Start one: \`agent-runtime worker\` (or \`agent-runtime up\`, which runs one).${UNKNOWN_OUTCOME}`,
+            queue === options.taskQueue
+              ? `Temporal is up, but no agent-runtime worker polls task queue "${options.taskQueue}", so nothing can answer${options.entity ? ` for ${options.entity}` : ''}. Start one: \`agent-runtime worker\` (or \`agent-runtime up\`, which runs one).${UNKNOWN_OUTCOME}`
+              : `${options.entity ?? `Workflow ${options.workflowId}`} runs on task queue "${queue}", which no worker polls; this server's workers poll "${options.taskQueue}", and a workflow stays on the task queue it started on. Start a worker on it: \`AGENT_RUNTIME_TASK_QUEUE=${queue} agent-runtime worker\`.${options.otherQueueHint ? ` ${options.otherQueueHint}` : ''}${UNKNOWN_OUTCOME}`,
           ),
         );
       }
