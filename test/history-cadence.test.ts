@@ -2,10 +2,20 @@
  * With the runtime's own server settings (DEV_SERVER_DYNAMIC_CONFIG, equal to deploy/dynamicconfig.yaml), a goal
  * continues as new before its history passes about 1,024 events, so a worker that takes it over never replays more
  * than that within the 10 s workflow task timeout (docs/DECISIONS.md, "Continue-as-new at 1,024 history events").
- * One agent, every call its own Update: the longest history per task there is.
+ * One agent, every call its own Update: the longest history per task there is. And what a goal's run starts with: its
+ * search attributes and list row from the start, one patch marker (docs/DECISIONS.md, "Changing workflow code").
  */
 import { closedRuns, quietRuntime, startHarness } from './support/harness';
 import { goalWorkflowId } from '../src/workflows/messages';
+import { PATCH_BASELINE } from '../src/workflows/patches';
+import {
+  AR_AGENTS,
+  AR_PRIORITY,
+  AR_PROGRESS,
+  AR_READY_COUNT,
+  AR_SCOPES,
+  AR_TOP_PRIORITY,
+} from '../src/workflows/search-attributes';
 
 beforeAll(() => quietRuntime());
 
@@ -31,7 +41,59 @@ test('a goal worked call by call continues as new at about 1,024 history events,
     expect(runs.length).toBeGreaterThanOrEqual(1);
     // Continued as new at the first workflow task after the suggestion, once its handlers were done: a few events on.
     for (const r of runs) expect(r.history.events?.length).toBeLessThan(1_100);
+    // Every run, the continued ones too, records the patch baseline alone.
+    const markers = (r: (typeof runs)[number]) =>
+      (r.history.events ?? []).filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_patch').length;
+    expect(runs.map(markers)).toEqual(runs.map(() => 1));
   } finally {
     await h.close();
   }
 }, 180_000);
+
+test('a new goal starts with its search attributes and list row, and its first workflow task records one patch marker', async () => {
+  const h = await startHarness();
+  try {
+    const goal = await h.goals.createGoal({
+      name: 'first workflow task',
+      priority: 7,
+      tasks: [
+        { title: 'api work', scope: 'api', priority: 9 },
+        { title: 'docs', priority: 1 },
+        { title: 'later', dependencies: [0] },
+      ],
+    });
+    const handle = (await h.lazy.get()).workflow.getHandle(goalWorkflowId(goal.id));
+    // What the Web UI and cross-goal claims read, from the start: nothing waits for the workflow's first task.
+    const started = await handle.describe();
+    expect(started.typedSearchAttributes.get(AR_READY_COUNT)).toBe(2);
+    expect(started.typedSearchAttributes.get(AR_TOP_PRIORITY)).toBe(9);
+    expect(started.typedSearchAttributes.get(AR_PRIORITY)).toBe(7);
+    expect(started.typedSearchAttributes.get(AR_SCOPES)).toEqual(['api']);
+    expect(started.typedSearchAttributes.get(AR_AGENTS)).toEqual([]);
+    expect(started.typedSearchAttributes.get(AR_PROGRESS)).toBe(0);
+    expect(started.memo?.live).toMatchObject({ task_counts: { total: 3, ready: 2, pending: 1 } });
+
+    const claim = await h.goals.claimNextTask({ goalId: goal.id, agentId: 'first' });
+    expect(claim.task?.title).toBe('api work');
+    const events = (await handle.fetchHistory()).events ?? [];
+    const firstUpdate = events.findIndex((e) => e.workflowExecutionUpdateAcceptedEventAttributes);
+    const before = events.slice(0, firstUpdate);
+    // One marker (the patch baseline, covering every patch before it) instead of one per patch, each with its own
+    // TemporalChangeVersion upsert; and no rewrite of what the start set.
+    const markers = before.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_patch');
+    expect(markers).toHaveLength(1);
+    const upserted = before.flatMap((e) =>
+      Object.keys(e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields ?? {}),
+    );
+    expect(upserted).toEqual(['TemporalChangeVersion']);
+    expect(before.some((e) => e.workflowPropertiesModifiedEventAttributes)).toBe(false);
+    expect((await handle.describe()).searchAttributes.TemporalChangeVersion).toEqual([PATCH_BASELINE]);
+
+    // The claim took the only ready scope: that is urgent for cross-goal claims, and is written at once.
+    const after = await handle.describe();
+    expect(after.typedSearchAttributes.get(AR_SCOPES) ?? []).toEqual([]); // an empty list is removed
+    expect((await h.goals.getGoal(goal.id)).goal.task_counts).toMatchObject({ claimed: 1, ready: 1, pending: 1 });
+  } finally {
+    await h.close();
+  }
+});

@@ -76,6 +76,7 @@ import {
   AR_STATUS,
   AR_PRIORITY,
   AR_TOP_PRIORITY,
+  goalSearchAttributes,
 } from '../workflows/search-attributes';
 import { createCoalescer } from './coalescer';
 import { sharedRead } from './shared-read';
@@ -225,16 +226,8 @@ export function makeGoalId(name: string, requestId?: string): string {
 
 /** What a goal workflow starts with besides its state: the search attributes and summary it is found by. */
 export function goalStartOptions(state: GoalState) {
-  const index = goalIndex(state);
   return {
-    typedSearchAttributes: [
-      { key: AR_ENTITY, value: 'goal' },
-      { key: AR_STATUS, value: state.goal.status },
-      { key: AR_NAME, value: state.goal.name.slice(0, 200) },
-      { key: AR_READY_COUNT, value: index.readyCount },
-      { key: AR_TOP_PRIORITY, value: index.topReadyPriority },
-      { key: AR_PRIORITY, value: state.goal.priority },
-    ],
+    typedSearchAttributes: goalSearchAttributes(state.goal.name, goalIndex(state)),
     memo: { goal: goalMemoStatic(state), live: goalMemoLive(state) },
     staticSummary: `${state.goal.metadata.kind === 'project' ? 'Project' : 'Goal'}: ${state.goal.name}`.slice(0, 400),
     staticDetails: state.goal.description ? state.goal.description.slice(0, 2000) : undefined,

@@ -7,13 +7,13 @@ import {
   allHandlersFinished,
   condition,
   continueAsNew,
-  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
   upsertMemo,
   upsertSearchAttributes,
 } from '@temporalio/workflow';
+import { hasPatch, initPatches } from './patches';
 import { continueAsNewSuggested, initContinueAsNew, noteRecordedWork } from './continue-as-new';
 import * as agents from '../domain/agents';
 import { growthOf } from '../domain/state-size';
@@ -52,6 +52,7 @@ const HEARTBEAT_PUBLISH_MS = 30_000;
 const MARK_WORKSPACES_KEPT = 100;
 
 export async function agentWorkflow(input: AgentWorkflowInput): Promise<void> {
+  initPatches();
   initContinueAsNew();
   const state = input.state;
   const applied = new Map<string, unknown>(input.applied ?? []);
@@ -61,12 +62,12 @@ export async function agentWorkflow(input: AgentWorkflowInput): Promise<void> {
   // call only moves the deadline later, so the armed timer fires, finds the agent still live and arms again for the
   // rest; it is restarted only when a change brings the deadline closer (a shorter ttl). The search attributes are
   // written when the status changes, not with every memo. Runs started before this change keep the old commands.
-  const lean = patched('agent-lean-changes');
+  const lean = hasPatch('agent-lean-changes');
   // A finish said again (a completion retried with its request_id) counts once: asked only when one arrives, so a
   // history without one replays as recorded.
-  const finishOnce = (): boolean => patched('agent-finish-once');
+  const finishOnce = (): boolean => hasPatch('agent-finish-once');
   // Likewise a take said again (a claim retried with its request_id) is written once.
-  const takeOnce = (): boolean => patched('agent-take-once');
+  const takeOnce = (): boolean => hasPatch('agent-take-once');
   let armedFor: number | undefined;
   const deadlineMoved = (): void => {
     if (!lean) {

@@ -7,13 +7,13 @@ import {
   allHandlersFinished,
   condition,
   continueAsNew,
-  patched,
   setCurrentDetails,
   setHandler,
   upsertMemo,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
+import { hasPatch, initPatches } from './patches';
 import { continueAsNewSuggested, initContinueAsNew, noteRecordedWork } from './continue-as-new';
 import * as breaker from '../domain/breaker';
 import { updateRegistrar } from './entity';
@@ -31,6 +31,7 @@ import {
 import { AR_ENTITY, AR_NAME, AR_STATUS } from './search-attributes';
 
 export async function circuitBreakerWorkflow(input: BreakerWorkflowInput): Promise<void> {
+  initPatches();
   initContinueAsNew();
   const state = input.state;
   const applied = new Map<string, unknown>(input.applied ?? []);
@@ -53,7 +54,7 @@ export async function circuitBreakerWorkflow(input: BreakerWorkflowInput): Promi
     setCurrentDetails(breaker.renderBreakerDetails(state, Date.now()));
     const gate = breaker.gateOf(state);
     const key = JSON.stringify(gate);
-    if (key !== lastGate && patched('breaker-gate-memo')) {
+    if (key !== lastGate && hasPatch('breaker-gate-memo')) {
       lastGate = key;
       upsertMemo({ [BREAKER_GATE_MEMO]: gate });
     }

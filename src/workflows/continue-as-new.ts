@@ -11,14 +11,15 @@
  * Module state is per workflow run: the SDK gives each run its own module instances. Runs started before this rule
  * keep reading the suggestion directly (a patch; see docs/DECISIONS.md, "Changing workflow code").
  */
-import { patched, workflowInfo } from '@temporalio/workflow';
+import { workflowInfo } from '@temporalio/workflow';
+import { hasPatch } from './patches';
 
 let gated = false;
 let suggested = false;
 
 /** Called once, first thing in every workflow function. */
 export function initContinueAsNew(): void {
-  gated = patched('continue-as-new-on-recorded-work');
+  gated = hasPatch('continue-as-new-on-recorded-work');
   suggested = false;
 }
 

@@ -6,10 +6,10 @@ import {
   ApplicationFailure,
   currentUpdateInfo,
   isCancellation,
-  patched,
   setHandler,
   type QueryDefinition,
 } from '@temporalio/workflow';
+import { hasPatch } from './patches';
 import type { z } from 'zod';
 import { DomainError } from '../domain/errors';
 import { refuseReusedKey, sameCall, splitRequestId } from '../domain/request-ids';
@@ -181,7 +181,7 @@ export function stateBudget(
   applied: Map<string, unknown>,
   refusal: (holds: string, ceiling: string) => string,
 ): StateBudget | undefined {
-  if (!patched('state-budget')) return undefined;
+  if (!hasPatch('state-budget')) return undefined;
   return new StateBudget(
     () => jsonBytes({ state, applied: [...applied.entries()] }),
     (bytes, max) => refusal(mib(bytes), mib(max)),

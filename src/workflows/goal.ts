@@ -10,13 +10,14 @@ import {
   continueAsNew,
   currentUpdateInfo,
   isCancellation,
-  patched,
   sleep,
   setCurrentDetails,
   setHandler,
   upsertMemo,
   upsertSearchAttributes,
+  workflowInfo,
 } from '@temporalio/workflow';
+import { hasPatch, initPatches, startedWithBaseline } from './patches';
 import { continueAsNewSuggested, initContinueAsNew, noteRecordedWork } from './continue-as-new';
 import * as goals from '../domain/goal';
 import { renderProjectDetails } from '../domain/projects';
@@ -63,17 +64,7 @@ import {
   cancelWaitSignal,
   type GoalWorkflowInput,
 } from './messages';
-import {
-  AR_AGENTS,
-  AR_ENTITY,
-  AR_NAME,
-  AR_PROGRESS,
-  AR_READY_COUNT,
-  AR_SCOPES,
-  AR_STATUS,
-  AR_PRIORITY,
-  AR_TOP_PRIORITY,
-} from './search-attributes';
+import { goalSearchAttributes, holdsSearchAttributes } from './search-attributes';
 
 type Remembered = { $task: string } | { $claim: string; lease_token: number | null; lease_expires_at: string | null };
 
@@ -129,6 +120,7 @@ function rehydrate(state: goals.GoalState, kept: unknown): unknown {
 }
 
 export async function goalWorkflow(input: GoalWorkflowInput): Promise<void> {
+  initPatches();
   initContinueAsNew();
   const state = input.state;
   const applied = new Map<string, unknown>(input.applied ?? []);
@@ -140,15 +132,29 @@ export async function goalWorkflow(input: GoalWorkflowInput): Promise<void> {
   // Search attributes and current details are published once per workflow task, after every Update it carries, and
   // counts that no cross-goal read decides with are refreshed at most every INDEX_REFRESH_MS (see
   // indexChangeIsUrgent). Runs started before this change keep publishing at once after every Update.
-  const publishPerActivation = patched('publish-once-per-activation');
-  const listMemo = patched('goal-list-memo');
-  const holdersUrgent = !patched('holders-wait-for-refresh');
+  const publishPerActivation = hasPatch('publish-once-per-activation');
+  const listMemo = hasPatch('goal-list-memo');
+  const holdersUrgent = !hasPatch('holders-wait-for-refresh');
   // Long-polls share deadline timers instead of each arming and cancelling its own (see watchWaits).
-  const sharedWaitTimers = patched('shared-wait-timers');
+  const sharedWaitTimers = hasPatch('shared-wait-timers');
   let dirty = false;
   let published: goals.GoalIndex | undefined;
   let publishedAt = 0;
   let refreshArmed = false;
+  // A run that starts with the patch baseline was started holding the search attributes and list row it would write
+  // now (goalStartOptions; a continue-as-new keeps the last run's): its first publish writes only what differs.
+  if (startedWithBaseline()) {
+    const info = workflowInfo();
+    const idx = goals.goalIndex(state);
+    if (holdsSearchAttributes(info.typedSearchAttributes, goalSearchAttributes(state.goal.name, idx))) {
+      lastIndex = JSON.stringify(idx);
+      published = idx;
+      publishedAt = Date.now();
+    }
+    const { updated_at: _was, ...started } = (info.memo?.live ?? {}) as Record<string, unknown>;
+    const { updated_at: _now, ...live } = goals.goalMemoLive(state);
+    if (JSON.stringify(started) === JSON.stringify(live)) lastLive = JSON.stringify(live);
+  }
 
   const publish = (): void => {
     const idx = goals.goalIndex(state);
@@ -169,17 +175,7 @@ export async function goalWorkflow(input: GoalWorkflowInput): Promise<void> {
       if (due) {
         // Only what changed is written: each upsert is a history event.
         if (key !== lastIndex) {
-          upsertSearchAttributes([
-            { key: AR_ENTITY, value: 'goal' },
-            { key: AR_NAME, value: state.goal.name.slice(0, 200) },
-            { key: AR_STATUS, value: idx.status },
-            { key: AR_READY_COUNT, value: idx.readyCount },
-            { key: AR_TOP_PRIORITY, value: idx.topReadyPriority },
-            { key: AR_PRIORITY, value: idx.priority },
-            { key: AR_PROGRESS, value: idx.progress },
-            { key: AR_AGENTS, value: idx.agents },
-            { key: AR_SCOPES, value: idx.readyScopes },
-          ]);
+          upsertSearchAttributes(goalSearchAttributes(state.goal.name, idx));
         }
         // The list row (list_goals, list_projects) comes from the memo: one Visibility call for any number of goals.
         if (liveKey !== lastLive) upsertMemo({ live: goals.goalMemoLive(state) });

@@ -4,12 +4,14 @@
  * reading an alias never touches history.
  */
 import { allHandlersFinished, condition, continueAsNew } from '@temporalio/workflow';
+import { initPatches } from './patches';
 import { continueAsNewSuggested, initContinueAsNew } from './continue-as-new';
 import * as aliases from '../domain/aliases';
 import { updateRegistrar, validatedQuery } from './entity';
 import { registerAliasesUpdate, resolveAliasQuery, type AliasesWorkflowInput } from './messages';
 
 export async function idAliasesWorkflow(input: AliasesWorkflowInput): Promise<void> {
+  initPatches();
   initContinueAsNew();
   const state = input.state;
   const applied = new Map<string, unknown>(input.applied ?? []);

@@ -7,13 +7,13 @@ import {
   allHandlersFinished,
   condition,
   continueAsNew,
-  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
   upsertMemo,
   upsertSearchAttributes,
 } from '@temporalio/workflow';
+import { hasPatch, initPatches } from './patches';
 import { continueAsNewSuggested, initContinueAsNew, noteRecordedWork } from './continue-as-new';
 import type { Activities } from '../activities';
 import * as relay from '../domain/relay';
@@ -39,6 +39,7 @@ const hasBaton = (r: unknown): r is { next_baton: unknown; outcome: string } =>
   typeof r === 'object' && r !== null && 'next_baton' in r && 'outcome' in r;
 
 export async function relayPipelineWorkflow(input: RelayWorkflowInput): Promise<relay.RelayStatusView> {
+  initPatches();
   initContinueAsNew();
   const state = input.state;
   const applied = new Map<string, unknown>(input.applied ?? []);
@@ -47,7 +48,7 @@ export async function relayPipelineWorkflow(input: RelayWorkflowInput): Promise<
   let lastIndex = '';
   // The current baton in the memo, written in the workflow task of the change: get_relay_baton reads it with one
   // DescribeWorkflowExecution, answered by the server alone, instead of a Query that goes through a worker.
-  const batonMemo = patched('relay-baton-memo');
+  const batonMemo = hasPatch('relay-baton-memo');
   let lastBaton: string | undefined;
 
   const publish = (): void => {

@@ -2,7 +2,13 @@
  * The custom search attributes every entity workflow keeps current (DESIGN §2). Registered by the embedded dev
  * server at start (`--search-attribute`) and by the one-shot step in docker-compose.yml.
  */
-import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import {
+  defineSearchAttributeKey,
+  SearchAttributeType,
+  type SearchAttributePair,
+  type TypedSearchAttributes,
+} from '@temporalio/common';
+import type { GoalIndex } from '../domain/goal';
 
 export const AR_ENTITY = defineSearchAttributeKey('ArEntity', SearchAttributeType.KEYWORD);
 export const AR_STATUS = defineSearchAttributeKey('ArStatus', SearchAttributeType.KEYWORD);
@@ -30,3 +36,28 @@ export const SEARCH_ATTRIBUTES: Record<
   ArAgents: 'KeywordList',
   ArScopes: 'KeywordList',
 };
+
+/** A goal's search attributes: what its start sets and its workflow keeps current. */
+export function goalSearchAttributes(name: string, idx: GoalIndex): SearchAttributePair[] {
+  return [
+    { key: AR_ENTITY, value: 'goal' },
+    { key: AR_NAME, value: name.slice(0, 200) },
+    { key: AR_STATUS, value: idx.status },
+    { key: AR_READY_COUNT, value: idx.readyCount },
+    { key: AR_TOP_PRIORITY, value: idx.topReadyPriority },
+    { key: AR_PRIORITY, value: idx.priority },
+    { key: AR_PROGRESS, value: idx.progress },
+    { key: AR_AGENTS, value: idx.agents },
+    { key: AR_SCOPES, value: idx.readyScopes },
+  ];
+}
+
+/** Whether a run's search attributes hold these values already (as its start or the run before it left them). */
+export function holdsSearchAttributes(
+  current: TypedSearchAttributes | undefined,
+  pairs: SearchAttributePair[],
+): boolean {
+  return (
+    current !== undefined && pairs.every(({ key, value }) => JSON.stringify(current.get(key)) === JSON.stringify(value))
+  );
+}

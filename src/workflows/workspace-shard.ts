@@ -4,6 +4,7 @@
  * Nothing here decides anything; reads merge it with the head's hot rows.
  */
 import { allHandlersFinished, condition, continueAsNew, setHandler } from '@temporalio/workflow';
+import { initPatches } from './patches';
 import { continueAsNewSuggested, initContinueAsNew, noteRecordedWork } from './continue-as-new';
 import { ShardKeysQuerySchema } from '../domain/workspace-schemas';
 import type { ColdOp } from '../domain/workspace';
@@ -48,6 +49,7 @@ export function applyDetailOps(state: ShardState, ops: ColdOp[]): void {
 }
 
 export async function workspaceShardWorkflow(input: ShardState): Promise<void> {
+  initPatches();
   initContinueAsNew();
   const state = input;
   setHandler(shardApplySignal, (ops) => {

@@ -10,12 +10,12 @@ import {
   continueAsNew,
   getExternalWorkflowHandle,
   ParentClosePolicy,
-  patched,
   setCurrentDetails,
   setHandler,
   startChild,
   upsertSearchAttributes,
 } from '@temporalio/workflow';
+import { hasPatch, initPatches } from './patches';
 import { continueAsNewSuggested, initContinueAsNew, noteRecordedWork } from './continue-as-new';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import * as ws from '../domain/workspace';
@@ -42,6 +42,7 @@ const FLUSH_DELAY_MS = 500;
 const FLUSH_BATCH = 2_000;
 
 export async function workspaceWorkflow(input: M.WorkspaceInput): Promise<void> {
+  initPatches();
   initContinueAsNew();
   const state = input.state;
   if (input.packed) state.tasks = ws.unpackTasks(input.packed);
@@ -318,7 +319,7 @@ export async function workspaceWorkflow(input: M.WorkspaceInput): Promise<void> 
   // The deadline timer is armed once per deadline, not restarted by every change: a change that moves the next
   // deadline later lets the armed timer fire early, find nothing due and arm again; only an earlier deadline restarts
   // it (rearm). The details and holders are written by a loop of their own. Runs started before keep the old commands.
-  const lean = patched('workspace-lean-timer');
+  const lean = hasPatch('workspace-lean-timer');
   if (lean) {
     void (async () => {
       for (;;) {
