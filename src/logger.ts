@@ -1,9 +1,21 @@
 /** One logger for the whole process. It writes to stderr only: under stdio, stdout belongs to the MCP protocol. */
 export type Level = 'debug' | 'info' | 'warn' | 'error';
 
-// Logs are best-effort: a stderr that closes (the terminal gone, a pipe whose reader exited) must not end the process.
-// Unhandled, the write error did: an `up` whose stderr went to `| head` died and left its dev server running.
-process.stderr.on('error', () => undefined);
+const IGNORING = Symbol.for('agent-runtime.stderr-errors-ignored');
+
+/**
+ * Logs are best-effort: a stderr that closes (the terminal gone, a pipe whose reader exited) must not end the process.
+ * Unhandled, the write error did: an `up` whose stderr went to `| head` died and left its dev server running. Once per
+ * process, however often this module is loaded (a test runner loads it once per test file, and Node warned of a
+ * listener leak at the eleventh).
+ */
+export function ignoreStderrErrors(): void {
+  const stderr = process.stderr as NodeJS.WriteStream & { [IGNORING]?: true };
+  if (stderr[IGNORING]) return;
+  stderr[IGNORING] = true;
+  stderr.on('error', () => undefined);
+}
+ignoreStderrErrors();
 const ORDER: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
 function threshold(): number {

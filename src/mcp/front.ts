@@ -8,6 +8,7 @@
  */
 import net from 'node:net';
 import { applyFlagsOrExit } from '../flags';
+import { ignoreStderrErrors } from '../logger';
 import type * as Commands from '../commands';
 import type * as ConfigModule from '../config';
 import { deploymentOf, findDaemon, homeOf, type DaemonInfo } from './daemon-info';
@@ -21,7 +22,7 @@ type Local = (message: Message) => Promise<Message | undefined>;
 const stderr = (line: string): void => void process.stderr.write(`[agent-runtime] ${line}\n`);
 
 export function runFront(argv: string[]): void {
-  process.stderr.on('error', () => undefined); // best-effort, as in logger.ts
+  ignoreStderrErrors();
   applyFlagsOrExit('mcp', argv);
   const env = process.env;
   const daemon = env.AGENT_RUNTIME_DAEMON === 'off' ? undefined : findDaemon(homeOf(env), deploymentOf(env));
