@@ -5,15 +5,24 @@
  * One agent, every call its own Update: the longest history per task there is. And what a goal's run starts with: its
  * search attributes and list row from the start, one patch marker (docs/DECISIONS.md, "Changing workflow code").
  */
-import { closedRuns, quietRuntime, startHarness } from './support/harness';
-import { goalWorkflowId } from '../src/workflows/messages';
+import { closedRuns, quietRuntime, startHarness, uid } from './support/harness';
+import {
+  agentWorkflowId,
+  breakerWorkflowId,
+  goalWorkflowId,
+  RELAY_BATON_MEMO,
+  relayWorkflowId,
+} from '../src/workflows/messages';
+import { workspaceWorkflowId } from '../src/workflows/workspace-messages';
 import { PATCH_BASELINE } from '../src/workflows/patches';
 import {
   AR_AGENTS,
+  AR_ENTITY,
   AR_PRIORITY,
   AR_PROGRESS,
   AR_READY_COUNT,
   AR_SCOPES,
+  AR_STATUS,
   AR_TOP_PRIORITY,
 } from '../src/workflows/search-attributes';
 
@@ -93,6 +102,54 @@ test('a new goal starts with its search attributes and list row, and its first w
     const after = await handle.describe();
     expect(after.typedSearchAttributes.get(AR_SCOPES) ?? []).toEqual([]); // an empty list is removed
     expect((await h.goals.getGoal(goal.id)).goal.task_counts).toMatchObject({ claimed: 1, ready: 1, pending: 1 });
+  } finally {
+    await h.close();
+  }
+});
+
+test('a relay, a breaker, an agent and a workspace start with their search attributes: no first workflow task writes them again', async () => {
+  const h = await startHarness();
+  try {
+    const mcp = await h.mcp('starter');
+    const call = async (name: string, args: Record<string, unknown>) => {
+      const r = await mcp.callTool({ name, arguments: args });
+      expect(r.isError ?? false).toBe(false);
+      return r.structuredContent as Record<string, unknown>;
+    };
+    const relay = await call('create_relay_pipeline', { name: 'starts whole', goal: 'g', agent_types: ['a', 'b'] });
+    const pipelineId = relay.pipeline_id as string;
+    // The baton is in the memo from the start (what get_relay_baton reads); the first agent claims it.
+    const started = await (await h.lazy.get()).workflow.getHandle(relayWorkflowId(pipelineId)).describe();
+    expect(started.memo?.[RELAY_BATON_MEMO]).toMatchObject({ baton: { sequence_position: 1, claimed_by: null } });
+    const baton = await call('get_relay_baton', { pipeline_id: pipelineId, agent_id: 'a-1' });
+    expect(baton.baton).toMatchObject({ sequence_position: 1, claimed_by: 'a-1' });
+    const breakerAgent = uid('breaker');
+    await call('circuit_breaker_configure', { agent_id: breakerAgent, failure_threshold: 3 }); // stays CLOSED
+    const agentId = uid('agent');
+    await call('register_agent', { agent_id: agentId, name: agentId, capabilities: ['code'] });
+    const workspace = uid('ws');
+    await call('connect', { workspace, worker_id: 'w1' });
+
+    const client = await h.lazy.get();
+    for (const workflowId of [
+      relayWorkflowId(pipelineId),
+      breakerWorkflowId(breakerAgent),
+      agentWorkflowId(agentId),
+      workspaceWorkflowId(workspace),
+    ]) {
+      const handle = client.workflow.getHandle(workflowId);
+      const events = (await handle.fetchHistory()).events ?? [];
+      const upserted = events.flatMap((e) =>
+        Object.keys(e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields ?? {}),
+      );
+      expect({ workflowId, upserted }).toEqual({ workflowId, upserted: ['TemporalChangeVersion'] });
+      const sa = (await handle.describe()).typedSearchAttributes;
+      expect(sa.get(AR_ENTITY)).toBe(workflowId.split('-')[0]);
+    }
+    const relayHandle = client.workflow.getHandle(relayWorkflowId(pipelineId));
+    expect((await relayHandle.describe()).typedSearchAttributes.get(AR_PROGRESS)).toBe(0);
+    const agentRow = await client.workflow.getHandle(agentWorkflowId(agentId)).describe();
+    expect(agentRow.typedSearchAttributes.get(AR_STATUS)).toBe('idle');
   } finally {
     await h.close();
   }

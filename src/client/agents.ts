@@ -35,7 +35,7 @@ import {
   type AgentWorkflowInput,
 } from '../workflows/messages';
 import type { agentWorkflow } from '../workflows/agent';
-import { AR_ENTITY, AR_NAME, AR_STATUS } from '../workflows/search-attributes';
+import { agentSearchAttributes } from '../workflows/search-attributes';
 import { AppError } from './errors';
 import { askedUntil } from './query-gate';
 import { RECENT_CHANGE_MS, RECENT_LIVE_MAX, recentlyTouched } from './recent';
@@ -276,11 +276,7 @@ export function createAgentsClient(goals: GoalsClient) {
             taskQueue: goals.taskQueue,
             workflowIdConflictPolicy: 'USE_EXISTING',
             args: [{ state: newAgentState(input, Date.now()) } satisfies AgentWorkflowInput],
-            typedSearchAttributes: [
-              { key: AR_ENTITY, value: 'agent' },
-              { key: AR_STATUS, value: 'idle' },
-              { key: AR_NAME, value: input.agentId },
-            ],
+            typedSearchAttributes: agentSearchAttributes(input.agentId, 'idle'),
             staticSummary: `Agent: ${input.name}`.slice(0, 400),
           });
           return learn(

@@ -30,7 +30,7 @@ import {
   type BreakerWorkflowInput,
 } from '../workflows/messages';
 import type { circuitBreakerWorkflow } from '../workflows/circuit-breaker';
-import { AR_ENTITY, AR_NAME, AR_STATUS } from '../workflows/search-attributes';
+import { breakerSearchAttributes } from '../workflows/search-attributes';
 import { log } from '../logger';
 import { AppError } from './errors';
 
@@ -65,11 +65,7 @@ const recents = new WeakMap<GoalsClient, ReturnType<typeof recentlyTouched>>();
  */
 export function breakerStartOptions(state: BreakerState) {
   return {
-    typedSearchAttributes: [
-      { key: AR_ENTITY, value: 'breaker' },
-      { key: AR_STATUS, value: state.state },
-      { key: AR_NAME, value: state.agent_id.slice(0, 200) },
-    ],
+    typedSearchAttributes: breakerSearchAttributes(state.agent_id, state.state),
     staticSummary: `Circuit breaker: ${state.agent_id}`,
     memo: { [BREAKER_GATE_MEMO]: gateOf(state) },
   };

@@ -2,6 +2,7 @@
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import {
   batonOf,
+  headOf,
   newRelayState,
   statusView,
   type AdvanceInput,
@@ -24,7 +25,7 @@ import {
   type RelayWorkflowInput,
 } from '../workflows/messages';
 import type { relayPipelineWorkflow } from '../workflows/relay-pipeline';
-import { AR_ENTITY, AR_NAME, AR_STATUS } from '../workflows/search-attributes';
+import { AR_ENTITY, AR_STATUS, relaySearchAttributes } from '../workflows/search-attributes';
 import { randomUUID } from 'node:crypto';
 import { AppError } from './errors';
 import { refuseReusedKey } from '../domain/request-ids';
@@ -47,11 +48,9 @@ export interface CreateRelayRequest {
 /** What a relay workflow starts with besides its state: the search attributes and summary it is found by. */
 export function relayStartOptions(state: RelayState) {
   return {
-    typedSearchAttributes: [
-      { key: AR_ENTITY, value: 'relay' },
-      { key: AR_STATUS, value: state.status },
-      { key: AR_NAME, value: state.name.slice(0, 200) },
-    ],
+    typedSearchAttributes: relaySearchAttributes(state.name, state.status, statusView(state).progress_percent),
+    // The baton an agent reads (get_relay_baton) from the start, as the workflow keeps it after every change.
+    memo: { [RELAY_BATON_MEMO]: { baton: batonOf(state), head: headOf(state) } },
     staticSummary: `Relay: ${state.name} (${state.steps.length} agents)`.slice(0, 400),
     staticDetails: state.goal.slice(0, 2000),
   };

@@ -9,7 +9,7 @@ import type { QueryDefinition, UpdateDefinition } from '@temporalio/common';
 import { newWorkspace, padMetrics, type ColdOp, type WsTask } from '../domain/workspace';
 import { applyDetailOps } from '../workflows/workspace-shard';
 import * as M from '../workflows/workspace-messages';
-import { AR_ENTITY, AR_NAME } from '../workflows/search-attributes';
+import { workspaceSearchAttributes } from '../workflows/search-attributes';
 import type { workspaceWorkflow } from '../workflows/workspace';
 import { AppError, isResourceExhausted } from './errors';
 import { isErrorCode } from '../domain/errors';
@@ -47,10 +47,7 @@ export function createWorkspacesClient(goals: GoalsClient) {
           taskQueue: goals.taskQueue,
           workflowIdConflictPolicy: 'USE_EXISTING',
           args: [{ state: newWorkspace(name) }],
-          typedSearchAttributes: [
-            { key: AR_ENTITY, value: 'workspace' },
-            { key: AR_NAME, value: name },
-          ],
+          typedSearchAttributes: workspaceSearchAttributes(name),
           staticSummary: `Task-graph workspace: ${name}`,
         });
         const r = await client.workflow.executeUpdateWithStart(def, {

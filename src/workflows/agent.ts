@@ -12,8 +12,9 @@ import {
   setHandler,
   upsertMemo,
   upsertSearchAttributes,
+  workflowInfo,
 } from '@temporalio/workflow';
-import { hasPatch, initPatches } from './patches';
+import { hasPatch, initPatches, startedHolding } from './patches';
 import { continueAsNewSuggested, initContinueAsNew, noteRecordedWork } from './continue-as-new';
 import * as agents from '../domain/agents';
 import { growthOf } from '../domain/state-size';
@@ -38,7 +39,7 @@ import {
   waitMarksUpdate,
   type AgentWorkflowInput,
 } from './messages';
-import { AR_ENTITY, AR_NAME, AR_STATUS } from './search-attributes';
+import { agentSearchAttributes, AR_STATUS } from './search-attributes';
 
 const { releaseAgentWork } = proxyActivities<Activities>({
   startToCloseTimeout: '1 minute',
@@ -83,7 +84,13 @@ export async function agentWorkflow(input: AgentWorkflowInput): Promise<void> {
   const marks = new Map<string, number>(input.marks ?? []);
   let markWaiters = 0;
   let publishedRow = '';
-  let publishedStatus: string | undefined;
+  // A run with the patch baseline writes its status only when it differs from what the run started holding (a
+  // registration starts it `idle`; a continue-as-new keeps the last run's).
+  const heldStatus = workflowInfo().typedSearchAttributes.get(AR_STATUS);
+  let publishedStatus: string | undefined =
+    heldStatus !== undefined && startedHolding(agentSearchAttributes(state.agent_id, heldStatus))
+      ? heldStatus
+      : undefined;
   let publishedAt = 0;
 
   const publish = (): void => {
@@ -98,11 +105,7 @@ export async function agentWorkflow(input: AgentWorkflowInput): Promise<void> {
       // The board lists agents from Visibility with this memo: one read for every agent, no query per agent.
       if (lean ? state.status !== publishedStatus : key !== publishedRow) {
         publishedStatus = state.status;
-        upsertSearchAttributes([
-          { key: AR_ENTITY, value: 'agent' },
-          { key: AR_NAME, value: state.agent_id },
-          { key: AR_STATUS, value: state.status },
-        ]);
+        upsertSearchAttributes(agentSearchAttributes(state.agent_id, state.status));
       }
       upsertMemo({ row, planned, recent });
       publishedRow = key;

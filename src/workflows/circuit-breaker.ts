@@ -13,7 +13,7 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import { hasPatch, initPatches } from './patches';
+import { hasPatch, initPatches, startedHolding } from './patches';
 import { continueAsNewSuggested, initContinueAsNew, noteRecordedWork } from './continue-as-new';
 import * as breaker from '../domain/breaker';
 import { updateRegistrar } from './entity';
@@ -28,7 +28,7 @@ import {
   tripUpdate,
   type BreakerWorkflowInput,
 } from './messages';
-import { AR_ENTITY, AR_NAME, AR_STATUS } from './search-attributes';
+import { breakerSearchAttributes } from './search-attributes';
 
 export async function circuitBreakerWorkflow(input: BreakerWorkflowInput): Promise<void> {
   initPatches();
@@ -36,7 +36,9 @@ export async function circuitBreakerWorkflow(input: BreakerWorkflowInput): Promi
   const state = input.state;
   const applied = new Map<string, unknown>(input.applied ?? []);
   let rearm = false;
-  let published = '';
+  // A run with the patch baseline started with its search attributes (breakerStartOptions): written again only when
+  // the state moves.
+  let published = startedHolding(breakerSearchAttributes(state.agent_id, state.state)) ? state.state : '';
   // What a claim needs of the breaker, in its memo: the server answers a claim's read alone (no worker, no Query).
   // Written in the workflow task of every change that moves it; a run started with it right writes nothing more, and
   // a run from before the patch writes it at its next change (the patch is asked where the memo would be written).
@@ -45,11 +47,7 @@ export async function circuitBreakerWorkflow(input: BreakerWorkflowInput): Promi
   const publish = (): void => {
     if (published !== state.state) {
       published = state.state;
-      upsertSearchAttributes([
-        { key: AR_ENTITY, value: 'breaker' },
-        { key: AR_NAME, value: state.agent_id.slice(0, 200) },
-        { key: AR_STATUS, value: state.state },
-      ]);
+      upsertSearchAttributes(breakerSearchAttributes(state.agent_id, state.state));
     }
     setCurrentDetails(breaker.renderBreakerDetails(state, Date.now()));
     const gate = breaker.gateOf(state);

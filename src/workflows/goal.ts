@@ -17,7 +17,7 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import { hasPatch, initPatches, startedWithBaseline } from './patches';
+import { hasPatch, initPatches, startedHolding, startedWithBaseline } from './patches';
 import { continueAsNewSuggested, initContinueAsNew, noteRecordedWork } from './continue-as-new';
 import * as goals from '../domain/goal';
 import { renderProjectDetails } from '../domain/projects';
@@ -64,7 +64,7 @@ import {
   cancelWaitSignal,
   type GoalWorkflowInput,
 } from './messages';
-import { goalSearchAttributes, holdsSearchAttributes } from './search-attributes';
+import { goalSearchAttributes } from './search-attributes';
 
 type Remembered = { $task: string } | { $claim: string; lease_token: number | null; lease_expires_at: string | null };
 
@@ -143,15 +143,14 @@ export async function goalWorkflow(input: GoalWorkflowInput): Promise<void> {
   let refreshArmed = false;
   // A run that starts with the patch baseline was started holding the search attributes and list row it would write
   // now (goalStartOptions; a continue-as-new keeps the last run's): its first publish writes only what differs.
+  const atStart = goals.goalIndex(state);
+  if (startedHolding(goalSearchAttributes(state.goal.name, atStart))) {
+    lastIndex = JSON.stringify(atStart);
+    published = atStart;
+    publishedAt = Date.now();
+  }
   if (startedWithBaseline()) {
-    const info = workflowInfo();
-    const idx = goals.goalIndex(state);
-    if (holdsSearchAttributes(info.typedSearchAttributes, goalSearchAttributes(state.goal.name, idx))) {
-      lastIndex = JSON.stringify(idx);
-      published = idx;
-      publishedAt = Date.now();
-    }
-    const { updated_at: _was, ...started } = (info.memo?.live ?? {}) as Record<string, unknown>;
+    const { updated_at: _was, ...started } = (workflowInfo().memo?.live ?? {}) as Record<string, unknown>;
     const { updated_at: _now, ...live } = goals.goalMemoLive(state);
     if (JSON.stringify(started) === JSON.stringify(live)) lastLive = JSON.stringify(live);
   }

@@ -11,7 +11,9 @@
  *
  * Module state is per workflow run: the SDK gives each run its own module instances.
  */
-import { patched } from '@temporalio/workflow';
+import type { SearchAttributePair } from '@temporalio/common';
+import { patched, workflowInfo } from '@temporalio/workflow';
+import { holdsSearchAttributes } from './search-attributes';
 
 /** The patches the baseline covers: every patch a workflow of this project asked before 2026-12-08. */
 export type BaselinePatch =
@@ -48,4 +50,17 @@ export function startedWithBaseline(): boolean {
 /** `patched(id)` for a patch the baseline covers: true without a marker of its own in a run that has the baseline. */
 export function hasPatch(id: BaselinePatch): boolean {
   return baseline || patched(id);
+}
+
+/**
+ * Whether this run has the baseline and its search attributes already hold these values, as its start (or the run it
+ * continues) left them: its first write of them would change nothing, and is skipped. Asked before the first write.
+ */
+export function startedHolding(pairs: SearchAttributePair[]): boolean {
+  return baseline && holdsSearchAttributes(workflowInfo().typedSearchAttributes, pairs);
+}
+
+/** Whether this run has the baseline and started with this memo field holding `value` (compared as JSON). */
+export function startedWithMemo(field: string, value: unknown): boolean {
+  return baseline && JSON.stringify(workflowInfo().memo?.[field] ?? null) === JSON.stringify(value);
 }

@@ -13,7 +13,7 @@ import {
   upsertMemo,
   upsertSearchAttributes,
 } from '@temporalio/workflow';
-import { hasPatch, initPatches } from './patches';
+import { hasPatch, initPatches, startedHolding, startedWithMemo } from './patches';
 import { continueAsNewSuggested, initContinueAsNew, noteRecordedWork } from './continue-as-new';
 import type { Activities } from '../activities';
 import * as relay from '../domain/relay';
@@ -28,7 +28,7 @@ import {
   retryStepUpdate,
   type RelayWorkflowInput,
 } from './messages';
-import { AR_ENTITY, AR_NAME, AR_PROGRESS, AR_STATUS } from './search-attributes';
+import { relaySearchAttributes } from './search-attributes';
 
 const { finishGoalTask } = proxyActivities<Activities>({
   startToCloseTimeout: '30s',
@@ -50,18 +50,21 @@ export async function relayPipelineWorkflow(input: RelayWorkflowInput): Promise<
   // DescribeWorkflowExecution, answered by the server alone, instead of a Query that goes through a worker.
   const batonMemo = hasPatch('relay-baton-memo');
   let lastBaton: string | undefined;
+  // A run with the patch baseline started holding its search attributes and baton (relayStartOptions; a continue-as-new
+  // keeps the last run's): its first publish writes only what differs.
+  const atStart = relay.statusView(state);
+  if (startedHolding(relaySearchAttributes(state.name, state.status, atStart.progress_percent))) {
+    lastIndex = `${state.status}|${atStart.progress_percent}`;
+  }
+  const batonAtStart = { baton: relay.batonOf(state), head: relay.headOf(state) };
+  if (batonMemo && startedWithMemo(RELAY_BATON_MEMO, batonAtStart)) lastBaton = JSON.stringify(batonAtStart);
 
   const publish = (): void => {
     const view = relay.statusView(state);
     const key = `${state.status}|${view.progress_percent}`;
     if (key !== lastIndex) {
       lastIndex = key;
-      upsertSearchAttributes([
-        { key: AR_ENTITY, value: 'relay' },
-        { key: AR_NAME, value: state.name.slice(0, 200) },
-        { key: AR_STATUS, value: state.status },
-        { key: AR_PROGRESS, value: view.progress_percent / 100 },
-      ]);
+      upsertSearchAttributes(relaySearchAttributes(state.name, state.status, view.progress_percent));
     }
     setCurrentDetails(relay.renderRelayDetails(state));
     if (batonMemo) {

@@ -52,6 +52,42 @@ export function goalSearchAttributes(name: string, idx: GoalIndex): SearchAttrib
   ];
 }
 
+/** A relay's search attributes (progress as a fraction). */
+export function relaySearchAttributes(name: string, status: string, progressPercent: number): SearchAttributePair[] {
+  return [
+    { key: AR_ENTITY, value: 'relay' },
+    { key: AR_NAME, value: name.slice(0, 200) },
+    { key: AR_STATUS, value: status },
+    { key: AR_PROGRESS, value: progressPercent / 100 },
+  ];
+}
+
+/** A circuit breaker's search attributes. */
+export function breakerSearchAttributes(agentId: string, state: string): SearchAttributePair[] {
+  return [
+    { key: AR_ENTITY, value: 'breaker' },
+    { key: AR_NAME, value: agentId.slice(0, 200) },
+    { key: AR_STATUS, value: state },
+  ];
+}
+
+/** A registered agent's search attributes. */
+export function agentSearchAttributes(agentId: string, status: string): SearchAttributePair[] {
+  return [
+    { key: AR_ENTITY, value: 'agent' },
+    { key: AR_NAME, value: agentId },
+    { key: AR_STATUS, value: status },
+  ];
+}
+
+/** A task-graph workspace's search attributes. */
+export function workspaceSearchAttributes(name: string): SearchAttributePair[] {
+  return [
+    { key: AR_ENTITY, value: 'workspace' },
+    { key: AR_NAME, value: name.slice(0, 200) },
+  ];
+}
+
 /** Whether a run's search attributes hold these values already (as its start or the run before it left them). */
 export function holdsSearchAttributes(
   current: TypedSearchAttributes | undefined,

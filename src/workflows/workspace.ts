@@ -15,7 +15,7 @@ import {
   startChild,
   upsertSearchAttributes,
 } from '@temporalio/workflow';
-import { hasPatch, initPatches } from './patches';
+import { hasPatch, initPatches, startedHolding } from './patches';
 import { continueAsNewSuggested, initContinueAsNew, noteRecordedWork } from './continue-as-new';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import * as ws from '../domain/workspace';
@@ -25,7 +25,7 @@ import { parseOrFail } from '../domain/validate';
 import { DomainError } from '../domain/errors';
 import { unlessCancelled, updateRegistrar } from './entity';
 import * as M from './workspace-messages';
-import { AR_AGENTS, AR_ENTITY, AR_NAME } from './search-attributes';
+import { AR_AGENTS, workspaceSearchAttributes } from './search-attributes';
 import { workspaceShardWorkflow } from './workspace-shard';
 import { agentWorkflowId, marksChangedSignal } from './messages';
 
@@ -255,10 +255,9 @@ export async function workspaceWorkflow(input: M.WorkspaceInput): Promise<void> 
     }),
   );
 
-  upsertSearchAttributes([
-    { key: AR_ENTITY, value: 'workspace' },
-    { key: AR_NAME, value: state.name.slice(0, 200) },
-  ]);
+  // A run with the patch baseline started with them (the workspace client's start; a continue-as-new keeps them).
+  const identity = workspaceSearchAttributes(state.name);
+  if (!startedHolding(identity)) upsertSearchAttributes(identity);
 
   // Ships detail ops to the shards in order: one Signal per shard at a time, removed from the outbox once delivered.
   void (async () => {
