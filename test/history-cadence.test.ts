@@ -128,7 +128,8 @@ test('a relay, a breaker, an agent and a workspace start with their search attri
     const agentId = uid('agent');
     await call('register_agent', { agent_id: agentId, name: agentId, capabilities: ['code'] });
     const workspace = uid('ws');
-    await call('connect', { workspace, worker_id: 'w1' });
+    // A worker id of this test's own: an agent workflow it registers stays on this test's task queue after it ends.
+    await call('connect', { workspace, worker_id: uid('w') });
 
     const client = await h.lazy.get();
     for (const workflowId of [
