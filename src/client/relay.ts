@@ -1,8 +1,8 @@
 /** Relay pipelines by intent: create, read the baton (claiming it), advance, retry, list. */
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import {
+  batonMemoOf,
   batonOf,
-  headOf,
   newRelayState,
   statusView,
   type AdvanceInput,
@@ -50,7 +50,7 @@ export function relayStartOptions(state: RelayState) {
   return {
     typedSearchAttributes: relaySearchAttributes(state.name, state.status, statusView(state).progress_percent),
     // The baton an agent reads (get_relay_baton) from the start, as the workflow keeps it after every change.
-    memo: { [RELAY_BATON_MEMO]: { baton: batonOf(state), head: headOf(state) } },
+    memo: { [RELAY_BATON_MEMO]: batonMemoOf(state) },
     staticSummary: `Relay: ${state.name} (${state.steps.length} agents)`.slice(0, 400),
     staticDetails: state.goal.slice(0, 2000),
   };

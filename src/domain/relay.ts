@@ -616,3 +616,8 @@ export function renderRelayDetails(state: RelayState): string {
   lines.push('', 'step_index is what retry_relay_step takes.');
   return forPanel(lines);
 }
+
+/** What a relay keeps in its memo for get_relay_baton: the current baton and the pipeline's head. */
+export function batonMemoOf(state: RelayState): { baton: Baton | null; head: RelayHead } {
+  return { baton: batonOf(state), head: headOf(state) };
+}

@@ -149,10 +149,14 @@ export async function goalWorkflow(input: GoalWorkflowInput): Promise<void> {
     published = atStart;
     publishedAt = Date.now();
   }
+  // The list row as compared between writes: its time of change aside.
+  const liveKeyOf = (live: Record<string, unknown>): string => {
+    const { updated_at: _at, ...rest } = live;
+    return JSON.stringify(rest);
+  };
   if (startedWithBaseline()) {
-    const { updated_at: _was, ...started } = (workflowInfo().memo?.live ?? {}) as Record<string, unknown>;
-    const { updated_at: _now, ...live } = goals.goalMemoLive(state);
-    if (JSON.stringify(started) === JSON.stringify(live)) lastLive = JSON.stringify(live);
+    const live = liveKeyOf(goals.goalMemoLive(state));
+    if (liveKeyOf((workflowInfo().memo?.live ?? {}) as Record<string, unknown>) === live) lastLive = live;
   }
 
   const publish = (): void => {
@@ -160,10 +164,7 @@ export async function goalWorkflow(input: GoalWorkflowInput): Promise<void> {
     const key = JSON.stringify(idx);
     // Runs started before list rows came from memos replay without them (a patch: see README, "Changing workflow code").
     let liveKey = lastLive;
-    if (listMemo) {
-      const { updated_at: _at, ...liveNow } = goals.goalMemoLive(state);
-      liveKey = JSON.stringify(liveNow);
-    }
+    if (listMemo) liveKey = liveKeyOf(goals.goalMemoLive(state));
     if (key !== lastIndex || liveKey !== lastLive) {
       const now = Date.now();
       const due =

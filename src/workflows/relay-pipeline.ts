@@ -56,7 +56,7 @@ export async function relayPipelineWorkflow(input: RelayWorkflowInput): Promise<
   if (startedHolding(relaySearchAttributes(state.name, state.status, atStart.progress_percent))) {
     lastIndex = `${state.status}|${atStart.progress_percent}`;
   }
-  const batonAtStart = { baton: relay.batonOf(state), head: relay.headOf(state) };
+  const batonAtStart = relay.batonMemoOf(state);
   if (batonMemo && startedWithMemo(RELAY_BATON_MEMO, batonAtStart)) lastBaton = JSON.stringify(batonAtStart);
 
   const publish = (): void => {
@@ -68,7 +68,7 @@ export async function relayPipelineWorkflow(input: RelayWorkflowInput): Promise<
     }
     setCurrentDetails(relay.renderRelayDetails(state));
     if (batonMemo) {
-      const kept = { baton: relay.batonOf(state), head: relay.headOf(state) };
+      const kept = relay.batonMemoOf(state);
       const key = JSON.stringify(kept);
       if (key !== lastBaton) {
         lastBaton = key;
